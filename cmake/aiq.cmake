@@ -1,0 +1,41 @@
+# Helpers shared by every component: one place for warnings and test wiring.
+
+set(AIQ_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+    -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual
+    -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
+
+# aiq_cc_library(NAME name SRCS a.cc b.cc [HDRS ...] [DEPS ...])
+# Libraries are static, include paths rooted at the repository top
+# (#include "exporter/stats/ks.h").
+function(aiq_cc_library)
+  cmake_parse_arguments(A "" "NAME" "SRCS;HDRS;DEPS" ${ARGN})
+  if(A_SRCS)
+    add_library(${A_NAME} STATIC ${A_SRCS} ${A_HDRS})
+    target_include_directories(${A_NAME} PUBLIC ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${A_NAME} PUBLIC ${A_DEPS})
+    target_compile_options(${A_NAME} PRIVATE ${AIQ_WARNINGS})
+  else()
+    add_library(${A_NAME} INTERFACE ${A_HDRS})
+    target_include_directories(${A_NAME} INTERFACE ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${A_NAME} INTERFACE ${A_DEPS})
+  endif()
+endfunction()
+
+# aiq_cc_test(NAME name SRCS a_test.cc ... DEPS ...)
+# One GoogleTest binary per component; every TEST becomes a CTest test.
+# Tests get AIQ_ORACLE_DIR and AIQ_SOURCE_DIR as compile definitions.
+function(aiq_cc_test)
+  if(NOT AIQ_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(A "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${A_NAME} ${A_SRCS})
+  target_link_libraries(${A_NAME} PRIVATE ${A_DEPS} GTest::gmock GTest::gtest_main)
+  target_compile_options(${A_NAME} PRIVATE ${AIQ_WARNINGS})
+  target_compile_definitions(${A_NAME} PRIVATE
+      AIQ_ORACLE_DIR="${AIQ_ORACLE_DIR}"
+      AIQ_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+      AIQ_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  gtest_discover_tests(${A_NAME} DISCOVERY_MODE PRE_TEST
+      PROPERTIES TIMEOUT 600)
+endfunction()

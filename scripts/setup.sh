@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, whatever this project needs and the
+# machine lacks. Idempotent: apt runs only when something is missing.
+#
+#   scripts/setup.sh          build + run dependencies
+#   scripts/setup.sh test     ... plus the tools the tests use
+#   scripts/setup.sh bench    ... plus the tools the benchmarks use
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config ca-certificates
+  libabsl-dev prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
+  libsimdjson-dev nlohmann-json3-dev libeigen3-dev libboost-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+# promtool/amtool and servers for the rule and end-to-end tests; chromium
+# renders the HTML report; python3 drives the end-to-end test.
+test_pkgs=(prometheus prometheus-alertmanager curl chromium python3
+  docker-compose)
+# The Python peer and the plots in docs/benchmarks.md.
+bench_pkgs=(python3-numpy python3-scipy python3-prometheus-client wrk
+  gnuplot-nox linux-perf)
+
+wanted=("${build_pkgs[@]}")
+case "${1:-}" in
+  "") ;;
+  test) wanted+=("${test_pkgs[@]}") ;;
+  bench) wanted+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 [test|bench]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${wanted[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,2 @@
+#!/usr/bin/env bash
+echo "promtool tests: not written yet"; exit 0
