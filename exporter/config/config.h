@@ -1,0 +1,118 @@
+// The exporter's configuration: models (features, classes, prices, budgets),
+// the HTTP server, and the limits that bound memory and label cardinality.
+// Loaded from YAML by config_loader.h; every field has a documented default
+// (docs/configuration.md).
+//
+//   absl::StatusOr<aiq::config::Config> c = aiq::config::LoadConfigFile(path);
+//   for (const aiq::config::ModelConfig& m : c->models) { ... }
+#ifndef AIQ_EXPORTER_CONFIG_CONFIG_H_
+#define AIQ_EXPORTER_CONFIG_CONFIG_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace aiq::config {
+
+enum class Task { kClassification, kRegression, kGeneration };
+enum class FeatureType { kNumeric, kCategorical, kBoolean };
+
+const char* TaskName(Task task);
+const char* FeatureTypeName(FeatureType type);
+
+struct FeatureConfig {
+  std::string name;
+  FeatureType type = FeatureType::kNumeric;
+  // Per-feature override of the default drift test and its threshold.
+  std::optional<std::string> drift_test;
+  std::optional<double> drift_threshold;
+};
+
+// A slicing attribute (e.g. "region") and the values reported for it; other
+// values are reported as "other" so cardinality stays bounded.
+struct SegmentConfig {
+  std::string attribute;
+  std::vector<std::string> values;
+};
+
+struct BudgetConfig {
+  std::optional<double> cost_per_day;    // in the configured currency
+  std::optional<double> tokens_per_day;  // prompt + completion
+};
+
+// Sliding window over which quality and drift are computed.
+struct WindowConfig {
+  absl::Duration duration = absl::Hours(1);
+  int buckets = 12;                   // the window slides one bucket at a time
+  int64_t min_samples = 100;          // below this a statistic is absent
+  int64_t max_exact_samples = 10000;  // exact KS/Wasserstein up to this
+};
+
+struct ModelConfig {
+  std::string name;
+  Task task = Task::kClassification;
+  // Declared versions; empty = versions are auto-registered from traffic up
+  // to limits.max_versions_per_model.
+  std::vector<std::string> versions;
+  std::string default_version = "default";
+  std::vector<std::string> classes;  // classification only
+  std::vector<FeatureConfig> features;
+  std::vector<SegmentConfig> segments;
+  // Declared safety categories; empty = the first
+  // limits.max_safety_categories seen, then "other".
+  std::vector<std::string> safety_categories;
+  double cost_per_1k_prompt_tokens = 0;
+  double cost_per_1k_completion_tokens = 0;
+  BudgetConfig budget;
+  absl::Duration label_ttl = absl::Hours(24);
+  // Reference data for drift and baseline quality (streaming; optional).
+  std::string reference_csv;
+  std::string reference_target_column;
+  std::string reference_prediction_column;
+  WindowConfig window;
+};
+
+struct BasicAuthConfig {
+  std::string username;
+  std::string password;
+};
+
+struct ServerConfig {
+  std::string listen = "0.0.0.0:9477";
+  int threads = 8;
+  // Bearer tokens accepted by the ingest API; empty = no authentication.
+  std::vector<std::string> ingest_tokens;
+  // Basic auth for /metrics; unset = open.
+  std::optional<BasicAuthConfig> metrics_auth;
+  std::vector<double> latency_buckets_seconds = {
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+};
+
+struct LimitsConfig {
+  int64_t max_body_bytes = 16 << 20;
+  int64_t max_events_per_request = 100000;
+  int max_models = 100;
+  int max_versions_per_model = 10;
+  int max_classes = 100;
+  int max_categories_per_feature = 100;
+  int max_error_reasons = 20;
+  int max_safety_categories = 20;
+  int64_t max_string_bytes = 256;
+  int64_t max_join_entries = 100000;  // per model
+};
+
+struct Config {
+  ServerConfig server;
+  LimitsConfig limits;
+  std::vector<ModelConfig> models;
+
+  // nullptr when no model has that name.
+  const ModelConfig* FindModel(std::string_view name) const;
+};
+
+}  // namespace aiq::config
+
+#endif  // AIQ_EXPORTER_CONFIG_CONFIG_H_

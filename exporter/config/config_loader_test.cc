@@ -1,0 +1,132 @@
+#include "exporter/config/config_loader.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace aiq::config {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::vector<std::string> Errors(std::string_view yaml) {
+  std::vector<ConfigError> errors;
+  std::optional<Config> c = ParseConfig(yaml, "t.yaml", errors);
+  EXPECT_EQ(c.has_value(), errors.empty());
+  std::vector<std::string> out;
+  for (const ConfigError& e : errors) out.push_back(e.ToString());
+  return out;
+}
+
+TEST(ConfigLoaderTest, EmbeddedDefaultIsValid) {
+  absl::StatusOr<Config> c = LoadDefaultConfig();
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->models.size(), 2u);
+  EXPECT_EQ(c->models[0].name, "churn-classifier");
+  EXPECT_EQ(c->models[0].classes, (std::vector<std::string>{"churn", "stay"}));
+  EXPECT_EQ(c->models[0].default_version, "v1");
+  EXPECT_EQ(c->models[1].task, Task::kGeneration);
+  EXPECT_EQ(c->models[1].budget.cost_per_day, 50.0);
+  EXPECT_EQ(c->models[1].label_ttl, absl::Hours(24 * 7));
+  EXPECT_EQ(c->server.listen, "0.0.0.0:9477");
+}
+
+TEST(ConfigLoaderTest, EmptyDocumentMeansDefaults) {
+  std::vector<ConfigError> errors;
+  std::optional<Config> c = ParseConfig("", "t.yaml", errors);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->limits.max_body_bytes, 16 << 20);
+  EXPECT_TRUE(c->models.empty());
+}
+
+TEST(ConfigLoaderTest, FullModel) {
+  std::vector<ConfigError> errors;
+  std::optional<Config> c = ParseConfig(R"(
+server:
+  listen: 127.0.0.1:1234
+  ingest_tokens: [a, b]
+  metrics_auth: {username: prom, password: secret}
+  latency_buckets_seconds: [0.1, 1]
+limits: {max_body_bytes: 2048, max_models: 3}
+models:
+  - name: m
+    task: regression
+    features: [x, {name: c, type: categorical, drift_test: psi, drift_threshold: 0.2}]
+    window: {duration: 30m, buckets: 6, min_samples: 10}
+    reference: {csv: ref.csv, target: y}
+)",
+                                        "t.yaml", errors);
+  ASSERT_TRUE(c.has_value()) << errors.front().ToString();
+  EXPECT_EQ(c->server.ingest_tokens.size(), 2u);
+  ASSERT_TRUE(c->server.metrics_auth.has_value());
+  EXPECT_EQ(c->server.metrics_auth->username, "prom");
+  EXPECT_EQ(c->server.latency_buckets_seconds, (std::vector<double>{0.1, 1}));
+  const ModelConfig& m = c->models[0];
+  EXPECT_EQ(m.task, Task::kRegression);
+  ASSERT_EQ(m.features.size(), 2u);
+  EXPECT_EQ(m.features[0].type, FeatureType::kNumeric);
+  EXPECT_EQ(m.features[1].type, FeatureType::kCategorical);
+  EXPECT_EQ(m.features[1].drift_test, "psi");
+  EXPECT_EQ(m.features[1].drift_threshold, 0.2);
+  EXPECT_EQ(m.window.duration, absl::Minutes(30));
+  EXPECT_EQ(m.window.buckets, 6);
+  EXPECT_EQ(m.reference_csv, "ref.csv");
+  EXPECT_EQ(m.reference_target_column, "y");
+  EXPECT_EQ(m.default_version, "default");
+}
+
+TEST(ConfigLoaderTest, ReportsEveryErrorWithPathAndLine) {
+  std::vector<std::string> e = Errors(R"(server:
+  listen: nocolon
+  treads: 4
+models:
+  - name: a
+    task: clasification
+    features:
+      - {name: x, type: number}
+  - name: a
+    classes: [one]
+    label_ttl: soon
+)");
+  ASSERT_EQ(e.size(), 7u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0], "t.yaml:2: server.listen: must be HOST:PORT");
+  EXPECT_THAT(e[1], HasSubstr("t.yaml:3: server.treads: unknown key"));
+  EXPECT_THAT(e[2], HasSubstr("t.yaml:6: models[0].task: must be one of"));
+  EXPECT_THAT(e[3], HasSubstr("t.yaml:8: models[0].features[0].type"));
+  EXPECT_EQ(e[4], "t.yaml:9: models[1].name: duplicate model \"a\"");
+  EXPECT_THAT(e[5], HasSubstr("t.yaml:10: models[1].classes: needs at least"));
+  EXPECT_THAT(e[6], HasSubstr("t.yaml:11: models[1].label_ttl: must be"));
+}
+
+TEST(ConfigLoaderTest, DuplicateModelAndSyntaxError) {
+  std::vector<std::string> e = Errors("models:\n  - name: a\n  - name: a\n");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "t.yaml:3: models[1].name: duplicate model \"a\"");
+  e = Errors("models: [\n");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_THAT(e[0], HasSubstr("t.yaml:"));
+}
+
+TEST(ConfigLoaderTest, LimitsAreEnforced) {
+  std::vector<std::string> e =
+      Errors("limits: {max_models: 1}\nmodels: [{name: a}, {name: b}]\n");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_THAT(e[0], HasSubstr("more than limits.max_models (1)"));
+  e = Errors("limits: {max_body_bytes: -5}\n");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_THAT(e[0], HasSubstr("limits.max_body_bytes: must be between"));
+}
+
+TEST(ConfigLoaderTest, VersionsAndDefaultVersion) {
+  std::vector<std::string> e =
+      Errors("models: [{name: a, versions: [v1], default_version: v9}]\n");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_THAT(e[0], HasSubstr("default_version: must be one of the declared"));
+}
+
+TEST(ConfigLoaderTest, MissingFileIsNotFound) {
+  absl::StatusOr<Config> c = LoadConfigFile("/nonexistent/aiq.yaml");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace aiq::config
