@@ -1,0 +1,644 @@
+#include "exporter/ingest/decoder.h"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace aiq::ingest {
+
+const char* EventKindName(EventKind kind) {
+  switch (kind) {
+    case EventKind::kPrediction:
+      return "prediction";
+    case EventKind::kLabel:
+      return "label";
+    case EventKind::kFeedback:
+      return "feedback";
+  }
+  return "?";
+}
+
+const char* RejectReasonName(RejectReason reason) {
+  switch (reason) {
+    case RejectReason::kInvalidJson:
+      return "invalid_json";
+    case RejectReason::kInvalidField:
+      return "invalid_field";
+    case RejectReason::kMissingField:
+      return "missing_field";
+    case RejectReason::kUnknownModel:
+      return "unknown_model";
+    case RejectReason::kUnknownVersion:
+      return "unknown_version";
+    case RejectReason::kUnknownClass:
+      return "unknown_class";
+    case RejectReason::kUnknownFeature:
+      return "unknown_feature";
+    case RejectReason::kOutOfRange:
+      return "out_of_range";
+    case RejectReason::kTooLarge:
+      return "too_large";
+    case RejectReason::kDuplicateId:
+      return "duplicate_id";
+  }
+  return "?";
+}
+
+std::optional<BodyFormat> FormatFromContentType(std::string_view ct) {
+  // Parameters such as "; charset=utf-8" do not change the format.
+  if (size_t semi = ct.find(';'); semi != std::string_view::npos) {
+    ct = ct.substr(0, semi);
+  }
+  std::string type(
+      absl::StripAsciiWhitespace(absl::string_view(ct.data(), ct.size())));
+  absl::AsciiStrToLower(&type);
+  if (type.empty() || type == "application/json") return BodyFormat::kJson;
+  if (type == "application/x-ndjson" || type == "application/ndjson" ||
+      type == "application/jsonl" || type == "application/x-jsonlines") {
+    return BodyFormat::kNdjson;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+// Timestamps outside this range are almost always a unit mistake
+// (milliseconds sent as seconds) and would poison label-delay histograms.
+constexpr int64_t kMinTimestamp = 946684800;  // 2000-01-01T00:00:00Z
+const absl::Duration kMaxFutureSkew = absl::Hours(24);
+
+// Thrown only inside this file, caught per event: turns a deep validation
+// failure into one EventError without threading status through every helper.
+struct FieldError {
+  RejectReason reason;
+  std::string message;
+};
+
+[[noreturn]] void Fail(RejectReason reason, std::string_view field,
+                       std::string_view what) {
+  throw FieldError{
+      reason, absl::StrCat(absl::string_view(field.data(), field.size()), ": ",
+                           absl::string_view(what.data(), what.size()))};
+}
+
+const char* TypeName(element_type t) {
+  switch (t) {
+    case element_type::ARRAY:
+      return "array";
+    case element_type::OBJECT:
+      return "object";
+    case element_type::INT64:
+    case element_type::UINT64:
+    case element_type::DOUBLE:
+      return "number";
+    case element_type::STRING:
+      return "string";
+    case element_type::BOOL:
+      return "bool";
+    case element_type::NULL_VALUE:
+      return "null";
+  }
+  return "?";
+}
+
+// Debian's abseil has its own string_view type; convert explicitly.
+absl::string_view AV(std::string_view s) { return {s.data(), s.size()}; }
+
+// The JSON text of a scalar used as a category or class name.
+std::string ScalarText(element e) {
+  switch (e.type()) {
+    case element_type::INT64:
+      return absl::StrCat(e.get_int64().value_unsafe());
+    case element_type::UINT64:
+      return absl::StrCat(e.get_uint64().value_unsafe());
+    case element_type::BOOL:
+      return e.get_bool().value_unsafe() ? "true" : "false";
+    default:
+      return simdjson::minify(e);
+  }
+}
+
+// By value: iterating a simdjson_result's value_unsafe() directly would bind
+// the range to a temporary.
+object AsObject(element e) {
+  object o;
+  if (e.get(o) != simdjson::SUCCESS) return {};
+  return o;
+}
+simdjson::dom::array AsArray(element e) {
+  simdjson::dom::array a;
+  if (e.get(a) != simdjson::SUCCESS) return {};
+  return a;
+}
+
+bool IsNumber(element_type t) {
+  return t == element_type::INT64 || t == element_type::UINT64 ||
+         t == element_type::DOUBLE;
+}
+
+}  // namespace
+
+// Decodes one event object. Holds the per-request context.
+class EventParser {
+ public:
+  EventParser(const Decoder& d, absl::Time now)
+      : d_(d), limits_(d.config_.limits), now_(now) {}
+
+  Event Parse(EventKind kind, element e) {
+    if (e.type() != element_type::OBJECT) {
+      Fail(RejectReason::kInvalidField, "event",
+           absl::StrCat("must be a JSON object, got ", TypeName(e.type())));
+    }
+    object obj = AsObject(e);
+    switch (kind) {
+      case EventKind::kPrediction:
+        return ParsePrediction(obj);
+      case EventKind::kLabel:
+        return ParseLabel(obj);
+      case EventKind::kFeedback:
+        return ParseFeedback(obj);
+    }
+    Fail(RejectReason::kInvalidField, "event", "unknown kind");
+  }
+
+ private:
+  // The "model" field, resolved first so other fields can be checked
+  // against the model's config.
+  int ResolveModel(object obj) {
+    element m;
+    if (obj["model"].get(m) != simdjson::SUCCESS) {
+      Fail(RejectReason::kMissingField, "model", "required");
+    }
+    std::string_view name = String(m, "model");
+    auto it = d_.models_.find(AV(name));
+    if (it == d_.models_.end()) {
+      Fail(RejectReason::kUnknownModel, "model",
+           absl::StrCat("unknown model \"",
+                        absl::string_view(name.data(), name.size()),
+                        "\" (not in the config)"));
+    }
+    return it->second;
+  }
+
+  std::string_view String(element e, std::string_view field) {
+    if (e.type() != element_type::STRING) {
+      Fail(RejectReason::kInvalidField, field,
+           absl::StrCat("must be a string, got ", TypeName(e.type())));
+    }
+    std::string_view s = e.get_string().value_unsafe();
+    if (static_cast<int64_t>(s.size()) > limits_.max_string_bytes) {
+      Fail(RejectReason::kTooLarge, field,
+           absl::StrCat("longer than limits.max_string_bytes (",
+                        limits_.max_string_bytes, ")"));
+    }
+    return s;
+  }
+
+  // Ids may be strings or integers (as many serving stacks send them).
+  std::string Id(element e, std::string_view field) {
+    if (e.type() == element_type::INT64 || e.type() == element_type::UINT64) {
+      return ScalarText(e);
+    }
+    std::string_view s = String(e, field);
+    if (s.empty())
+      Fail(RejectReason::kInvalidField, field, "must not be empty");
+    return std::string(s);
+  }
+
+  double Number(element e, std::string_view field) {
+    if (!IsNumber(e.type())) {
+      Fail(RejectReason::kInvalidField, field,
+           absl::StrCat("must be a number, got ", TypeName(e.type())));
+    }
+    double v = e.get_double().value_unsafe();
+    // JSON cannot spell NaN/Inf, but huge literals overflow to Inf.
+    if (!std::isfinite(v)) {
+      Fail(RejectReason::kOutOfRange, field, "must be finite");
+    }
+    return v;
+  }
+
+  int64_t Count(element e, std::string_view field) {
+    double v = Number(e, field);
+    if (v < 0 || v != std::floor(v) || v > 1e15) {
+      Fail(RejectReason::kOutOfRange, field, "must be a non-negative integer");
+    }
+    return static_cast<int64_t>(v);
+  }
+
+  absl::Time Timestamp(element e) {
+    absl::Time t;
+    if (e.type() == element_type::STRING) {
+      std::string_view s = e.get_string().value_unsafe();
+      std::string err;
+      if (!absl::ParseTime(absl::RFC3339_full,
+                           absl::string_view(s.data(), s.size()), &t, &err)) {
+        Fail(RejectReason::kInvalidField, "timestamp",
+             absl::StrCat("not RFC 3339 (", err, ")"));
+      }
+    } else if (IsNumber(e.type())) {
+      double secs = Number(e, "timestamp");
+      if (secs > 1e11) {
+        Fail(RejectReason::kOutOfRange, "timestamp",
+             "must be Unix seconds (this looks like milliseconds)");
+      }
+      // Split so sub-second digits survive (secs * 1e9 would round).
+      const double whole = std::floor(secs);
+      t = absl::FromUnixSeconds(static_cast<int64_t>(whole)) +
+          absl::Nanoseconds(std::llround((secs - whole) * 1e9));
+    } else {
+      Fail(RejectReason::kInvalidField, "timestamp",
+           "must be an RFC 3339 string or Unix seconds");
+    }
+    if (t < absl::FromUnixSeconds(kMinTimestamp) || t > now_ + kMaxFutureSkew) {
+      Fail(RejectReason::kOutOfRange, "timestamp",
+           "must be after 2000-01-01 and at most 24h in the future");
+    }
+    return t;
+  }
+
+  // A class label: a string, or an integer/bool spelled as JSON text.
+  std::string ClassName(element e, std::string_view field) {
+    switch (e.type()) {
+      case element_type::STRING:
+        return std::string(String(e, field));
+      case element_type::INT64:
+      case element_type::UINT64:
+      case element_type::BOOL:
+        return ScalarText(e);
+      default:
+        Fail(RejectReason::kInvalidField, field,
+             absl::StrCat("must be a class name (string, integer or bool), "
+                          "got ",
+                          TypeName(e.type())));
+    }
+  }
+
+  void Features(element e, const config::ModelConfig& mc,
+                const Decoder::ModelLookup& lookup, PredictionEvent& p) {
+    if (e.type() != element_type::OBJECT) {
+      Fail(RejectReason::kInvalidField, "features", "must be an object");
+    }
+    for (auto [key, value] : AsObject(e)) {
+      auto it = lookup.features.find(AV(key));
+      if (it == lookup.features.end()) {
+        Fail(RejectReason::kUnknownFeature,
+             absl::StrCat("features.",
+                          absl::string_view(key.data(), key.size())),
+             "not declared for this model");
+      }
+      const int f = it->second;
+      const config::FeatureType type = mc.features[f].type;
+      FeatureValue fv{f, std::monostate{}};
+      const element_type t = value.type();
+      const char* type_error = nullptr;
+      if (t == element_type::NULL_VALUE) {
+        // missing
+      } else if (type == config::FeatureType::kNumeric) {
+        if (IsNumber(t)) {
+          fv.value =
+              Number(value, absl::StrCat("features.", mc.features[f].name));
+        } else {
+          type_error = "expected_number";
+        }
+      } else if (type == config::FeatureType::kBoolean) {
+        if (t == element_type::BOOL) {
+          fv.value = value.get_bool().value_unsafe();
+        } else {
+          type_error = "expected_bool";
+        }
+      } else {  // categorical: strings, or numbers/bools used as categories
+        if (t == element_type::STRING) {
+          fv.value = std::string(
+              String(value, absl::StrCat("features.", mc.features[f].name)));
+        } else if (IsNumber(t) || t == element_type::BOOL) {
+          fv.value = ScalarText(value);
+        } else {
+          type_error = "expected_string";
+        }
+      }
+      if (type_error != nullptr) {
+        p.feature_type_errors.push_back({f, type_error});
+      } else {
+        p.features.push_back(std::move(fv));
+      }
+    }
+  }
+
+  PredictionEvent ParsePrediction(object obj) {
+    PredictionEvent p;
+    p.model = ResolveModel(obj);
+    const config::ModelConfig& mc = d_.config_.models[p.model];
+    const Decoder::ModelLookup& lookup = d_.lookups_[p.model];
+    bool has_timestamp = false;
+    for (auto [key, value] : obj) {
+      if (key == "model") {
+        continue;
+      } else if (key == "version") {
+        p.version = String(value, "version");
+      } else if (key == "id") {
+        p.id = Id(value, "id");
+      } else if (key == "timestamp") {
+        p.timestamp = Timestamp(value);
+        has_timestamp = true;
+      } else if (key == "features") {
+        Features(value, mc, lookup, p);
+      } else if (key == "prediction") {
+        if (value.type() == element_type::NULL_VALUE) continue;
+        if (mc.task == config::Task::kRegression) {
+          p.predicted_value = Number(value, "prediction");
+        } else if (mc.task == config::Task::kClassification) {
+          p.predicted_class = ClassName(value, "prediction");
+        }
+        // generation: the output text is not stored.
+      } else if (key == "probabilities") {
+        Probabilities(value, mc, p);
+      } else if (key == "confidence") {
+        double c = Number(value, "confidence");
+        if (c < 0 || c > 1) {
+          Fail(RejectReason::kOutOfRange, "confidence", "must be in [0, 1]");
+        }
+        p.confidence = c;
+      } else if (key == "latency_ms") {
+        double ms = Number(value, "latency_ms");
+        if (ms < 0)
+          Fail(RejectReason::kOutOfRange, "latency_ms", "must be >= 0");
+        p.latency_seconds = ms / 1000.0;
+      } else if (key == "tokens") {
+        Tokens(value, p);
+      } else if (key == "error") {
+        if (value.type() == element_type::NULL_VALUE) continue;
+        std::string_view reason = String(value, "error");
+        if (reason.empty()) {
+          Fail(RejectReason::kInvalidField, "error", "must not be empty");
+        }
+        p.error = std::string(reason);
+      } else if (key == "safety") {
+        if (value.type() != element_type::ARRAY) {
+          Fail(RejectReason::kInvalidField, "safety",
+               "must be a list of category names");
+        }
+        for (element c : AsArray(value)) {
+          std::string_view cat = String(c, "safety[]");
+          if (cat.empty()) {
+            Fail(RejectReason::kInvalidField, "safety[]", "must not be empty");
+          }
+          p.safety.emplace_back(cat);
+        }
+      } else if (key == "segment") {
+        if (value.type() != element_type::OBJECT) {
+          Fail(RejectReason::kInvalidField, "segment", "must be an object");
+        }
+        for (auto [attr, v] : AsObject(value)) {
+          std::string field = absl::StrCat(
+              "segment.", absl::string_view(attr.data(), attr.size()));
+          if (v.type() == element_type::NULL_VALUE) continue;
+          p.segment.emplace_back(std::string(attr), ClassName(v, field));
+        }
+      } else {
+        Fail(RejectReason::kInvalidField, key,
+             "unknown field (see docs/api.md for the event schema)");
+      }
+    }
+    if (!has_timestamp) p.timestamp = now_;
+    if (!p.confidence && !p.probabilities.empty()) {
+      double best = 0;
+      for (const auto& [cls, prob] : p.probabilities)
+        best = std::max(best, prob);
+      p.confidence = best;
+    }
+    return p;
+  }
+
+  void Probabilities(element e, const config::ModelConfig& mc,
+                     PredictionEvent& p) {
+    if (mc.task != config::Task::kClassification) {
+      Fail(RejectReason::kInvalidField, "probabilities",
+           "only classification models have class probabilities");
+    }
+    if (e.type() != element_type::OBJECT) {
+      Fail(RejectReason::kInvalidField, "probabilities",
+           "must be an object of class -> probability");
+    }
+    double sum = 0;
+    for (auto [cls, v] : AsObject(e)) {
+      std::string field = absl::StrCat(
+          "probabilities.", absl::string_view(cls.data(), cls.size()));
+      double prob = Number(v, field);
+      if (prob < 0 || prob > 1) {
+        Fail(RejectReason::kOutOfRange, field, "must be in [0, 1]");
+      }
+      if (static_cast<int64_t>(cls.size()) > limits_.max_string_bytes) {
+        Fail(RejectReason::kTooLarge, "probabilities", "class name too long");
+      }
+      sum += prob;
+      p.probabilities.emplace_back(std::string(cls), prob);
+    }
+    if (static_cast<int>(p.probabilities.size()) > limits_.max_classes) {
+      Fail(RejectReason::kTooLarge, "probabilities",
+           "more classes than limits.max_classes");
+    }
+    // Probabilities of all classes must sum to 1 (within rounding).
+    if (!p.probabilities.empty() && std::abs(sum - 1.0) > 0.01) {
+      Fail(RejectReason::kOutOfRange, "probabilities",
+           absl::StrCat("must sum to 1 over all classes, got ", sum));
+    }
+  }
+
+  void Tokens(element e, PredictionEvent& p) {
+    if (e.type() != element_type::OBJECT) {
+      Fail(RejectReason::kInvalidField, "tokens",
+           "must be an object {\"prompt\": n, \"completion\": n}");
+    }
+    for (auto [key, value] : AsObject(e)) {
+      if (key == "prompt") {
+        p.prompt_tokens = Count(value, "tokens.prompt");
+      } else if (key == "completion") {
+        p.completion_tokens = Count(value, "tokens.completion");
+      } else {
+        Fail(RejectReason::kInvalidField,
+             absl::StrCat("tokens.", absl::string_view(key.data(), key.size())),
+             "unknown field (expected prompt, completion)");
+      }
+    }
+  }
+
+  LabelEvent ParseLabel(object obj) {
+    LabelEvent l;
+    l.model = ResolveModel(obj);
+    const config::ModelConfig& mc = d_.config_.models[l.model];
+    bool has_timestamp = false, has_label = false;
+    for (auto [key, value] : obj) {
+      if (key == "model") {
+        continue;
+      } else if (key == "id") {
+        l.id = Id(value, "id");
+      } else if (key == "timestamp") {
+        l.timestamp = Timestamp(value);
+        has_timestamp = true;
+      } else if (key == "label") {
+        has_label = true;
+        if (mc.task == config::Task::kRegression) {
+          l.label_value = Number(value, "label");
+        } else {
+          l.label_class = ClassName(value, "label");
+        }
+      } else {
+        Fail(RejectReason::kInvalidField, key,
+             "unknown field (expected model, id, label, timestamp)");
+      }
+    }
+    if (l.id.empty()) Fail(RejectReason::kMissingField, "id", "required");
+    if (!has_label) Fail(RejectReason::kMissingField, "label", "required");
+    if (!has_timestamp) l.timestamp = now_;
+    return l;
+  }
+
+  FeedbackEvent ParseFeedback(object obj) {
+    FeedbackEvent f;
+    f.model = ResolveModel(obj);
+    bool has_timestamp = false, has_score = false;
+    for (auto [key, value] : obj) {
+      if (key == "model") {
+        continue;
+      } else if (key == "id") {
+        f.id = Id(value, "id");
+      } else if (key == "timestamp") {
+        f.timestamp = Timestamp(value);
+        has_timestamp = true;
+      } else if (key == "score") {
+        f.score = Number(value, "score");
+        if (f.score < 1 || f.score > 5) {
+          Fail(RejectReason::kOutOfRange, "score", "must be between 1 and 5");
+        }
+        has_score = true;
+      } else if (key == "value") {
+        if (value.type() == element_type::NULL_VALUE) continue;
+        f.value = Number(value, "value");
+      } else {
+        Fail(RejectReason::kInvalidField, key,
+             "unknown field (expected model, id, score, value, timestamp)");
+      }
+    }
+    if (f.id.empty()) Fail(RejectReason::kMissingField, "id", "required");
+    if (!has_score) Fail(RejectReason::kMissingField, "score", "required");
+    if (!has_timestamp) f.timestamp = now_;
+    return f;
+  }
+
+  const Decoder& d_;
+  const config::LimitsConfig& limits_;
+  absl::Time now_;
+};
+
+Decoder::Decoder(const config::Config& config) : config_(config) {
+  for (size_t i = 0; i < config.models.size(); ++i) {
+    models_[config.models[i].name] = static_cast<int>(i);
+    ModelLookup lookup;
+    for (size_t f = 0; f < config.models[i].features.size(); ++f) {
+      lookup.features[config.models[i].features[f].name] = static_cast<int>(f);
+    }
+    lookups_.push_back(std::move(lookup));
+  }
+}
+
+namespace {
+
+simdjson::dom::parser& ThreadParser() {
+  // dom::parser is not thread-safe and keeps its buffers between documents.
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+void DecodeOne(EventParser& ep, EventKind kind, element e, int64_t index,
+               DecodeResult& out) {
+  try {
+    out.events.push_back({index, ep.Parse(kind, e)});
+  } catch (const FieldError& fe) {
+    out.errors.push_back({index, fe.reason, fe.message});
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<DecodeResult> Decoder::Decode(EventKind kind, BodyFormat format,
+                                             std::string_view body,
+                                             absl::Time now) const {
+  DecodeResult out;
+  EventParser ep(*this, now);
+  simdjson::dom::parser& parser = ThreadParser();
+  // One padded copy of the body; NDJSON lines are parsed in place from it.
+  simdjson::padded_string padded(body);
+  const int64_t max_events = config_.limits.max_events_per_request;
+
+  if (format == BodyFormat::kJson) {
+    element doc;
+    if (auto err = parser.parse(padded).get(doc); err) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "body is not valid JSON: ", simdjson::error_message(err)));
+    }
+    if (doc.type() == element_type::ARRAY) {
+      simdjson::dom::array arr = AsArray(doc);
+      if (static_cast<int64_t>(arr.size()) > max_events) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("body has more than limits.max_events_per_request (",
+                         max_events, ") events"));
+      }
+      out.events.reserve(arr.size());
+      for (element e : arr) DecodeOne(ep, kind, e, out.total++, out);
+    } else {
+      DecodeOne(ep, kind, doc, out.total++, out);
+    }
+    return out;
+  }
+
+  // NDJSON: every non-empty line is one event; index = its ordinal.
+  const char* data = padded.data();
+  const size_t size = padded.size();
+  size_t line_start = 0;
+  int64_t line_no = 0;
+  while (line_start < size) {
+    const void* nl = std::memchr(data + line_start, '\n', size - line_start);
+    size_t line_end =
+        nl ? static_cast<size_t>(static_cast<const char*>(nl) - data) : size;
+    ++line_no;
+    size_t b = line_start, e = line_end;
+    while (b < e && (data[b] == ' ' || data[b] == '\t' || data[b] == '\r')) ++b;
+    while (e > b &&
+           (data[e - 1] == ' ' || data[e - 1] == '\t' || data[e - 1] == '\r')) {
+      --e;
+    }
+    line_start = line_end + 1;
+    if (b == e) continue;
+    if (out.total >= max_events) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("body has more than limits.max_events_per_request (",
+                       max_events, ") events"));
+    }
+    const int64_t index = out.total++;
+    element doc;
+    // The padded copy keeps SIMDJSON_PADDING readable bytes after any line.
+    auto err = parser
+                   .parse(reinterpret_cast<const uint8_t*>(data + b), e - b,
+                          /*realloc_if_needed=*/false)
+                   .get(doc);
+    if (err) {
+      out.errors.push_back({index, RejectReason::kInvalidJson,
+                            absl::StrCat("line ", line_no, ": not valid JSON (",
+                                         simdjson::error_message(err), ")")});
+      continue;
+    }
+    DecodeOne(ep, kind, doc, index, out);
+  }
+  return out;
+}
+
+}  // namespace aiq::ingest

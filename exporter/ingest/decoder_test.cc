@@ -1,0 +1,203 @@
+#include "exporter/ingest/decoder.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "exporter/config/config_loader.h"
+
+namespace aiq::ingest {
+namespace {
+
+using ::testing::HasSubstr;
+
+class DecoderTest : public ::testing::Test {
+ protected:
+  DecoderTest() {
+    std::vector<config::ConfigError> errors;
+    config_ = *config::ParseConfig(R"(
+limits: {max_string_bytes: 32, max_events_per_request: 5}
+models:
+  - name: clf
+    classes: [a, b]
+    features: [{name: x}, {name: c, type: categorical}, {name: f, type: boolean}]
+  - name: reg
+    task: regression
+)",
+                                   "t", errors);
+  }
+
+  DecodeResult Decode(EventKind kind, std::string_view body,
+                      BodyFormat format = BodyFormat::kJson) {
+    Decoder d(config_);
+    absl::StatusOr<DecodeResult> r = d.Decode(kind, format, body, now_);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *std::move(r) : DecodeResult{};
+  }
+
+  // The single error of a one-event body.
+  std::string ErrorOf(EventKind kind, std::string_view body) {
+    DecodeResult r = Decode(kind, body);
+    EXPECT_EQ(r.total, 1);
+    EXPECT_EQ(r.errors.size(), 1u) << body;
+    return r.errors.empty() ? "" : r.errors[0].message;
+  }
+
+  config::Config config_;
+  absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
+};
+
+TEST_F(DecoderTest, FullPrediction) {
+  DecodeResult r = Decode(EventKind::kPrediction, R"({
+    "model": "clf", "version": "v2", "id": "r-1",
+    "timestamp": "2026-11-01T10:00:00.5Z",
+    "features": {"x": 1.5, "c": "gold", "f": true},
+    "prediction": "a", "probabilities": {"a": 0.8, "b": 0.2},
+    "latency_ms": 120, "tokens": {"prompt": 10, "completion": 5},
+    "error": "timeout", "safety": ["pii"], "segment": {"region": "eu"}})");
+  ASSERT_TRUE(r.errors.empty()) << r.errors[0].message;
+  ASSERT_EQ(r.events.size(), 1u);
+  const auto& p = std::get<PredictionEvent>(r.events[0].event);
+  EXPECT_EQ(p.model, 0);
+  EXPECT_EQ(p.version, "v2");
+  EXPECT_EQ(p.id, "r-1");
+  EXPECT_EQ(p.timestamp, absl::FromUnixMillis(1'793'527'200'500));
+  ASSERT_EQ(p.features.size(), 3u);
+  EXPECT_EQ(std::get<double>(p.features[0].value), 1.5);
+  EXPECT_EQ(std::get<std::string>(p.features[1].value), "gold");
+  EXPECT_EQ(std::get<bool>(p.features[2].value), true);
+  EXPECT_EQ(p.predicted_class, "a");
+  EXPECT_EQ(p.confidence, 0.8);  // max probability when not given
+  EXPECT_EQ(p.latency_seconds, 0.12);
+  EXPECT_EQ(p.prompt_tokens, 10);
+  EXPECT_EQ(p.completion_tokens, 5);
+  EXPECT_EQ(p.error, "timeout");
+  EXPECT_EQ(p.safety, std::vector<std::string>{"pii"});
+  ASSERT_EQ(p.segment.size(), 1u);
+  EXPECT_EQ(p.segment[0].second, "eu");
+}
+
+TEST_F(DecoderTest, DefaultsAndUnixTimestamp) {
+  DecodeResult r = Decode(EventKind::kPrediction, R"({"model": "reg"})");
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(std::get<PredictionEvent>(r.events[0].event).timestamp, now_);
+  r = Decode(
+      EventKind::kPrediction,
+      R"({"model": "reg", "timestamp": 1700000000.25, "prediction": 3})");
+  ASSERT_EQ(r.events.size(), 1u);
+  const auto& p = std::get<PredictionEvent>(r.events[0].event);
+  EXPECT_EQ(p.timestamp, absl::FromUnixMillis(1'700'000'000'250));
+  EXPECT_EQ(p.predicted_value, 3.0);
+}
+
+TEST_F(DecoderTest, FeatureTypeErrorsKeepTheEvent) {
+  DecodeResult r = Decode(
+      EventKind::kPrediction,
+      R"({"model": "clf", "features": {"x": "high", "c": 7, "f": null}})");
+  ASSERT_EQ(r.events.size(), 1u);
+  const auto& p = std::get<PredictionEvent>(r.events[0].event);
+  ASSERT_EQ(p.feature_type_errors.size(), 1u);
+  EXPECT_STREQ(p.feature_type_errors[0].reason, "expected_number");
+  ASSERT_EQ(p.features.size(), 2u);
+  EXPECT_EQ(std::get<std::string>(p.features[0].value), "7");
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(p.features[1].value));
+}
+
+TEST_F(DecoderTest, EveryBadFieldIsNamed) {
+  const EventKind P = EventKind::kPrediction;
+  EXPECT_EQ(ErrorOf(P, R"({"id": "x"})"), "model: required");
+  EXPECT_EQ(ErrorOf(P, R"({"model": "nope"})"),
+            "model: unknown model \"nope\" (not in the config)");
+  EXPECT_EQ(ErrorOf(P, R"({"model": 5})"),
+            "model: must be a string, got number");
+  EXPECT_EQ(ErrorOf(P, R"({"model": "clf", "latency_ms": -1})"),
+            "latency_ms: must be >= 0");
+  EXPECT_EQ(ErrorOf(P, R"({"model": "clf", "confidence": 1.5})"),
+            "confidence: must be in [0, 1]");
+  EXPECT_EQ(ErrorOf(P, R"({"model": "clf", "features": {"zz": 1}})"),
+            "features.zz: not declared for this model");
+  EXPECT_EQ(ErrorOf(P, R"({"model": "clf", "tokens": {"prompt": 1.5}})"),
+            "tokens.prompt: must be a non-negative integer");
+  EXPECT_EQ(ErrorOf(P, R"({"model": "clf", "probabilities": {"a": 0.5}})"),
+            "probabilities: must sum to 1 over all classes, got 0.5");
+  EXPECT_EQ(ErrorOf(P, R"({"model": "clf", "latncy_ms": 3})"),
+            "latncy_ms: unknown field (see docs/api.md for the event schema)");
+  EXPECT_THAT(
+      ErrorOf(
+          P, R"({"model": "clf", "id": "0123456789012345678901234567890123"})"),
+      HasSubstr("id: longer than limits.max_string_bytes (32)"));
+  EXPECT_THAT(ErrorOf(P, R"({"model": "clf", "timestamp": 1700000000000})"),
+              HasSubstr("looks like milliseconds"));
+  EXPECT_THAT(ErrorOf(P, R"({"model": "clf", "timestamp": "yesterday"})"),
+              HasSubstr("timestamp: not RFC 3339"));
+  EXPECT_EQ(ErrorOf(P, R"([1])"), "event: must be a JSON object, got number");
+
+  const EventKind F = EventKind::kFeedback;
+  EXPECT_EQ(ErrorOf(F, R"({"model": "clf", "id": "a", "score": 6})"),
+            "score: must be between 1 and 5");
+  EXPECT_EQ(ErrorOf(F, R"({"model": "clf", "score": 3})"), "id: required");
+  EXPECT_EQ(ErrorOf(F, R"({"model": "clf", "id": "a"})"), "score: required");
+
+  const EventKind L = EventKind::kLabel;
+  EXPECT_EQ(ErrorOf(L, R"({"model": "clf", "id": "a"})"), "label: required");
+  EXPECT_EQ(ErrorOf(L, R"({"model": "reg", "id": "a", "label": "x"})"),
+            "label: must be a number, got string");
+}
+
+TEST_F(DecoderTest, ArrayKeepsValidEventsAndIndexesErrors) {
+  DecodeResult r = Decode(EventKind::kLabel, R"([
+    {"model": "clf", "id": "1", "label": "a"},
+    {"model": "clf", "id": "2"},
+    {"model": "clf", "id": 3, "label": 1}])");
+  EXPECT_EQ(r.total, 3);
+  ASSERT_EQ(r.events.size(), 2u);
+  EXPECT_EQ(r.events[1].index, 2);
+  EXPECT_EQ(std::get<LabelEvent>(r.events[1].event).id, "3");
+  EXPECT_EQ(std::get<LabelEvent>(r.events[1].event).label_class, "1");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].index, 1);
+  EXPECT_EQ(r.errors[0].reason, RejectReason::kMissingField);
+}
+
+TEST_F(DecoderTest, NdjsonLinesStandAlone) {
+  DecodeResult r =
+      Decode(EventKind::kFeedback,
+             "{\"model\":\"clf\",\"id\":\"1\",\"score\":5}\r\n"
+             "\n"
+             "{not json}\n"
+             "{\"model\":\"clf\",\"id\":\"2\",\"score\":1,\"value\":9.5}",
+             BodyFormat::kNdjson);
+  EXPECT_EQ(r.total, 3);
+  ASSERT_EQ(r.events.size(), 2u);
+  EXPECT_EQ(std::get<FeedbackEvent>(r.events[1].event).value, 9.5);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].index, 1);
+  EXPECT_EQ(r.errors[0].reason, RejectReason::kInvalidJson);
+  EXPECT_THAT(r.errors[0].message, HasSubstr("line 3: not valid JSON"));
+}
+
+TEST_F(DecoderTest, BodyLevelFailures) {
+  Decoder d(config_);
+  EXPECT_FALSE(
+      d.Decode(EventKind::kLabel, BodyFormat::kJson, "[{\"a\":", now_).ok());
+  EXPECT_FALSE(d.Decode(EventKind::kLabel, BodyFormat::kJson, "", now_).ok());
+  // Numbers beyond double range are a JSON error in simdjson.
+  EXPECT_FALSE(d.Decode(EventKind::kPrediction, BodyFormat::kJson,
+                        R"({"model": "clf", "latency_ms": 1e999})", now_)
+                   .ok());
+  absl::StatusOr<DecodeResult> r = d.Decode(
+      EventKind::kLabel, BodyFormat::kJson, "[{},{},{},{},{},{}]", now_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("max_events_per_request (5)"));
+}
+
+TEST(FormatTest, ContentTypes) {
+  EXPECT_EQ(FormatFromContentType("application/json; charset=utf-8"),
+            BodyFormat::kJson);
+  EXPECT_EQ(FormatFromContentType(""), BodyFormat::kJson);
+  EXPECT_EQ(FormatFromContentType("Application/X-NDJSON"), BodyFormat::kNdjson);
+  EXPECT_EQ(FormatFromContentType("text/plain"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace aiq::ingest

@@ -1,0 +1,95 @@
+// Typed ingest events, as decoded from request bodies (see decoder.h) and
+// applied to model state (see exporter/model/). Strings are owned copies so
+// events outlive the request buffer. Names that need interning with a cap
+// (versions, classes, error reasons, safety categories) stay strings here;
+// the model layer resolves them under its lock.
+#ifndef AIQ_EXPORTER_INGEST_EVENT_H_
+#define AIQ_EXPORTER_INGEST_EVENT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace aiq::ingest {
+
+enum class EventKind { kPrediction, kLabel, kFeedback };
+const char* EventKindName(EventKind kind);  // "prediction", "label", ...
+
+// Why an event was rejected; the label value of
+// aiq_exporter_events_rejected_total{reason}.
+enum class RejectReason {
+  kInvalidJson,
+  kInvalidField,
+  kMissingField,
+  kUnknownModel,
+  kUnknownVersion,
+  kUnknownClass,
+  kUnknownFeature,
+  kOutOfRange,
+  kTooLarge,
+  kDuplicateId,
+};
+inline constexpr int kNumRejectReasons = 10;
+const char* RejectReasonName(RejectReason reason);
+
+// A feature value as sent: JSON null (missing), number, string or bool.
+using FeatureScalar = std::variant<std::monostate, double, std::string, bool>;
+
+struct FeatureValue {
+  int feature = 0;  // index into ModelConfig::features
+  FeatureScalar value;
+};
+
+// A feature whose value had the wrong JSON type for its declared type: the
+// event is still accepted and the value counted as a type error.
+struct FeatureTypeError {
+  int feature = 0;
+  const char* reason = "";  // "expected_number", "expected_string", ...
+};
+
+struct PredictionEvent {
+  int model = 0;        // index into Config::models
+  std::string version;  // empty: the model's default_version
+  std::string id;       // empty: cannot be joined with labels/feedback
+  absl::Time timestamp;
+  std::vector<FeatureValue> features;
+  std::vector<FeatureTypeError> feature_type_errors;
+  // Classification: the predicted class; regression: the predicted value.
+  std::optional<std::string> predicted_class;
+  std::optional<double> predicted_value;
+  std::vector<std::pair<std::string, double>> probabilities;
+  std::optional<double> confidence;
+  std::optional<double> latency_seconds;
+  std::optional<int64_t> prompt_tokens;
+  std::optional<int64_t> completion_tokens;
+  std::optional<std::string> error;
+  std::vector<std::string> safety;
+  std::vector<std::pair<std::string, std::string>> segment;
+};
+
+struct LabelEvent {
+  int model = 0;
+  std::string id;
+  std::optional<std::string> label_class;
+  std::optional<double> label_value;
+  absl::Time timestamp;
+};
+
+struct FeedbackEvent {
+  int model = 0;
+  std::string id;
+  double score = 0;  // 1..5
+  std::optional<double> value;
+  absl::Time timestamp;
+};
+
+using Event = std::variant<PredictionEvent, LabelEvent, FeedbackEvent>;
+
+}  // namespace aiq::ingest
+
+#endif  // AIQ_EXPORTER_INGEST_EVENT_H_
