@@ -1,0 +1,35 @@
+#include "exporter/model/join_table.h"
+
+namespace aiq::model {
+namespace {
+absl::string_view AV(std::string_view s) { return {s.data(), s.size()}; }
+}  // namespace
+
+bool JoinTable::Insert(std::string_view id, const JoinEntry& entry,
+                       absl::Time now) {
+  if (max_entries_ <= 0) return true;  // joining disabled
+  if (entries_.contains(AV(id))) return false;
+  while (static_cast<int64_t>(entries_.size()) >= max_entries_) EvictOldest();
+  entries_.emplace(std::string(id), entry);
+  order_.emplace_back(std::string(id), now);
+  return true;
+}
+
+JoinEntry* JoinTable::Find(std::string_view id) {
+  auto it = entries_.find(AV(id));
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+void JoinTable::Expire(absl::Time now) {
+  const absl::Time cutoff = now - ttl_;
+  while (!order_.empty() && order_.front().second < cutoff) EvictOldest();
+}
+
+void JoinTable::EvictOldest() {
+  auto it = entries_.find(order_.front().first);
+  if (!it->second.labeled) ++evicted_unlabeled_;
+  entries_.erase(it);
+  order_.pop_front();
+}
+
+}  // namespace aiq::model

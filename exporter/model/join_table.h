@@ -1,0 +1,66 @@
+// Predictions waiting for their ground truth, keyed by the client's `id`.
+// Bounded twice: an entry lives at most `ttl` after it was received, and the
+// table holds at most `max_entries` (the oldest is evicted first). Both
+// evictions are counted, so nothing leaves silently.
+//
+//   JoinTable t(/*max_entries=*/100000, absl::Hours(24));
+//   t.Insert("req-1", entry, now);
+//   if (JoinEntry* e = t.Find("req-1")) { ... }
+//   t.Expire(now);
+//
+// Not thread-safe: owned by a ModelState and used under its lock.
+#ifndef AIQ_EXPORTER_MODEL_JOIN_TABLE_H_
+#define AIQ_EXPORTER_MODEL_JOIN_TABLE_H_
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+
+namespace aiq::model {
+
+// What a label or feedback event needs from its prediction.
+struct JoinEntry {
+  int version = 0;
+  absl::Time timestamp;  // the prediction's event time
+  bool labeled = false;
+  int predicted_class = -1;               // classification; -1 = none
+  std::optional<double> predicted_value;  // regression
+  std::optional<double> confidence;
+};
+
+class JoinTable {
+ public:
+  JoinTable(int64_t max_entries, absl::Duration ttl)
+      : max_entries_(max_entries), ttl_(ttl) {}
+
+  // False when `id` is already present (nothing changes).
+  bool Insert(std::string_view id, const JoinEntry& entry, absl::Time now);
+  JoinEntry* Find(std::string_view id);
+
+  // Drops entries received more than ttl before `now`.
+  void Expire(absl::Time now);
+
+  int64_t size() const { return static_cast<int64_t>(entries_.size()); }
+  // Entries dropped before a label arrived (TTL or capacity).
+  int64_t evicted_unlabeled() const { return evicted_unlabeled_; }
+
+ private:
+  void EvictOldest();
+
+  int64_t max_entries_;
+  absl::Duration ttl_;
+  absl::flat_hash_map<std::string, JoinEntry> entries_;
+  // Insertion order with receive time: entries leave only from the front,
+  // so this and entries_ always hold the same ids.
+  std::deque<std::pair<std::string, absl::Time>> order_;
+  int64_t evicted_unlabeled_ = 0;
+};
+
+}  // namespace aiq::model
+
+#endif  // AIQ_EXPORTER_MODEL_JOIN_TABLE_H_

@@ -1,0 +1,61 @@
+#include "exporter/model/model_registry.h"
+
+#include <algorithm>
+
+namespace aiq::model {
+namespace {
+
+int ModelOf(const ingest::Event& e) {
+  return std::visit([](const auto& ev) { return ev.model; }, e);
+}
+
+}  // namespace
+
+ModelRegistry::ModelRegistry(const config::Config& config, util::Clock* clock) {
+  for (const config::ModelConfig& m : config.models) {
+    models_.push_back(std::make_unique<ModelState>(m, config, clock));
+  }
+}
+
+ApplyResult ModelRegistry::Apply(ingest::DecodeResult decoded) {
+  ApplyResult result;
+  result.errors = std::move(decoded.errors);
+  const size_t decode_errors = result.errors.size();
+  // Group by model, keeping body order within each model, so each model's
+  // lock is taken once per request.
+  std::vector<std::vector<ingest::DecodedEvent*>> by_model(models_.size());
+  for (ingest::DecodedEvent& e : decoded.events) {
+    by_model[ModelOf(e.event)].push_back(&e);
+  }
+  for (size_t m = 0; m < models_.size(); ++m) {
+    if (!by_model[m].empty()) models_[m]->Apply(by_model[m], result.errors);
+  }
+  const int64_t applied_errors =
+      static_cast<int64_t>(result.errors.size() - decode_errors);
+  result.accepted =
+      static_cast<int64_t>(decoded.events.size()) - applied_errors;
+  if (applied_errors > 0 || models_.size() > 1) {
+    std::stable_sort(
+        result.errors.begin(), result.errors.end(),
+        [](const ingest::EventError& a, const ingest::EventError& b) {
+          return a.index < b.index;
+        });
+  }
+  return result;
+}
+
+ModelState* ModelRegistry::Find(std::string_view name) {
+  for (auto& m : models_) {
+    if (m->config().name == name) return m.get();
+  }
+  return nullptr;
+}
+
+std::vector<ModelSnapshot> ModelRegistry::Snapshot() const {
+  std::vector<ModelSnapshot> out;
+  out.reserve(models_.size());
+  for (const auto& m : models_) out.push_back(m->Snapshot());
+  return out;
+}
+
+}  // namespace aiq::model

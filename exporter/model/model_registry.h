@@ -1,0 +1,48 @@
+// All configured models' state, and the entry point that applies a decoded
+// request to it. The set of models is fixed at start (from the config), so
+// lookups need no lock; each model has its own.
+//
+//   ModelRegistry registry(config, util::Clock::Real());
+//   ApplyResult r = registry.Apply(std::move(decoded));
+//   // r.accepted, r.errors (decode and apply errors, by event index)
+#ifndef AIQ_EXPORTER_MODEL_MODEL_REGISTRY_H_
+#define AIQ_EXPORTER_MODEL_MODEL_REGISTRY_H_
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "exporter/config/config.h"
+#include "exporter/ingest/decoder.h"
+#include "exporter/model/model_state.h"
+#include "exporter/util/clock.h"
+
+namespace aiq::model {
+
+struct ApplyResult {
+  int64_t accepted = 0;
+  std::vector<ingest::EventError> errors;  // sorted by event index
+};
+
+class ModelRegistry {
+ public:
+  // `config` must outlive the registry.
+  ModelRegistry(const config::Config& config, util::Clock* clock);
+
+  // Applies every valid event of `decoded`, model by model, and merges the
+  // decoder's and the models' rejections.
+  ApplyResult Apply(ingest::DecodeResult decoded);
+
+  ModelState* Find(std::string_view name);
+  const std::vector<std::unique_ptr<ModelState>>& models() const {
+    return models_;
+  }
+  std::vector<ModelSnapshot> Snapshot() const;
+
+ private:
+  std::vector<std::unique_ptr<ModelState>> models_;  // index = config index
+};
+
+}  // namespace aiq::model
+
+#endif  // AIQ_EXPORTER_MODEL_MODEL_REGISTRY_H_

@@ -1,0 +1,250 @@
+#include "exporter/model/model_state.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace aiq::model {
+namespace {
+
+using ingest::EventError;
+using ingest::RejectReason;
+
+std::shared_ptr<const std::vector<double>> Bounds(std::vector<double> b) {
+  return std::make_shared<const std::vector<double>>(std::move(b));
+}
+
+// Label delays from a second to a week.
+std::vector<double> LabelDelayBounds() {
+  return {1,        10,       60,        300,   900,       3600,
+          3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400};
+}
+
+EventError Reject(RejectReason reason, std::string message) {
+  return EventError{0, reason, std::move(message)};
+}
+
+}  // namespace
+
+ModelState::ModelState(const config::ModelConfig& model,
+                       const config::Config& config, util::Clock* clock)
+    : model_(model),
+      clock_(clock),
+      latency_bounds_(Bounds(config.server.latency_buckets_seconds)),
+      feedback_bounds_(Bounds({1, 2, 3, 4, 5})),
+      delay_bounds_(Bounds(LabelDelayBounds())),
+      versions_(model.versions, config.limits.max_versions_per_model,
+                BoundedInterner::Overflow::kReject),
+      classes_(model.classes, config.limits.max_classes,
+               BoundedInterner::Overflow::kReject),
+      error_reasons_({}, config.limits.max_error_reasons,
+                     BoundedInterner::Overflow::kFoldIntoOther),
+      safety_categories_(model.safety_categories,
+                         config.limits.max_safety_categories,
+                         BoundedInterner::Overflow::kFoldIntoOther),
+      unmatched_feedback_(NewVersionStats()),
+      join_(config.limits.max_join_entries, model.label_ttl),
+      max_classes_(config.limits.max_classes) {
+  absl::MutexLock lock(&mu_);
+  per_version_.resize(versions_.size(), NewVersionStats());
+}
+
+VersionStats ModelState::NewVersionStats() const {
+  VersionStats s;
+  s.latency = Histogram(latency_bounds_);
+  s.feedback = Histogram(feedback_bounds_);
+  s.label_delay = Histogram(delay_bounds_);
+  return s;
+}
+
+VersionStats& ModelState::Version(int index) {
+  while (static_cast<int>(per_version_.size()) <= index) {
+    per_version_.push_back(NewVersionStats());
+  }
+  return per_version_[index];
+}
+
+void ModelState::Apply(std::span<ingest::DecodedEvent* const> events,
+                       std::vector<EventError>& rejected) {
+  absl::MutexLock lock(&mu_);
+  join_.Expire(clock_->Now());
+  for (ingest::DecodedEvent* e : events) {
+    std::optional<EventError> err = std::visit(
+        [&](const auto& ev) -> std::optional<EventError> {
+          using T = std::decay_t<decltype(ev)>;
+          if constexpr (std::is_same_v<T, ingest::PredictionEvent>) {
+            return ApplyPrediction(ev);
+          } else if constexpr (std::is_same_v<T, ingest::LabelEvent>) {
+            return ApplyLabel(ev);
+          } else {
+            return ApplyFeedback(ev);
+          }
+        },
+        e->event);
+    if (err) {
+      err->index = e->index;
+      rejected.push_back(*std::move(err));
+    }
+  }
+}
+
+std::optional<EventError> ModelState::ApplyPrediction(
+    const ingest::PredictionEvent& p) {
+  // Every check happens before anything changes, so a rejected event leaves
+  // no trace (not even a new version with zero counts).
+  const std::string& version_name =
+      p.version.empty() ? model_.default_version : p.version;
+  if (!versions_.CanIntern(version_name)) {
+    return Reject(RejectReason::kUnknownVersion,
+                  versions_.learns()
+                      ? absl::StrCat("version: more than "
+                                     "limits.max_versions_per_model (",
+                                     versions_.size(), ") versions")
+                      : absl::StrCat("version: \"", version_name,
+                                     "\" is not declared for this model"));
+  }
+  // New class names must fit under the cap together.
+  std::vector<std::string_view> new_classes;
+  auto check_class = [&](const std::string& c,
+                         std::string_view field) -> std::optional<EventError> {
+    if (classes_.Find(c) != BoundedInterner::kRejected) return std::nullopt;
+    if (std::find(new_classes.begin(), new_classes.end(), c) !=
+        new_classes.end()) {
+      return std::nullopt;
+    }
+    if (!classes_.learns()) {
+      return Reject(
+          RejectReason::kUnknownClass,
+          absl::StrCat(std::string(field), ": unknown class \"", c, "\""));
+    }
+    new_classes.push_back(c);
+    if (classes_.size() + static_cast<int>(new_classes.size()) > max_classes_) {
+      return Reject(
+          RejectReason::kUnknownClass,
+          absl::StrCat(std::string(field), ": class \"", c,
+                       "\" exceeds limits.max_classes (", max_classes_, ")"));
+    }
+    return std::nullopt;
+  };
+  if (p.predicted_class) {
+    if (auto err = check_class(*p.predicted_class, "prediction")) return err;
+  }
+  for (const auto& [cls, prob] : p.probabilities) {
+    if (auto err = check_class(cls, "probabilities")) return err;
+  }
+  if (!p.id.empty() && join_.Find(p.id) != nullptr) {
+    return Reject(RejectReason::kDuplicateId,
+                  absl::StrCat("id: a prediction with id \"", p.id,
+                               "\" was already received"));
+  }
+
+  // Apply.
+  const int version = versions_.Intern(version_name);
+  VersionStats& s = Version(version);
+  ++s.predictions;
+  if (p.error) {
+    const int reason = error_reasons_.Intern(*p.error);
+    if (static_cast<int>(s.errors_by_reason.size()) <= reason) {
+      s.errors_by_reason.resize(reason + 1, 0);
+    }
+    ++s.errors_by_reason[reason];
+  }
+  if (p.latency_seconds) s.latency.Observe(*p.latency_seconds);
+  const int64_t prompt = p.prompt_tokens.value_or(0);
+  const int64_t completion = p.completion_tokens.value_or(0);
+  s.prompt_tokens += prompt;
+  s.completion_tokens += completion;
+  s.cost +=
+      static_cast<double>(prompt) / 1000.0 * model_.cost_per_1k_prompt_tokens +
+      static_cast<double>(completion) / 1000.0 *
+          model_.cost_per_1k_completion_tokens;
+  for (const std::string& category : p.safety) {
+    const int c = safety_categories_.Intern(category);
+    if (static_cast<int>(s.safety_by_category.size()) <= c) {
+      s.safety_by_category.resize(c + 1, 0);
+    }
+    ++s.safety_by_category[c];
+  }
+  int predicted_class = -1;
+  if (p.predicted_class) predicted_class = classes_.Intern(*p.predicted_class);
+  for (const auto& [cls, prob] : p.probabilities) classes_.Intern(cls);
+  if (!p.id.empty()) {
+    JoinEntry entry;
+    entry.version = version;
+    entry.timestamp = p.timestamp;
+    entry.predicted_class = predicted_class;
+    entry.predicted_value = p.predicted_value;
+    entry.confidence = p.confidence;
+    join_.Insert(p.id, entry, clock_->Now());
+  }
+  return std::nullopt;
+}
+
+std::optional<EventError> ModelState::ApplyLabel(const ingest::LabelEvent& l) {
+  JoinEntry* entry = join_.Find(l.id);
+  if (entry != nullptr && entry->labeled) {
+    return Reject(
+        RejectReason::kDuplicateId,
+        absl::StrCat("id: prediction \"", l.id, "\" already has a label"));
+  }
+  if (l.label_class && !classes_.CanIntern(*l.label_class)) {
+    return Reject(
+        RejectReason::kUnknownClass,
+        classes_.learns()
+            ? absl::StrCat("label: class \"", *l.label_class,
+                           "\" exceeds limits.max_classes (", max_classes_, ")")
+            : absl::StrCat("label: unknown class \"", *l.label_class, "\""));
+  }
+  if (entry == nullptr) {
+    // Unknown, expired or evicted: counted, so a silent join failure shows.
+    ++labels_unmatched_;
+    return std::nullopt;
+  }
+  if (l.label_class) classes_.Intern(*l.label_class);
+  entry->labeled = true;
+  VersionStats& s = Version(entry->version);
+  ++s.labels;
+  s.label_delay.Observe(
+      std::max(0.0, absl::ToDoubleSeconds(l.timestamp - entry->timestamp)));
+  return std::nullopt;
+}
+
+std::optional<EventError> ModelState::ApplyFeedback(
+    const ingest::FeedbackEvent& f) {
+  JoinEntry* entry = join_.Find(f.id);
+  VersionStats* s = &unmatched_feedback_;
+  if (entry != nullptr) {
+    s = &Version(entry->version);
+  } else {
+    ++feedback_unmatched_;
+  }
+  s->feedback.Observe(f.score);
+  if (f.value) s->outcome_value += *f.value;
+  return std::nullopt;
+}
+
+ModelSnapshot ModelState::Snapshot() const {
+  ModelSnapshot snap;
+  snap.name = model_.name;
+  snap.task = model_.task;
+  snap.cost_budget_per_day = model_.budget.cost_per_day;
+  snap.token_budget_per_day = model_.budget.tokens_per_day;
+  absl::MutexLock lock(&mu_);
+  // Expiry is the only state change a scrape makes: it keeps
+  // aiq_join_pending and the eviction count current without traffic.
+  join_.Expire(clock_->Now());
+  snap.versions = versions_.names();
+  snap.per_version = per_version_;
+  snap.per_version.resize(snap.versions.size(), NewVersionStats());
+  snap.unmatched_feedback = unmatched_feedback_;
+  snap.error_reasons = error_reasons_.names();
+  snap.safety_categories = safety_categories_.names();
+  snap.classes = classes_.names();
+  snap.labels_unmatched = labels_unmatched_;
+  snap.feedback_unmatched = feedback_unmatched_;
+  snap.join_evicted = static_cast<uint64_t>(join_.evicted_unlabeled());
+  snap.join_pending = join_.size();
+  return snap;
+}
+
+}  // namespace aiq::model

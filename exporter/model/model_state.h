@@ -1,0 +1,121 @@
+// The live state of one configured model: per-version operational counters
+// and histograms, bounded name tables, and the table that joins labels and
+// feedback to predictions. All of it sits behind one mutex per model, so
+// models never contend with each other, and a request locks each model it
+// touches once for its whole batch.
+//
+//   ModelState state(config.models[0], config, clock);
+//   std::vector<ingest::EventError> rejected;
+//   state.Apply(events_for_this_model, rejected);
+//   ModelSnapshot snap = state.Snapshot();   // for /metrics
+#ifndef AIQ_EXPORTER_MODEL_MODEL_STATE_H_
+#define AIQ_EXPORTER_MODEL_MODEL_STATE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "exporter/config/config.h"
+#include "exporter/ingest/decoder.h"
+#include "exporter/model/bounded_interner.h"
+#include "exporter/model/histogram.h"
+#include "exporter/model/join_table.h"
+#include "exporter/util/clock.h"
+
+namespace aiq::model {
+
+// Operational counters of one (model, version).
+struct VersionStats {
+  uint64_t predictions = 0;
+  std::vector<uint64_t>
+      errors_by_reason;  // index: ModelSnapshot::error_reasons
+  Histogram latency;
+  uint64_t prompt_tokens = 0;
+  uint64_t completion_tokens = 0;
+  double cost = 0;
+  Histogram feedback;
+  double outcome_value = 0;
+  std::vector<uint64_t> safety_by_category;  // index: safety_categories
+  uint64_t labels = 0;
+  Histogram label_delay;
+};
+
+// A consistent copy of a model's state, taken under its lock.
+struct ModelSnapshot {
+  std::string name;
+  config::Task task = config::Task::kClassification;
+  std::vector<std::string> versions;
+  std::vector<VersionStats> per_version;  // parallel to versions
+  // Feedback whose id matched no prediction (exported as version="unknown").
+  VersionStats unmatched_feedback;
+  std::vector<std::string> error_reasons;
+  std::vector<std::string> safety_categories;
+  std::vector<std::string> classes;
+  uint64_t labels_unmatched = 0;
+  uint64_t feedback_unmatched = 0;
+  uint64_t join_evicted = 0;
+  int64_t join_pending = 0;
+  std::optional<double> cost_budget_per_day;
+  std::optional<double> token_budget_per_day;
+};
+
+class ModelState {
+ public:
+  ModelState(const config::ModelConfig& model, const config::Config& config,
+             util::Clock* clock);
+
+  ModelState(const ModelState&) = delete;
+  ModelState& operator=(const ModelState&) = delete;
+
+  // Applies `events` (all for this model) in order. An event that cannot be
+  // applied (unknown version or class beyond the caps, duplicate id) is
+  // appended to `rejected` and changes nothing.
+  void Apply(std::span<ingest::DecodedEvent* const> events,
+             std::vector<ingest::EventError>& rejected)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  ModelSnapshot Snapshot() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  const config::ModelConfig& config() const { return model_; }
+
+ private:
+  // Each returns the rejection, or nullopt when applied.
+  std::optional<ingest::EventError> ApplyPrediction(
+      const ingest::PredictionEvent& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::optional<ingest::EventError> ApplyLabel(const ingest::LabelEvent& l)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::optional<ingest::EventError> ApplyFeedback(
+      const ingest::FeedbackEvent& f) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  VersionStats NewVersionStats() const;
+  VersionStats& Version(int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const config::ModelConfig& model_;
+  util::Clock* const clock_;
+  const std::shared_ptr<const std::vector<double>> latency_bounds_;
+  const std::shared_ptr<const std::vector<double>> feedback_bounds_;
+  const std::shared_ptr<const std::vector<double>> delay_bounds_;
+
+  mutable absl::Mutex mu_;
+  // Names seen in traffic, each capped (see docs/metrics.md, "Labels").
+  BoundedInterner versions_ ABSL_GUARDED_BY(mu_);
+  BoundedInterner classes_ ABSL_GUARDED_BY(mu_);
+  BoundedInterner error_reasons_ ABSL_GUARDED_BY(mu_);
+  BoundedInterner safety_categories_ ABSL_GUARDED_BY(mu_);
+  std::vector<VersionStats> per_version_ ABSL_GUARDED_BY(mu_);
+  VersionStats unmatched_feedback_ ABSL_GUARDED_BY(mu_);
+  // Mutable: a snapshot expires old entries.
+  mutable JoinTable join_ ABSL_GUARDED_BY(mu_);
+  const int max_classes_;
+  uint64_t labels_unmatched_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t feedback_unmatched_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace aiq::model
+
+#endif  // AIQ_EXPORTER_MODEL_MODEL_STATE_H_
