@@ -1,0 +1,138 @@
+#include "exporter/metrics/model_metrics.h"
+
+#include "exporter/metrics/family_builder.h"
+
+namespace aiq::metrics {
+namespace {
+
+using prometheus::MetricType;
+
+void Add(std::vector<prometheus::MetricFamily>& out, FamilyBuilder&& f) {
+  if (!f.empty()) out.push_back(std::move(f).Build());
+}
+
+Labels ModelVersion(const model::ModelSnapshot& m, const std::string& v) {
+  return {{"model", m.name}, {"version", v}};
+}
+
+Labels With(Labels l, const char* name, const std::string& value) {
+  l.push_back({name, value});
+  return l;
+}
+
+}  // namespace
+
+std::vector<prometheus::MetricFamily> ModelFamilies(
+    const std::vector<model::ModelSnapshot>& models) {
+  FamilyBuilder predictions("aiq_predictions_total",
+                            "Prediction events accepted, including failed "
+                            "calls.",
+                            MetricType::Counter);
+  FamilyBuilder errors("aiq_prediction_errors_total",
+                       "Accepted predictions whose call failed, by reason.",
+                       MetricType::Counter);
+  FamilyBuilder latency("aiq_prediction_latency_seconds", "Model call latency.",
+                        MetricType::Histogram);
+  FamilyBuilder tokens("aiq_tokens_total", "LLM tokens, by type.",
+                       MetricType::Counter);
+  FamilyBuilder cost("aiq_cost_total",
+                     "Cost of LLM tokens at the configured prices.",
+                     MetricType::Counter);
+  FamilyBuilder cost_budget(
+      "aiq_cost_budget", "Configured cost budget per day.", MetricType::Gauge);
+  FamilyBuilder token_budget("aiq_token_budget",
+                             "Configured token budget per day.",
+                             MetricType::Gauge);
+  FamilyBuilder feedback("aiq_feedback_score", "User feedback score (1-5).",
+                         MetricType::Histogram);
+  FamilyBuilder outcome("aiq_outcome_value_total",
+                        "Business value reported with feedback.",
+                        MetricType::Counter);
+  FamilyBuilder safety("aiq_safety_violations_total",
+                       "Safety violations, by category.", MetricType::Counter);
+  FamilyBuilder labels("aiq_labels_total",
+                       "Ground-truth labels matched to a prediction.",
+                       MetricType::Counter);
+  FamilyBuilder unmatched("aiq_labels_unmatched_total",
+                          "Labels whose id matched no pending prediction.",
+                          MetricType::Counter);
+  FamilyBuilder feedback_unmatched(
+      "aiq_feedback_unmatched_total",
+      "Feedback whose id matched no pending prediction.", MetricType::Counter);
+  FamilyBuilder delay("aiq_label_delay_seconds",
+                      "Time from prediction to its label.",
+                      MetricType::Histogram);
+  FamilyBuilder pending("aiq_join_pending",
+                        "Predictions with an id waiting for a label.",
+                        MetricType::Gauge);
+  FamilyBuilder evicted("aiq_join_evicted_total",
+                        "Predictions dropped from the join table before a "
+                        "label arrived (TTL or capacity).",
+                        MetricType::Counter);
+
+  for (const model::ModelSnapshot& m : models) {
+    const Labels model_only = {{"model", m.name}};
+    const bool llm = m.task == config::Task::kGeneration;
+    for (size_t v = 0; v < m.versions.size(); ++v) {
+      const model::VersionStats& s = m.per_version[v];
+      const Labels mv = ModelVersion(m, m.versions[v]);
+      predictions.Counter(mv, static_cast<double>(s.predictions));
+      for (size_t r = 0; r < s.errors_by_reason.size(); ++r) {
+        if (s.errors_by_reason[r] == 0) continue;
+        errors.Counter(With(mv, "reason", m.error_reasons[r]),
+                       static_cast<double>(s.errors_by_reason[r]));
+      }
+      latency.Histogram(mv, s.latency.bounds(), s.latency.counts(),
+                        s.latency.sum());
+      if (llm || s.prompt_tokens + s.completion_tokens > 0) {
+        tokens.Counter(With(mv, "type", "prompt"),
+                       static_cast<double>(s.prompt_tokens));
+        tokens.Counter(With(mv, "type", "completion"),
+                       static_cast<double>(s.completion_tokens));
+        cost.Counter(mv, s.cost);
+      }
+      feedback.Histogram(mv, s.feedback.bounds(), s.feedback.counts(),
+                         s.feedback.sum());
+      outcome.Counter(mv, s.outcome_value);
+      // Declared safety categories are exported from the start at 0, so an
+      // alert on their increase works for the very first violation.
+      for (size_t c = 0; c < m.safety_categories.size(); ++c) {
+        const uint64_t n =
+            c < s.safety_by_category.size() ? s.safety_by_category[c] : 0;
+        safety.Counter(With(mv, "category", m.safety_categories[c]),
+                       static_cast<double>(n));
+      }
+      labels.Counter(mv, static_cast<double>(s.labels));
+      delay.Histogram(mv, s.label_delay.bounds(), s.label_delay.counts(),
+                      s.label_delay.sum());
+    }
+    if (m.unmatched_feedback.feedback.count() > 0) {
+      const model::VersionStats& u = m.unmatched_feedback;
+      const Labels mv = ModelVersion(m, "unknown");
+      feedback.Histogram(mv, u.feedback.bounds(), u.feedback.counts(),
+                         u.feedback.sum());
+      outcome.Counter(mv, u.outcome_value);
+    }
+    if (m.cost_budget_per_day)
+      cost_budget.Gauge(model_only, *m.cost_budget_per_day);
+    if (m.token_budget_per_day) {
+      token_budget.Gauge(model_only, *m.token_budget_per_day);
+    }
+    unmatched.Counter(model_only, static_cast<double>(m.labels_unmatched));
+    feedback_unmatched.Counter(model_only,
+                               static_cast<double>(m.feedback_unmatched));
+    pending.Gauge(model_only, static_cast<double>(m.join_pending));
+    evicted.Counter(model_only, static_cast<double>(m.join_evicted));
+  }
+
+  std::vector<prometheus::MetricFamily> out;
+  for (FamilyBuilder* f :
+       {&predictions, &errors, &latency, &tokens, &cost, &cost_budget,
+        &token_budget, &feedback, &outcome, &safety, &labels, &unmatched,
+        &feedback_unmatched, &delay, &pending, &evicted}) {
+    Add(out, std::move(*f));
+  }
+  return out;
+}
+
+}  // namespace aiq::metrics
