@@ -1,0 +1,140 @@
+#include "exporter/http/server.h"
+
+#include <civetweb.h>
+
+#include <cstring>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+
+namespace aiq::http {
+
+struct HttpServer::Impl {
+  ServerOptions options;
+  Handler handler;
+  mg_context* ctx = nullptr;
+  int port = 0;
+  std::mutex start_errors_mu;
+  std::string start_errors;  // what civetweb logged while starting
+};
+
+namespace {
+
+void Send(mg_connection* conn, const HttpResponse& r) {
+  mg_response_header_start(conn, r.status);
+  mg_response_header_add(conn, "Content-Type", r.content_type.c_str(), -1);
+  const std::string length = std::to_string(r.body.size());
+  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+  for (const auto& [name, value] : r.headers) {
+    mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+  }
+  mg_response_header_send(conn);
+  if (!r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
+}
+
+// Reads the whole body, or returns false when it exceeds `limit`.
+bool ReadBody(mg_connection* conn, int64_t limit, std::string& body) {
+  char buf[64 * 1024];
+  for (;;) {
+    const int n = mg_read(conn, buf, sizeof(buf));
+    if (n <= 0) return true;
+    if (static_cast<int64_t>(body.size()) + n > limit) return false;
+    body.append(buf, static_cast<size_t>(n));
+  }
+}
+
+int HandleRequest(mg_connection* conn, void* data) {
+  auto* impl = static_cast<HttpServer::Impl*>(data);
+  const mg_request_info* info = mg_get_request_info(conn);
+  HttpRequest req;
+  req.method = info->request_method != nullptr ? info->request_method : "";
+  req.path = info->local_uri != nullptr ? info->local_uri : "/";
+  req.query = info->query_string != nullptr ? info->query_string : "";
+  req.header = [conn](const char* name) -> std::string_view {
+    const char* v = mg_get_header(conn, name);
+    return v != nullptr ? std::string_view(v) : std::string_view();
+  };
+  const int64_t limit = impl->options.max_body_bytes;
+  // Oversized bodies are refused before (or while) reading them; the
+  // handler still sees the request so it can answer 413 and count it.
+  if (info->content_length > limit) {
+    req.body_too_large = true;
+  } else {
+    if (info->content_length > 0) {
+      req.body.reserve(static_cast<size_t>(info->content_length));
+    }
+    req.body_too_large = !ReadBody(conn, limit, req.body);
+  }
+  if (req.body_too_large) req.body.clear();
+  HttpResponse r = impl->handler(req);
+  if (req.body_too_large) {
+    // The rest of the body is still on the wire: don't reuse the connection.
+    r.headers.emplace_back("Connection", "close");
+  }
+  Send(conn, r);
+  return r.status;
+}
+
+int LogMessage(const mg_connection* conn, const char* message) {
+  if (conn == nullptr) return 0;
+  const mg_context* ctx = mg_get_context(conn);
+  auto* impl = static_cast<HttpServer::Impl*>(mg_get_user_data(ctx));
+  if (impl != nullptr) {
+    std::lock_guard<std::mutex> lock(impl->start_errors_mu);
+    absl::StrAppend(&impl->start_errors, message, "; ");
+  }
+  return 1;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
+    const ServerOptions& options, Handler handler) {
+  static std::once_flag init;
+  std::call_once(init, [] { mg_init_library(0); });
+
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->handler = std::move(handler);
+  const std::string threads = std::to_string(options.threads);
+  const char* mg_options[] = {"listening_ports",
+                              options.listen.c_str(),
+                              "num_threads",
+                              threads.c_str(),
+                              "enable_keep_alive",
+                              "yes",
+                              "keep_alive_timeout_ms",
+                              "30000",
+                              "request_timeout_ms",
+                              "30000",
+                              nullptr};
+  mg_callbacks callbacks;
+  std::memset(&callbacks, 0, sizeof(callbacks));
+  callbacks.log_message = LogMessage;
+  impl->ctx = mg_start(&callbacks, impl.get(), mg_options);
+  if (impl->ctx == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen,
+                     " (address in use, not local, or not HOST:PORT)"));
+  }
+  mg_set_request_handler(impl->ctx, "/", HandleRequest, impl.get());
+  mg_server_port ports[4];
+  std::memset(ports, 0, sizeof(ports));
+  if (mg_get_server_ports(impl->ctx, 4, ports) > 0) impl->port = ports[0].port;
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+int HttpServer::port() const { return impl_->port; }
+
+void HttpServer::Stop() {
+  if (impl_->ctx != nullptr) {
+    mg_stop(impl_->ctx);
+    impl_->ctx = nullptr;
+  }
+}
+
+}  // namespace aiq::http
