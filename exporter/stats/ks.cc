@@ -2,6 +2,7 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -214,17 +215,57 @@ ExactAttempt AttemptExact(int64_t n1, int64_t n2, double d) {
 
 constexpr double kCephesMinLog = -7.451332191019412076235e2;  // log(2^-1075)
 
+// log(k!) - log(sqrt(2 pi k) (k/e)^k), k >= 1 (Loader 2000, "Fast and
+// accurate computation of binomial probabilities").
+double StirlingError(int64_t k) {
+  static const std::array<double, 16> kSmall = [] {
+    std::array<double, 16> t{};
+    for (int i = 1; i < 16; ++i) {
+      const long double li = i;
+      t[static_cast<size_t>(i)] = static_cast<double>(
+          std::lgamma(li + 1) - (li + 0.5L) * std::log(li) + li -
+          0.5L * std::log(2 * std::numbers::pi_v<long double>));
+    }
+    return t;
+  }();
+  if (k < 16) return kSmall[static_cast<size_t>(k)];
+  constexpr double s0 = 1.0 / 12, s1 = 1.0 / 360, s2 = 1.0 / 1260,
+                   s3 = 1.0 / 1680, s4 = 1.0 / 1188;
+  const double dk = static_cast<double>(k);
+  const double k2 = dk * dk;
+  if (k > 500) return (s0 - s1 / k2) / dk;
+  if (k > 80) return (s0 - (s1 - s2 / k2) / k2) / dk;
+  if (k > 35) return (s0 - (s1 - (s2 - s3 / k2) / k2) / k2) / dk;
+  return (s0 - (s1 - (s2 - (s3 - s4 / k2) / k2) / k2) / k2) / dk;
+}
+
+// Deviance term x log(x/m) + m - x, given delta = x - m exactly.
+double Bd0(double x, double m, double delta) {
+  if (std::abs(delta) < 0.1 * (x + m)) {
+    const double v = delta / (x + m);
+    const double v2 = v * v;
+    double s = delta * v;
+    double ej = 2 * x * v;
+    for (int j = 1; j < 1000; ++j) {
+      ej *= v2;
+      const double s1 = s + ej / (2 * j + 1);
+      if (s1 == s) return s1;
+      s = s1;
+    }
+    return s;
+  }
+  return x * std::log(x / m) - delta;
+}
+
 double SmirnovSf(int64_t n, double x) {
   if (!(n > 0 && x >= 0.0 && x <= 1.0)) return kNaN;
   if (n == 1) return 1 - x;
   if (x == 0.0) return 1.0;
   if (x == 1.0) return 0.0;
-  const auto ln = static_cast<long double>(n);
   // n*x exactly as hi + lo, then floor and fractional part alpha.
   const double dn = static_cast<double>(n);
   const double nx_hi = dn * x;
   const double nx_lo = std::fma(dn, x, -nx_hi);
-  const long double nx = static_cast<long double>(nx_hi) + nx_lo;
   auto nxfl = static_cast<int64_t>(std::floor(nx_hi));
   if (static_cast<double>(nxfl) == nx_hi && nx_lo < 0) --nxfl;
   double alpha = static_cast<double>(
@@ -243,7 +284,7 @@ double SmirnovSf(int64_t n, double x) {
   }
   if (-2 * dn * x * x < kCephesMinLog) return 0.0;
   if (nxfl >= n - 1) {  // x >= 1 - 1/n
-    return static_cast<double>(std::pow(1.0L - x, ln));
+    return static_cast<double>(std::pow(1.0L - x, static_cast<long double>(n)));
   }
   if (n > 1000000) {  // cephes: too slow to sum, use Miller's approximation.
     const double logp = -std::pow(6.0 * dn * x + 1, 2) / 18.0 / dn;
@@ -251,32 +292,36 @@ double SmirnovSf(int64_t n, double x) {
   }
   // Lower sum, all terms positive:
   //   sf = x * sum_{v=0}^{n1mxfl} C(n,v) (x+v/n)^(v-1) (1-x-v/n)^(n-v).
-  // Binomial kept as mantissa * 2^exponent to avoid overflow.
+  // Term v is binom_pmf(v; n, p) / p with p = x + v/n, evaluated with
+  // Loader's saddle-point form: the mean n*p = v + n*x differs from v by
+  // exactly n*x, so both deviance terms are accurate and no huge logarithms
+  // cancel. About n terms are needed for small x (the terms peak near
+  // v = n/2), so this is the hot loop of the asymptotic branch.
   const int64_t n_terms = n1mxfl + 1;
-  const long double lx = x;
-  long double sum = std::exp(ln * std::log1p(-lx)) / lx;  // v = 0
-  long double c_man = 1.0L;
-  int c_exp = 0;
-  const long double ln2 = std::numbers::ln2_v<long double>;
+  const double nx_d = nx_hi + nx_lo;
+  const double log_2pi = std::log(2 * std::numbers::pi);
+  const double stirlerr_n = StirlingError(n);
+  // Neumaier-compensated sum: up to ~1e6 terms.
+  double sum = std::exp(dn * std::log1p(-x)) / x;  // v = 0
+  double comp = 0;
   for (int64_t v = 1; v < n_terms; ++v) {
-    int e = 0;
-    c_man = std::frexp(c_man * static_cast<long double>(n - v + 1) /
-                           static_cast<long double>(v),
-                       &e);
-    c_exp += e;
-    const long double lv = static_cast<long double>(v);
-    const long double up = (lv + nx) / ln;  // x + v/n
-    const long double down = ((ln - lv) - static_cast<long double>(nx_hi) -
-                              static_cast<long double>(nx_lo)) /
-                             ln;  // 1-x-v/n
-    const long double log_term = std::log(c_man) + c_exp * ln2 +
-                                 (lv - 1) * std::log(up) +
-                                 (ln - lv) * std::log(down);
-    const long double term = std::exp(log_term);
-    sum += term;
+    const double dv = static_cast<double>(v);
+    const double dnv = static_cast<double>(n - v);
+    const double np = dv + nx_d;
+    const double nq = static_cast<double>(
+        (static_cast<long double>(n - v) - static_cast<long double>(nx_hi)) -
+        static_cast<long double>(nx_lo));
+    const double lc = stirlerr_n - StirlingError(v) - StirlingError(n - v) -
+                      Bd0(dv, np, -nx_d) - Bd0(dnv, nq, nx_d);
+    const double lf = log_2pi + std::log(dv) + std::log1p(-dv / dn);
+    const double term = std::exp(lc - 0.5 * lf) * dn / np;
+    const double t = sum + term;
+    comp +=
+        std::abs(sum) >= std::abs(term) ? (sum - t) + term : (term - t) + sum;
+    sum = t;
     if (term != 0) {
-      if (4 * static_cast<long double>(n_terms - v) * term <
-              std::numeric_limits<double>::epsilon() * sum &&
+      if (4 * static_cast<double>(n_terms - v) * term <
+              std::numeric_limits<double>::epsilon() * (sum + comp) &&
           v != n_terms - 1) {
         break;
       }
@@ -284,7 +329,7 @@ double SmirnovSf(int64_t n, double x) {
       break;
     }
   }
-  return Clip01(static_cast<double>(lx * sum));
+  return Clip01(x * (sum + comp));
 }
 
 // ---------------------------------------------------------------------------
