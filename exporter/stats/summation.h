@@ -49,6 +49,10 @@ absl::Status CheckFinite(std::span<const double> values, std::string_view what);
 double Mean(std::span<const double> values);
 double StdDevPopulation(std::span<const double> values, double mean);
 
+// numpy's float64 sum (pairwise, 8-way unrolled, blocks of 128): the same
+// rounding as np.sum, for short vectors where we mirror numpy exactly.
+double NumpySum(std::span<const double> values);
+
 }  // namespace aiq::stats
 
 #endif  // AIQ_EXPORTER_STATS_SUMMATION_H_

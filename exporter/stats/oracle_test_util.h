@@ -1,0 +1,98 @@
+// Test-only helpers for the statistics tests: loading the scipy/sklearn
+// reference vectors (AIQ_ORACLE_DIR) and comparing within the project's
+// tolerance (1e-9 relative or 1e-12 absolute).
+//
+//   const nlohmann::json& oracle = aiq::stats::testing::StatsOracle();
+//   for (const auto& c : aiq::stats::testing::Cases("numeric")) { ... }
+//   EXPECT_PRED_FORMAT2(aiq::stats::testing::Near, actual, expected);
+//
+// Not part of aiq_stats (header only, included by *_test.cc).
+#ifndef AIQ_EXPORTER_STATS_ORACLE_TEST_UTIL_H_
+#define AIQ_EXPORTER_STATS_ORACLE_TEST_UTIL_H_
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+
+namespace aiq::stats::testing {
+
+inline constexpr double kRelTol = 1e-9;
+inline constexpr double kAbsTol = 1e-12;
+
+inline nlohmann::json LoadJson(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << "cannot open " << path;
+  return nlohmann::json::parse(in);
+}
+
+inline const nlohmann::json& StatsOracle() {
+  static const nlohmann::json* j =
+      new nlohmann::json(LoadJson(std::string(AIQ_ORACLE_DIR) + "/stats.json"));
+  return *j;
+}
+
+inline std::vector<nlohmann::json> Cases(const std::string& kind) {
+  std::vector<nlohmann::json> out;
+  for (const auto& c : StatsOracle()["cases"]) {
+    if (c["kind"] == kind) out.push_back(c);
+  }
+  return out;
+}
+
+// gtest predicate formatter: |a - e| <= max(1e-12, 1e-9 |e|).
+inline ::testing::AssertionResult Near(const char* a_expr, const char* e_expr,
+                                       double a, double e) {
+  const double tol = std::max(kAbsTol, kRelTol * std::abs(e));
+  if (std::abs(a - e) <= tol) return ::testing::AssertionSuccess();
+  std::ostringstream msg;
+  msg.precision(17);
+  msg << a_expr << " = " << a << " differs from " << e_expr << " = " << e
+      << " by " << std::abs(a - e) << " (rel " << std::abs(a - e) / std::abs(e)
+      << ")";
+  return ::testing::AssertionFailure() << msg.str();
+}
+
+// Minimal CSV reader for the oracle datasets (no quoting in those files):
+// column name -> cells as text ("" = missing).
+inline std::map<std::string, std::vector<std::string>> ReadSimpleCsv(
+    const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << "cannot open " << path;
+  std::map<std::string, std::vector<std::string>> cols;
+  std::vector<std::string> header;
+  std::string line;
+  auto split = [](const std::string& s) {
+    std::vector<std::string> f;
+    std::string cur;
+    for (char ch : s) {
+      if (ch == ',') {
+        f.push_back(cur);
+        cur.clear();
+      } else if (ch != '\r') {
+        cur += ch;
+      }
+    }
+    f.push_back(cur);
+    return f;
+  };
+  if (std::getline(in, line)) header = split(line);
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::vector<std::string> f = split(line);
+    for (size_t i = 0; i < header.size(); ++i) {
+      cols[header[i]].push_back(i < f.size() ? f[i] : "");
+    }
+  }
+  return cols;
+}
+
+}  // namespace aiq::stats::testing
+
+#endif  // AIQ_EXPORTER_STATS_ORACLE_TEST_UTIL_H_
