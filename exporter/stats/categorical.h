@@ -112,9 +112,10 @@ absl::StatusOr<ZTestResult> TwoProportionZTest(int64_t reference_successes,
                                                int64_t current_successes,
                                                int64_t current_total);
 
-// Z-test on a binary feature: "success" is the greatest key of the union of
-// categories in `order` (matches the oracle: "yes" over "no", 1 over 0).
-// More than two categories in the union is InvalidArgument.
+// Z-test on a binary feature, Evidently's convention: "success" is every
+// value except the smallest key of the union of categories in `order` (for
+// two values: the greater one, "yes" over "no", 1 over 0, as the oracle).
+// A single category in the union gives z = 0, p = 1.
 absl::StatusOr<ZTestResult> ZTestCategories(
     const CategoryCounts& reference, const CategoryCounts& current,
     CategoryOrder order = CategoryOrder::kLexicographic);
