@@ -13,6 +13,11 @@ namespace aiq::stats {
 // case |x| > |sum| that plain Kahan loses.
 void CompensatedSum::Add(double x) {
   const double t = sum_ + x;
+  if (!std::isfinite(t)) {  // overflow/inf: no meaningful compensation
+    sum_ = t;
+    compensation_ = 0;
+    return;
+  }
   if (std::abs(sum_) >= std::abs(x)) {
     compensation_ += (sum_ - t) + x;
   } else {
