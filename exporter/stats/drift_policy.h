@@ -23,8 +23,8 @@
 // Numeric features with <= 5 unique reference values are tested as
 // categories (value -> NumericCategoryKey). Dataset drift: share of drifted
 // features >= 0.5.
-#ifndef AIQ_EXPORTER_STATS_DRIFT_TEST_H_
-#define AIQ_EXPORTER_STATS_DRIFT_TEST_H_
+#ifndef AIQ_EXPORTER_STATS_DRIFT_POLICY_H_
+#define AIQ_EXPORTER_STATS_DRIFT_POLICY_H_
 
 #include <cstdint>
 #include <optional>
@@ -154,4 +154,4 @@ DatasetDrift ComputeDatasetDrift(int64_t drifted_features,
 
 }  // namespace aiq::stats
 
-#endif  // AIQ_EXPORTER_STATS_DRIFT_TEST_H_
+#endif  // AIQ_EXPORTER_STATS_DRIFT_POLICY_H_
