@@ -70,6 +70,11 @@ std::vector<prometheus::MetricFamily> ModelFamilies(
                         "label arrived (TTL or capacity).",
                         MetricType::Counter);
 
+  FamilyBuilder type_errors("aiq_feature_type_errors_total",
+                            "Feature values of the wrong JSON type (the "
+                            "event is kept, the value is not).",
+                            MetricType::Counter);
+
   for (const model::ModelSnapshot& m : models) {
     const Labels model_only = {{"model", m.name}};
     const bool llm = m.task == config::Task::kGeneration;
@@ -118,6 +123,15 @@ std::vector<prometheus::MetricFamily> ModelFamilies(
     if (m.token_budget_per_day) {
       token_budget.Gauge(model_only, *m.token_budget_per_day);
     }
+    for (size_t f = 0; f < m.feature_type_errors.size(); ++f) {
+      for (size_t r = 0; r < std::size(model::kTypeErrorReasons); ++r) {
+        if (m.feature_type_errors[f][r] == 0) continue;
+        type_errors.Counter({{"model", m.name},
+                             {"feature", m.features[f]},
+                             {"reason", model::kTypeErrorReasons[r]}},
+                            static_cast<double>(m.feature_type_errors[f][r]));
+      }
+    }
     unmatched.Counter(model_only, static_cast<double>(m.labels_unmatched));
     feedback_unmatched.Counter(model_only,
                                static_cast<double>(m.feedback_unmatched));
@@ -129,7 +143,7 @@ std::vector<prometheus::MetricFamily> ModelFamilies(
   for (FamilyBuilder* f :
        {&predictions, &errors, &latency, &tokens, &cost, &cost_budget,
         &token_budget, &feedback, &outcome, &safety, &labels, &unmatched,
-        &feedback_unmatched, &delay, &pending, &evicted}) {
+        &feedback_unmatched, &delay, &pending, &evicted, &type_errors}) {
     Add(out, std::move(*f));
   }
   return out;

@@ -47,6 +47,7 @@ ModelState::ModelState(const config::ModelConfig& model,
       max_classes_(config.limits.max_classes) {
   absl::MutexLock lock(&mu_);
   per_version_.resize(versions_.size(), NewVersionStats());
+  feature_type_errors_.resize(model.features.size(), {0, 0, 0});
 }
 
 VersionStats ModelState::NewVersionStats() const {
@@ -165,6 +166,13 @@ std::optional<EventError> ModelState::ApplyPrediction(
     }
     ++s.safety_by_category[c];
   }
+  for (const ingest::FeatureTypeError& e : p.feature_type_errors) {
+    for (size_t r = 0; r < std::size(kTypeErrorReasons); ++r) {
+      if (std::string_view(kTypeErrorReasons[r]) == e.reason) {
+        ++feature_type_errors_[e.feature][r];
+      }
+    }
+  }
   int predicted_class = -1;
   if (p.predicted_class) predicted_class = classes_.Intern(*p.predicted_class);
   for (const auto& [cls, prob] : p.probabilities) classes_.Intern(cls);
@@ -240,6 +248,10 @@ ModelSnapshot ModelState::Snapshot() const {
   snap.error_reasons = error_reasons_.names();
   snap.safety_categories = safety_categories_.names();
   snap.classes = classes_.names();
+  for (const config::FeatureConfig& f : model_.features) {
+    snap.features.push_back(f.name);
+  }
+  snap.feature_type_errors = feature_type_errors_;
   snap.labels_unmatched = labels_unmatched_;
   snap.feedback_unmatched = feedback_unmatched_;
   snap.join_evicted = static_cast<uint64_t>(join_.evicted_unlabeled());

@@ -11,6 +11,7 @@
 #ifndef AIQ_EXPORTER_MODEL_MODEL_STATE_H_
 #define AIQ_EXPORTER_MODEL_MODEL_STATE_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -45,6 +46,10 @@ struct VersionStats {
   Histogram label_delay;
 };
 
+// The reasons of ModelSnapshot::feature_type_errors, in index order.
+inline constexpr const char* kTypeErrorReasons[] = {
+    "expected_number", "expected_string", "expected_bool"};
+
 // A consistent copy of a model's state, taken under its lock.
 struct ModelSnapshot {
   std::string name;
@@ -56,6 +61,9 @@ struct ModelSnapshot {
   std::vector<std::string> error_reasons;
   std::vector<std::string> safety_categories;
   std::vector<std::string> classes;
+  std::vector<std::string> features;
+  // [feature][reason]: values of the wrong JSON type (kTypeErrorReasons).
+  std::vector<std::array<uint64_t, 3>> feature_type_errors;
   uint64_t labels_unmatched = 0;
   uint64_t feedback_unmatched = 0;
   uint64_t join_evicted = 0;
@@ -112,6 +120,8 @@ class ModelState {
   // Mutable: a snapshot expires old entries.
   mutable JoinTable join_ ABSL_GUARDED_BY(mu_);
   const int max_classes_;
+  std::vector<std::array<uint64_t, 3>> feature_type_errors_
+      ABSL_GUARDED_BY(mu_);
   uint64_t labels_unmatched_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t feedback_unmatched_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -1,0 +1,298 @@
+#include "exporter/app/exporter_app.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "exporter/metrics/exposition.h"
+#include "exporter/metrics/model_metrics.h"
+#include "exporter/metrics/process_metrics.h"
+
+namespace aiq::app {
+namespace {
+
+using http::HttpRequest;
+using http::HttpResponse;
+using nlohmann::json;
+
+// The ingest response lists at most this many errors; counts are complete.
+constexpr size_t kMaxReportedErrors = 50;
+
+HttpResponse Json(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+HttpResponse Error(int status, std::string message) {
+  return Json(status, json{{"error", std::move(message)}});
+}
+
+// Compares without an early exit, so timing does not reveal a prefix.
+bool SecretEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  }
+  return diff == 0;
+}
+
+}  // namespace
+
+ExporterApp::ExporterApp(config::Config config, util::Clock* clock)
+    : config_(std::make_unique<const config::Config>(std::move(config))),
+      clock_(clock),
+      decoder_(*config_),
+      registry_(*config_, clock),
+      self_(static_cast<int>(config_->models.size())) {}
+
+HttpResponse ExporterApp::Handle(const HttpRequest& request) {
+  std::string handler = "other";
+  HttpResponse r = Route(request, handler);
+  self_.CountRequest(handler, r.status);
+  return r;
+}
+
+HttpResponse ExporterApp::Route(const HttpRequest& req, std::string& handler) {
+  struct Endpoint {
+    const char* path;
+    const char* method;
+  };
+  static constexpr Endpoint kEndpoints[] = {
+      {"/api/v1/predictions", "POST"},
+      {"/api/v1/labels", "POST"},
+      {"/api/v1/feedback", "POST"},
+      {"/api/v1/models", "GET"},
+      {"/metrics", "GET"},
+      {"/-/healthy", "GET"},
+      {"/-/ready", "GET"},
+      {"/", "GET"},
+  };
+  const Endpoint* endpoint = nullptr;
+  for (const Endpoint& e : kEndpoints) {
+    if (req.path == e.path) endpoint = &e;
+  }
+  if (endpoint == nullptr) {
+    return Error(404, absl::StrCat("no such endpoint: ", req.path,
+                                   " (see / for the list)"));
+  }
+  handler = endpoint->path;
+  const bool head =
+      req.method == "HEAD" && std::string_view(endpoint->method) == "GET";
+  if (req.method != endpoint->method && !head) {
+    HttpResponse r =
+        Error(405, absl::StrCat(req.method, " not allowed on ", req.path,
+                                "; use ", endpoint->method));
+    r.headers.emplace_back("Allow", endpoint->method);
+    return r;
+  }
+  if (req.body_too_large) {
+    return Error(413, absl::StrCat("request body larger than "
+                                   "limits.max_body_bytes (",
+                                   config_->limits.max_body_bytes, " bytes)"));
+  }
+  if (req.path == "/api/v1/predictions") {
+    return Ingest(ingest::EventKind::kPrediction, req);
+  }
+  if (req.path == "/api/v1/labels")
+    return Ingest(ingest::EventKind::kLabel, req);
+  if (req.path == "/api/v1/feedback") {
+    return Ingest(ingest::EventKind::kFeedback, req);
+  }
+  if (req.path == "/api/v1/models") {
+    if (!IngestAuthorized(req)) {
+      HttpResponse r = Error(401, "missing or invalid bearer token");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    return Models();
+  }
+  if (req.path == "/metrics") return Metrics(req);
+  if (req.path == "/-/healthy") {
+    return HttpResponse{200, "text/plain; charset=utf-8", "Healthy\n", {}};
+  }
+  if (req.path == "/-/ready") {
+    return ready_.load()
+               ? HttpResponse{200, "text/plain; charset=utf-8", "Ready\n", {}}
+               : HttpResponse{
+                     503, "text/plain; charset=utf-8", "Not ready\n", {}};
+  }
+  return Landing();
+}
+
+bool ExporterApp::IngestAuthorized(const HttpRequest& req) const {
+  const auto& tokens = config_->server.ingest_tokens;
+  if (tokens.empty()) return true;
+  std::string_view auth = req.header("Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth.substr(0, kBearer.size()) != kBearer) return false;
+  auth.remove_prefix(kBearer.size());
+  bool ok = false;
+  for (const std::string& t : tokens) ok |= SecretEquals(auth, t);
+  return ok;
+}
+
+bool ExporterApp::MetricsAuthorized(const HttpRequest& req) const {
+  const auto& basic = config_->server.metrics_auth;
+  if (!basic) return true;
+  std::string_view auth = req.header("Authorization");
+  constexpr std::string_view kBasic = "Basic ";
+  if (auth.substr(0, kBasic.size()) != kBasic) return false;
+  auth.remove_prefix(kBasic.size());
+  std::string decoded;
+  if (!absl::Base64Unescape(absl::string_view(auth.data(), auth.size()),
+                            &decoded)) {
+    return false;
+  }
+  return SecretEquals(decoded,
+                      absl::StrCat(basic->username, ":", basic->password));
+}
+
+HttpResponse ExporterApp::Ingest(ingest::EventKind kind,
+                                 const HttpRequest& req) {
+  if (!IngestAuthorized(req)) {
+    HttpResponse r = Error(401, "missing or invalid bearer token");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  std::optional<ingest::BodyFormat> format =
+      ingest::FormatFromContentType(req.header("Content-Type"));
+  if (!format) {
+    return Error(415, absl::StrCat("unsupported Content-Type \"",
+                                   std::string(req.header("Content-Type")),
+                                   "\"; use application/json or "
+                                   "application/x-ndjson"));
+  }
+  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return Json(400, json{{"accepted", 0},
+                          {"rejected", 0},
+                          {"error", "body contains no events"},
+                          {"errors", json::array()}});
+  }
+  absl::StatusOr<ingest::DecodeResult> decoded =
+      decoder_.Decode(kind, *format, req.body, clock_->Now());
+  if (!decoded.ok()) {
+    self_.CountRejected(kind, ingest::RejectReason::kInvalidJson);
+    return Json(400, json{{"accepted", 0},
+                          {"rejected", 0},
+                          {"error", std::string(decoded.status().message())},
+                          {"errors", json::array()}});
+  }
+  const int64_t total = decoded->total;
+  self_.CountReceived(kind, total);
+  if (total == 0) {
+    return Json(400, json{{"accepted", 0},
+                          {"rejected", 0},
+                          {"error", "body contains no events"},
+                          {"errors", json::array()}});
+  }
+  model::ApplyResult applied = registry_.Apply(*std::move(decoded));
+  json errors = json::array();
+  for (const ingest::EventError& e : applied.errors) {
+    self_.CountRejected(kind, e.reason);
+    if (errors.size() < kMaxReportedErrors) {
+      errors.push_back({{"index", e.index},
+                        {"reason", ingest::RejectReasonName(e.reason)},
+                        {"error", e.message}});
+    }
+  }
+  const int64_t rejected = static_cast<int64_t>(applied.errors.size());
+  // All rejected: the request as a whole failed. Partial: 200, with errors.
+  const int status = applied.accepted == 0 ? 400 : 200;
+  return Json(status, json{{"accepted", applied.accepted},
+                           {"rejected", rejected},
+                           {"errors", std::move(errors)}});
+}
+
+HttpResponse ExporterApp::Metrics(const HttpRequest& req) {
+  if (!MetricsAuthorized(req)) {
+    HttpResponse r = Error(401, "metrics require basic authentication");
+    r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"aiq\"");
+    return r;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<prometheus::MetricFamily> families = self_.Collect();
+  for (auto& f : metrics::ProcessFamilies()) families.push_back(std::move(f));
+  for (auto& f : metrics::ModelFamilies(registry_.Snapshot())) {
+    families.push_back(std::move(f));
+  }
+  HttpResponse r;
+  r.content_type = metrics::kTextContentType;
+  r.body = metrics::RenderText(families);
+  if (metrics::AcceptsGzip(req.header("Accept-Encoding"))) {
+    if (absl::StatusOr<std::string> z = metrics::Gzip(r.body); z.ok()) {
+      r.body = *std::move(z);
+      r.headers.emplace_back("Content-Encoding", "gzip");
+    }
+  }
+  self_.SetScrapeDuration(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
+  return r;
+}
+
+HttpResponse ExporterApp::Models() {
+  json models = json::array();
+  for (const model::ModelSnapshot& s : registry_.Snapshot()) {
+    const config::ModelConfig& mc = *config_->FindModel(s.name);
+    json features = json::array();
+    for (const config::FeatureConfig& f : mc.features) {
+      features.push_back(
+          {{"name", f.name}, {"type", config::FeatureTypeName(f.type)}});
+    }
+    uint64_t predictions = 0, errors = 0, labels = 0, feedback = 0;
+    for (const model::VersionStats& v : s.per_version) {
+      predictions += v.predictions;
+      for (uint64_t e : v.errors_by_reason) errors += e;
+      labels += v.labels;
+      feedback += v.feedback.count();
+    }
+    feedback += s.unmatched_feedback.feedback.count();
+    models.push_back({{"name", s.name},
+                      {"task", config::TaskName(s.task)},
+                      {"versions", s.versions},
+                      {"default_version", mc.default_version},
+                      {"classes", s.classes},
+                      {"features", std::move(features)},
+                      {"predictions", predictions},
+                      {"errors", errors},
+                      {"labels", labels},
+                      {"labels_unmatched", s.labels_unmatched},
+                      {"feedback", feedback},
+                      {"join_pending", s.join_pending}});
+  }
+  return Json(200, json{{"models", std::move(models)}});
+}
+
+HttpResponse ExporterApp::Landing() {
+  std::string models;
+  for (const config::ModelConfig& m : config_->models) {
+    absl::StrAppend(&models, "<li>", m.name, " (", config::TaskName(m.task),
+                    ")</li>");
+  }
+  HttpResponse r;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = absl::StrCat(
+      "<!doctype html><html><head><title>ai-quality-exporter</title>"
+      "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto}"
+      "code{background:#eee;padding:0 .3em}</style></head><body>"
+      "<h1>ai-quality-exporter ",
+      metrics::BuildVersion(),
+      "</h1><p>Prometheus exporter for AI quality, drift and LLM usage.</p>"
+      "<h2>Endpoints</h2><ul>"
+      "<li><a href=\"/metrics\">/metrics</a> &mdash; Prometheus metrics</li>"
+      "<li><a href=\"/api/v1/models\">/api/v1/models</a> &mdash; models</li>"
+      "<li><code>POST /api/v1/predictions</code>, "
+      "<code>POST /api/v1/labels</code>, <code>POST /api/v1/feedback</code>"
+      " &mdash; JSON object, array or NDJSON</li>"
+      "<li><a href=\"/-/healthy\">/-/healthy</a>, "
+      "<a href=\"/-/ready\">/-/ready</a></li></ul>"
+      "<h2>Models</h2><ul>",
+      models, "</ul></body></html>\n");
+  return r;
+}
+
+}  // namespace aiq::app

@@ -1,0 +1,206 @@
+#include "exporter/app/exporter_app.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "exporter/config/config_loader.h"
+
+namespace aiq::app {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class ExporterAppTest : public ::testing::Test {
+ protected:
+  void Start(std::string_view yaml) {
+    std::vector<config::ConfigError> errors;
+    std::optional<config::Config> c = config::ParseConfig(yaml, "t", errors);
+    ASSERT_TRUE(c.has_value()) << errors[0].ToString();
+    app_ = std::make_unique<ExporterApp>(*std::move(c), &clock_);
+  }
+
+  http::HttpResponse Request(std::string method, std::string path,
+                             std::string body = "",
+                             std::map<std::string, std::string> headers = {}) {
+    http::HttpRequest r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.body = std::move(body);
+    r.header = [headers](const char* name) -> std::string_view {
+      auto it = headers.find(name);
+      return it == headers.end() ? std::string_view() : it->second;
+    };
+    // The lambda's copy of `headers` lives in r.header.
+    return app_->Handle(r);
+  }
+
+  std::string Scrape() { return Request("GET", "/metrics").body; }
+
+  util::FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  std::unique_ptr<ExporterApp> app_;
+};
+
+constexpr char kConfig[] = R"(
+models:
+  - name: m
+    versions: [v1]
+    classes: [a, b]
+)";
+
+TEST_F(ExporterAppTest, IngestResponseShapeAndStatus) {
+  Start(kConfig);
+  http::HttpResponse r = Request(
+      "POST", "/api/v1/predictions",
+      R"([{"model":"m","prediction":"a"},{"model":"x"},{"model":"m","score":1}])");
+  EXPECT_EQ(r.status, 200);
+  json body = json::parse(r.body);
+  EXPECT_EQ(body["accepted"], 1);
+  EXPECT_EQ(body["rejected"], 2);
+  ASSERT_EQ(body["errors"].size(), 2u);
+  EXPECT_EQ(body["errors"][0]["index"], 1);
+  EXPECT_EQ(body["errors"][0]["reason"], "unknown_model");
+  EXPECT_EQ(body["errors"][1]["index"], 2);
+  EXPECT_THAT(body["errors"][1]["error"].get<std::string>(),
+              HasSubstr("score: unknown field"));
+
+  // Nothing valid: 400, and nothing moved.
+  r = Request("POST", "/api/v1/predictions",
+              R"({"model":"m","latency_ms":-3})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body)["errors"][0]["error"],
+            "latency_ms: must be >= 0");
+  r = Request("POST", "/api/v1/labels", "{oops");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(json::parse(r.body)["error"].get<std::string>(),
+              HasSubstr("body is not valid JSON"));
+  EXPECT_EQ(Request("POST", "/api/v1/labels", "").status, 400);
+
+  const std::string text = Scrape();
+  EXPECT_THAT(
+      text, HasSubstr("aiq_predictions_total{model=\"m\",version=\"v1\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("aiq_exporter_events_rejected_total{kind="
+                              "\"prediction\",reason=\"out_of_range\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("aiq_exporter_events_rejected_total{kind="
+                              "\"label\",reason=\"invalid_json\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("aiq_exporter_events_received_total{kind=\"prediction\"} 4\n"));
+  EXPECT_THAT(text, HasSubstr("aiq_exporter_http_requests_total{code=\"400\","
+                              "handler=\"/api/v1/predictions\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("process_resident_memory_bytes "));
+  EXPECT_THAT(text, HasSubstr("aiq_exporter_build_info{"));
+}
+
+TEST_F(ExporterAppTest, StatusCodes) {
+  Start(kConfig);
+  EXPECT_EQ(Request("GET", "/nope").status, 404);
+  http::HttpResponse r = Request("GET", "/api/v1/predictions");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.headers[0],
+            (std::pair<std::string, std::string>{"Allow", "POST"}));
+  EXPECT_EQ(
+      Request("POST", "/api/v1/labels", "{}", {{"Content-Type", "text/csv"}})
+          .status,
+      415);
+  http::HttpRequest big;
+  big.method = "POST";
+  big.path = "/api/v1/predictions";
+  big.body_too_large = true;
+  big.header = [](const char*) { return std::string_view(); };
+  EXPECT_EQ(app_->Handle(big).status, 413);
+  EXPECT_EQ(Request("GET", "/-/healthy").status, 200);
+  EXPECT_EQ(Request("GET", "/-/ready").status, 200);
+  app_->SetReady(false);
+  EXPECT_EQ(Request("GET", "/-/ready").status, 503);
+  r = Request("GET", "/");
+  EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
+  EXPECT_THAT(r.body, HasSubstr("<li>m (classification)</li>"));
+}
+
+TEST_F(ExporterAppTest, BearerTokensAndBasicAuth) {
+  Start(R"(
+server:
+  ingest_tokens: [s3cret]
+  metrics_auth: {username: prom, password: pw}
+models: [{name: m}]
+)");
+  const std::string ev = R"({"model":"m"})";
+  EXPECT_EQ(Request("POST", "/api/v1/predictions", ev).status, 401);
+  EXPECT_EQ(Request("POST", "/api/v1/predictions", ev,
+                    {{"Authorization", "Bearer wrong"}})
+                .status,
+            401);
+  EXPECT_EQ(Request("POST", "/api/v1/predictions", ev,
+                    {{"Authorization", "Bearer s3cret"}})
+                .status,
+            200);
+  EXPECT_EQ(Request("GET", "/api/v1/models").status, 401);
+  EXPECT_EQ(Request("GET", "/metrics").status, 401);
+  // base64("prom:pw") = cHJvbTpwdw==
+  http::HttpResponse r =
+      Request("GET", "/metrics", "", {{"Authorization", "Basic cHJvbTpwdw=="}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_THAT(
+      r.body,
+      HasSubstr("aiq_predictions_total{model=\"m\",version=\"default\"} 1\n"));
+  EXPECT_EQ(Request("GET", "/-/healthy").status, 200);  // always open
+}
+
+TEST_F(ExporterAppTest, GzipWhenAsked) {
+  Start(kConfig);
+  http::HttpResponse r =
+      Request("GET", "/metrics", "", {{"Accept-Encoding", "gzip"}});
+  EXPECT_EQ(r.status, 200);
+  ASSERT_FALSE(r.body.empty());
+  EXPECT_EQ(static_cast<unsigned char>(r.body[0]), 0x1f);
+  EXPECT_EQ(r.headers[0],
+            (std::pair<std::string, std::string>{"Content-Encoding", "gzip"}));
+}
+
+TEST_F(ExporterAppTest, ModelsApi) {
+  Start(R"(
+models:
+  - name: m
+    classes: [a, b]
+    features: [{name: x}, {name: c, type: categorical}]
+)");
+  Request(
+      "POST", "/api/v1/predictions",
+      "{\"model\":\"m\",\"id\":\"1\",\"prediction\":\"a\",\"error\":\"e\"}\n"
+      "{\"model\":\"m\",\"id\":\"2\",\"prediction\":\"b\"}",
+      {{"Content-Type", "application/x-ndjson"}});
+  Request("POST", "/api/v1/labels", R"({"model":"m","id":"1","label":"b"})");
+  Request("POST", "/api/v1/feedback", R"({"model":"m","id":"2","score":5})");
+  json m = json::parse(Request("GET", "/api/v1/models").body)["models"][0];
+  EXPECT_EQ(m["name"], "m");
+  EXPECT_EQ(m["task"], "classification");
+  EXPECT_EQ(m["versions"], json::array({"default"}));
+  EXPECT_EQ(m["classes"], json::array({"a", "b"}));
+  EXPECT_EQ(m["features"][1], (json{{"name", "c"}, {"type", "categorical"}}));
+  EXPECT_EQ(m["predictions"], 2);
+  EXPECT_EQ(m["errors"], 1);
+  EXPECT_EQ(m["labels"], 1);
+  EXPECT_EQ(m["feedback"], 1);
+  EXPECT_EQ(m["join_pending"], 2);
+}
+
+TEST_F(ExporterAppTest, FeatureTypeErrorsAreCounted) {
+  Start(R"(
+models: [{name: m, features: [{name: x}]}]
+)");
+  EXPECT_EQ(Request("POST", "/api/v1/predictions",
+                    R"({"model":"m","features":{"x":"high"}})")
+                .status,
+            200);
+  EXPECT_THAT(Scrape(),
+              HasSubstr("aiq_feature_type_errors_total{model=\"m\","
+                        "feature=\"x\",reason=\"expected_number\"} 1\n"));
+  EXPECT_THAT(Scrape(), Not(HasSubstr("expected_string")));
+}
+
+}  // namespace
+}  // namespace aiq::app

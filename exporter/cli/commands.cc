@@ -1,0 +1,161 @@
+#include "exporter/cli/commands.h"
+
+#include <signal.h>
+
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "exporter/app/exporter_app.h"
+#include "exporter/config/config_loader.h"
+#include "exporter/http/server.h"
+#include "exporter/metrics/self_metrics.h"
+#include "exporter/report/report_command.h"
+
+namespace aiq::cli {
+
+const char* Usage() {
+  return R"(Usage: ai_quality_exporter [COMMAND] [OPTIONS]
+
+Commands:
+  serve [--config FILE] [--listen HOST:PORT]
+        Serve the HTTP API and /metrics. Without --config, serves the
+        embedded demo configuration (see `default-config`).
+  validate-config FILE
+        Check a configuration file; prints every problem with its line and
+        YAML path.
+  default-config
+        Print the embedded demo configuration.
+  report --reference REF.csv --current CUR.csv [...]
+        Batch drift and quality report (see `report --help`).
+
+Options:
+  --version   Print the version and exit.
+  --help      Print this help and exit.
+
+Exit codes: 0 success; 1 runtime failure (e.g. cannot listen, or drift
+detected with `report --fail-on-drift`); 2 usage or configuration error.
+)";
+}
+
+int ValidateConfig(const std::vector<std::string>& args, std::ostream& out,
+                   std::ostream& err) {
+  if (args.size() != 1) {
+    err << "usage: ai_quality_exporter validate-config FILE\n";
+    return kExitUsage;
+  }
+  std::ifstream in(args[0], std::ios::binary);
+  if (!in) {
+    err << args[0] << ": cannot read file\n";
+    return kExitUsage;
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::vector<config::ConfigError> errors;
+  std::optional<config::Config> c =
+      config::ParseConfig(buf.str(), args[0], errors);
+  if (!c) {
+    for (const config::ConfigError& e : errors) err << e.ToString() << "\n";
+    err << errors.size() << (errors.size() == 1 ? " problem" : " problems")
+        << " found\n";
+    return kExitUsage;
+  }
+  out << args[0] << ": OK (" << c->models.size()
+      << (c->models.size() == 1 ? " model" : " models") << ")\n";
+  return kExitOk;
+}
+
+int Serve(const std::vector<std::string>& args, std::ostream& out,
+          std::ostream& err) {
+  std::string config_path, listen;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string& into) {
+      if (i + 1 >= args.size()) return false;
+      into = args[++i];
+      return true;
+    };
+    if ((a == "--config" || a == "-c") && value(config_path)) continue;
+    if (a == "--listen" && value(listen)) continue;
+    if (a.rfind("--config=", 0) == 0) {
+      config_path = a.substr(9);
+      continue;
+    }
+    if (a.rfind("--listen=", 0) == 0) {
+      listen = a.substr(9);
+      continue;
+    }
+    err << "serve: unknown or incomplete option \"" << a << "\"\n" << Usage();
+    return kExitUsage;
+  }
+  absl::StatusOr<config::Config> config =
+      config_path.empty() ? config::LoadDefaultConfig()
+                          : config::LoadConfigFile(config_path);
+  if (!config.ok()) {
+    err << config.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (!listen.empty()) config->server.listen = listen;
+
+  // Block the shutdown signals in every thread (the server's workers
+  // inherit this mask) and wait for them here.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  http::ServerOptions options;
+  options.listen = config->server.listen;
+  options.threads = config->server.threads;
+  options.max_body_bytes = config->limits.max_body_bytes;
+  app::ExporterApp app(*std::move(config), util::Clock::Real());
+  absl::StatusOr<std::unique_ptr<http::HttpServer>> server =
+      http::HttpServer::Start(options, [&app](const http::HttpRequest& r) {
+        return app.Handle(r);
+      });
+  if (!server.ok()) {
+    err << "serve: " << server.status().message() << "\n";
+    return kExitFailure;
+  }
+  out << "ai_quality_exporter " << metrics::BuildVersion() << " listening on "
+      << options.listen << " (port " << (*server)->port() << "), "
+      << app.config().models.size() << " models, config "
+      << (config_path.empty() ? "<embedded>" : config_path) << std::endl;
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  out << "received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
+      << ", shutting down" << std::endl;
+  (*server)->Stop();
+  out << "stopped" << std::endl;
+  return kExitOk;
+}
+
+int Main(const std::vector<std::string>& args, std::ostream& out,
+         std::ostream& err) {
+  if (args.empty()) return Serve({}, out, err);
+  const std::string& cmd = args[0];
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (cmd == "--version" || cmd == "version") {
+    out << "ai_quality_exporter " << metrics::BuildVersion() << " ("
+        << metrics::BuildRevision() << ")\n";
+    return kExitOk;
+  }
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    out << Usage();
+    return kExitOk;
+  }
+  if (cmd == "serve") return Serve(rest, out, err);
+  if (cmd == "validate-config") return ValidateConfig(rest, out, err);
+  if (cmd == "default-config") {
+    out << config::DefaultConfigYaml();
+    return kExitOk;
+  }
+  if (cmd == "report") return report::RunReportCommand(rest, out, err);
+  if (cmd.rfind("--", 0) == 0) return Serve(args, out, err);  // serve flags
+  err << "unknown command \"" << cmd << "\"\n" << Usage();
+  return kExitUsage;
+}
+
+}  // namespace aiq::cli
