@@ -1,0 +1,402 @@
+#include "exporter/report/report.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <span>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace aiq::report {
+namespace {
+
+// Debian's abseil has its own string_view type; StrCat needs it.
+absl::string_view A(std::string_view s) { return {s.data(), s.size()}; }
+
+using data::Column;
+using data::ColumnType;
+
+// Categorical histograms show this many bars; the rest are summed into one.
+constexpr size_t kMaxBars = 12;
+
+std::vector<double> NonMissing(const Column& c) {
+  std::vector<double> v;
+  v.reserve(c.numbers.size() - c.missing);
+  for (double x : c.numbers) {
+    if (!std::isnan(x)) v.push_back(x);
+  }
+  return v;
+}
+
+std::vector<int64_t> CodeCounts(const Column& c) {
+  std::vector<int64_t> n(c.categories.size(), 0);
+  for (int32_t code : c.codes) {
+    if (code != data::kMissingCode) ++n[static_cast<size_t>(code)];
+  }
+  return n;
+}
+
+stats::CategoryCounts ToCategoryCounts(const Column& c,
+                                       const std::vector<int64_t>& counts) {
+  stats::CategoryCounts out;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    if (counts[i] > 0) out.Add(c.categories[i], counts[i]);
+  }
+  return out;
+}
+
+// Bars per category, biggest first (by reference, then current share).
+Histogram CategoryHistogram(const stats::CategoryCounts& ref,
+                            const stats::CategoryCounts& cur) {
+  stats::AlignedCounts a =
+      stats::AlignCategories(ref, cur, stats::CategoryOrder::kLexicographic);
+  const double nr = std::max<double>(1, static_cast<double>(ref.total()));
+  const double nc = std::max<double>(1, static_cast<double>(cur.total()));
+  std::vector<size_t> order(a.keys.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    const double wx = static_cast<double>(a.reference[x]) / nr +
+                      static_cast<double>(a.current[x]) / nc;
+    const double wy = static_cast<double>(a.reference[y]) / nr +
+                      static_cast<double>(a.current[y]) / nc;
+    return wx > wy;
+  });
+  Histogram h;
+  for (size_t k = 0; k < order.size(); ++k) {
+    const size_t i = order[k];
+    if (k + 1 < kMaxBars || order.size() == kMaxBars) {
+      h.labels.push_back(a.keys[i]);
+      h.reference.push_back(a.reference[i]);
+      h.current.push_back(a.current[i]);
+      continue;
+    }
+    if (k + 1 == kMaxBars) {
+      h.labels.push_back(absl::StrCat("other (", order.size() - k, ")"));
+      h.reference.push_back(0);
+      h.current.push_back(0);
+    }
+    h.reference.back() += a.reference[i];
+    h.current.back() += a.current[i];
+  }
+  return h;
+}
+
+// `values` is modified (partially reordered).
+double Quantile(std::vector<double>& values, double q) {
+  const auto k =
+      static_cast<size_t>(q * static_cast<double>(values.size() - 1));
+  std::nth_element(values.begin(), values.begin() + static_cast<ptrdiff_t>(k),
+                   values.end());
+  return values[k];
+}
+
+// Numeric: one bar per value when both sides have few distinct values,
+// else shared equal-width bins over the central 99% of both samples (values
+// outside go to the end bins, so one outlier does not flatten the plot).
+Histogram NumericHistogram(const stats::NumericReference& ref,
+                           std::vector<double> cur, int bins) {
+  Histogram h;
+  if (ref.unique_count <= static_cast<int64_t>(kMaxBars)) {
+    absl::flat_hash_set<double> distinct(ref.sorted.begin(), ref.sorted.end());
+    for (double x : cur) {
+      distinct.insert(x);
+      if (distinct.size() > kMaxBars) break;
+    }
+    if (distinct.size() <= kMaxBars) {
+      std::vector<double> keys(distinct.begin(), distinct.end());
+      std::sort(keys.begin(), keys.end());
+      stats::CategoryCounts rc, cc;
+      for (double x : ref.sorted) rc.Add(stats::NumericCategoryKey(x));
+      for (double x : cur) cc.Add(stats::NumericCategoryKey(x));
+      for (double k : keys) {
+        std::string key = stats::NumericCategoryKey(k);
+        h.reference.push_back(rc.count(key));
+        h.current.push_back(cc.count(key));
+        h.labels.push_back(std::move(key));
+      }
+      return h;
+    }
+  }
+  const std::vector<double>& rs = ref.sorted;
+  const auto at = [&rs](double q) {
+    return rs[static_cast<size_t>(q * static_cast<double>(rs.size() - 1))];
+  };
+  double lo = at(0.005), hi = at(0.995);
+  if (!cur.empty()) {
+    lo = std::min(lo, Quantile(cur, 0.005));
+    hi = std::max(hi, Quantile(cur, 0.995));
+  }
+  if (!(hi > lo)) hi = lo + 1;
+  h.edges.resize(static_cast<size_t>(bins) + 1);
+  for (int i = 0; i <= bins; ++i) {
+    h.edges[static_cast<size_t>(i)] =
+        lo + (hi - lo) * static_cast<double>(i) / static_cast<double>(bins);
+  }
+  h.reference.assign(static_cast<size_t>(bins), 0);
+  h.current.assign(static_cast<size_t>(bins), 0);
+  const double scale = static_cast<double>(bins) / (hi - lo);
+  const auto bin_of = [&](double x) {
+    const double b = std::floor((x - lo) * scale);
+    return static_cast<size_t>(
+        std::clamp(b, 0.0, static_cast<double>(bins - 1)));
+  };
+  for (double x : rs) ++h.reference[bin_of(x)];
+  for (double x : cur) ++h.current[bin_of(x)];
+  return h;
+}
+
+stats::DriftTestOverride ToStatsOverride(const FeatureOverride* o) {
+  stats::DriftTestOverride out;
+  if (o != nullptr) {
+    out.test = o->test;
+    out.threshold = o->threshold;
+  }
+  return out;
+}
+
+absl::Status FeatureError(const std::string& name, const absl::Status& s) {
+  return absl::Status(s.code(),
+                      absl::StrCat("feature \"", name, "\": ", s.message()));
+}
+
+absl::StatusOr<FeatureReport> ComputeFeature(
+    const Column& ref, const Column& cur, int64_t current_rows,
+    const FeatureOverride* override_spec, const ReportOptions& options) {
+  FeatureReport f;
+  f.name = ref.name;
+  f.type = ref.type;
+  f.missing_ratio = current_rows == 0 ? 0.0
+                                      : static_cast<double>(cur.missing) /
+                                            static_cast<double>(current_rows);
+  const stats::DriftTestOverride ovr = ToStatsOverride(override_spec);
+  if (ovr.test && ref.type == ColumnType::kCategorical &&
+      (*ovr.test == stats::DriftTest::kKs ||
+       *ovr.test == stats::DriftTest::kWasserstein)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "feature \"", ref.name, "\" is categorical; the ",
+        A(stats::DriftTestName(*ovr.test)), " test needs a numeric feature"));
+  }
+
+  if (ref.type == ColumnType::kNumeric) {
+    std::vector<double> rv = NonMissing(ref);
+    std::vector<double> cv = NonMissing(cur);
+    f.reference_values = static_cast<int64_t>(rv.size());
+    f.current_values = static_cast<int64_t>(cv.size());
+    if (rv.empty() || cv.empty()) {
+      f.note = rv.empty() ? "no values in the reference"
+                          : "no values in the current data";
+      return f;
+    }
+    absl::StatusOr<stats::FeatureReference> fr =
+        stats::FeatureReference::Numeric(rv, ovr);
+    if (!fr.ok()) return FeatureError(ref.name, fr.status());
+    rv = {};
+    absl::StatusOr<stats::FeatureDrift> d = stats::CompareFeature(*fr, cv);
+    if (!d.ok()) return FeatureError(ref.name, d.status());
+    f.numeric = d->numeric;
+    f.drift = d->drift;
+    f.histogram =
+        NumericHistogram(fr->numeric(), std::move(cv), options.histogram_bins);
+    return f;
+  }
+
+  const std::vector<int64_t> rn = CodeCounts(ref);
+  const std::vector<int64_t> cn = CodeCounts(cur);
+  stats::CategoryCounts rc = ToCategoryCounts(ref, rn);
+  stats::CategoryCounts cc = ToCategoryCounts(cur, cn);
+  f.reference_values = rc.total();
+  f.current_values = cc.total();
+  if (rc.empty() || cc.empty()) {
+    f.note = rc.empty() ? "no values in the reference"
+                        : "no values in the current data";
+    return f;
+  }
+  absl::StatusOr<stats::FeatureReference> fr =
+      stats::FeatureReference::Categorical(rc, ovr);
+  if (!fr.ok()) return FeatureError(ref.name, fr.status());
+  absl::StatusOr<stats::FeatureDrift> d = stats::CompareFeature(*fr, cc);
+  if (!d.ok()) return FeatureError(ref.name, d.status());
+  f.categorical = d->categorical;
+  f.drift = d->drift;
+  f.histogram = CategoryHistogram(rc, cc);
+  return f;
+}
+
+bool IsIntegral(double x) { return std::floor(x) == x; }
+
+QualityTask DecideTask(const Column& t, const Column& p) {
+  if (t.type == ColumnType::kCategorical ||
+      p.type == ColumnType::kCategorical) {
+    return QualityTask::kClassification;
+  }
+  absl::flat_hash_set<double> distinct;
+  for (const Column* c : {&t, &p}) {
+    for (double x : c->numbers) {
+      if (std::isnan(x)) continue;
+      if (!IsIntegral(x)) return QualityTask::kRegression;
+      distinct.insert(x);
+      if (distinct.size() > 10) return QualityTask::kRegression;
+    }
+  }
+  return QualityTask::kClassification;
+}
+
+absl::StatusOr<std::optional<QualityReport>> ComputeQuality(
+    const data::Dataset& current, const ReportOptions& options) {
+  if (options.target.empty() && options.prediction.empty()) {
+    return std::nullopt;
+  }
+  if (options.target.empty() || options.prediction.empty()) {
+    return absl::InvalidArgumentError(
+        "quality needs both --target and --prediction");
+  }
+  const Column* t = current.Find(options.target);
+  const Column* p = current.Find(options.prediction);
+  for (const auto& [col, flag, name] :
+       {std::tuple{t, "--target", &options.target},
+        std::tuple{p, "--prediction", &options.prediction}}) {
+    if (col == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          flag, ": no column \"", *name, "\" in ", current.source()));
+    }
+  }
+  QualityReport q;
+  q.task =
+      options.task == QualityTask::kAuto ? DecideTask(*t, *p) : options.task;
+  const size_t n = current.num_rows();
+  if (q.task == QualityTask::kRegression) {
+    if (t->type != ColumnType::kNumeric || p->type != ColumnType::kNumeric) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "regression quality needs numeric target and prediction; \"",
+          (t->type != ColumnType::kNumeric ? t : p)->name,
+          "\" is categorical"));
+    }
+    std::vector<double> yt, yp;
+    yt.reserve(n);
+    yp.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (std::isnan(t->numbers[i]) || std::isnan(p->numbers[i])) continue;
+      yt.push_back(t->numbers[i]);
+      yp.push_back(p->numbers[i]);
+    }
+    q.rows = static_cast<int64_t>(yt.size());
+    if (yt.empty()) return std::nullopt;
+    absl::StatusOr<stats::RegressionMetrics> m =
+        stats::EvaluateRegression(yt, yp);
+    if (!m.ok()) return m.status();
+    q.regression = *m;
+    return q;
+  }
+  std::vector<std::string> yt, yp;
+  yt.reserve(n);
+  yp.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (t->IsMissing(i) || p->IsMissing(i)) continue;
+    yt.push_back(t->ValueAsString(i));
+    yp.push_back(p->ValueAsString(i));
+  }
+  q.rows = static_cast<int64_t>(yt.size());
+  if (yt.empty()) return std::nullopt;
+  absl::StatusOr<stats::ClassificationReport> r =
+      stats::EvaluateClassification(yt, yp);
+  if (!r.ok()) return r.status();
+  q.labels = std::move(r->labels);
+  q.classification = std::move(r->metrics);
+  return q;
+}
+
+}  // namespace
+
+absl::StatusOr<Report> BuildReport(const data::Dataset& reference,
+                                   const data::Dataset& current,
+                                   const ReportOptions& options) {
+  Report report;
+  report.reference = reference.source();
+  report.current = current.source();
+  report.target = options.target;
+  report.prediction = options.prediction;
+  report.reference_rows = static_cast<int64_t>(reference.num_rows());
+  report.current_rows = static_cast<int64_t>(current.num_rows());
+  report.dataset_drift_share = options.dataset_drift_share;
+
+  for (const auto& [name, ovr] : options.features) {
+    if (reference.Find(name) == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("feature override: no column \"", name, "\" in ",
+                       reference.source()));
+    }
+    if ((name == options.target || name == options.prediction) &&
+        (ovr.test || ovr.threshold)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("feature override: \"", name,
+                       "\" is the target or prediction column, not a feature"));
+    }
+  }
+
+  // Pair up the feature columns first, so errors come in column order.
+  struct Job {
+    const Column* ref;
+    const Column* cur;
+    const FeatureOverride* ovr;
+  };
+  std::vector<Job> jobs;
+  for (const Column& rc : reference.columns()) {
+    if (rc.name == options.target || rc.name == options.prediction) continue;
+    const Column* cc = current.Find(rc.name);
+    if (cc == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(current.source(), ": no column \"", rc.name,
+                       "\" (it is in ", reference.source(), ")"));
+    }
+    if (cc->type != rc.type) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          current.source(), ": column \"", rc.name, "\" is ",
+          A(data::ColumnTypeName(cc->type)), " but ",
+          A(data::ColumnTypeName(rc.type)), " in ", reference.source()));
+    }
+    auto it = options.features.find(rc.name);
+    jobs.push_back(
+        {&rc, cc, it == options.features.end() ? nullptr : &it->second});
+  }
+
+  std::vector<absl::StatusOr<FeatureReport>> results(
+      jobs.size(), absl::UnknownError("not computed"));
+  std::atomic<size_t> next{0};
+  const auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < jobs.size();) {
+      results[i] = ComputeFeature(*jobs[i].ref, *jobs[i].cur,
+                                  report.current_rows, jobs[i].ovr, options);
+    }
+  };
+  size_t threads = options.threads > 0
+                       ? static_cast<size_t>(options.threads)
+                       : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min(threads, jobs.size());
+  std::vector<std::thread> pool;
+  for (size_t i = 1; i < threads; ++i) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+
+  int64_t drifted = 0;
+  for (absl::StatusOr<FeatureReport>& r : results) {
+    if (!r.ok()) return r.status();
+    if (r->drift && r->drift->detected) ++drifted;
+    report.features.push_back(*std::move(r));
+  }
+  report.dataset_drift = stats::ComputeDatasetDrift(
+      drifted, static_cast<int64_t>(report.features.size()),
+      options.dataset_drift_share);
+
+  absl::StatusOr<std::optional<QualityReport>> q =
+      ComputeQuality(current, options);
+  if (!q.ok()) return q.status();
+  report.quality = *std::move(q);
+  return report;
+}
+
+}  // namespace aiq::report

@@ -1,0 +1,293 @@
+// The report against the oracle (shared/oracle/datasets/expected.json,
+// computed with scipy/sklearn), value by value, plus BuildReport's edge
+// cases on in-memory datasets.
+#include "exporter/report/report.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "exporter/report/report_command.h"
+#include "exporter/report/report_html.h"
+#include "exporter/report/report_json.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace aiq::report {
+namespace {
+
+using Json = nlohmann::ordered_json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kDatasets = std::string(AIQ_ORACLE_DIR) + "/datasets";
+
+Json LoadExpected() {
+  std::ifstream in(kDatasets + "/expected.json");
+  EXPECT_TRUE(in) << "cannot read " << kDatasets << "/expected.json";
+  return Json::parse(in);
+}
+
+std::string Basename(const std::string& p) {
+  const size_t slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+// Tolerances: statistics and exact p-values 1e-9 relative (or 1e-12
+// absolute); asymptotic p-values (chi-square, z, KS in asymp mode) 1e-6.
+struct Comparer {
+  int compared = 0;
+
+  void Compare(const Json& want, const Json& got, const std::string& path,
+               double rel) {
+    if (want.is_object()) {
+      ASSERT_TRUE(got.is_object()) << path << ": want object, got " << got;
+      std::vector<std::string> wk, gk;
+      for (const auto& [k, v] : want.items()) wk.push_back(k);
+      for (const auto& [k, v] : got.items()) gk.push_back(k);
+      EXPECT_EQ(gk, wk) << path << ": keys (and their order) differ";
+      for (const auto& [k, v] : want.items()) {
+        if (!got.contains(k)) continue;
+        Compare(v, got[k], path + "/" + k, ToleranceFor(want, k, rel));
+      }
+      return;
+    }
+    if (want.is_array()) {
+      ASSERT_TRUE(got.is_array()) << path;
+      ASSERT_EQ(got.size(), want.size()) << path;
+      for (size_t i = 0; i < want.size(); ++i) {
+        Compare(want[i], got[i], path + "/" + std::to_string(i), rel);
+      }
+      return;
+    }
+    ++compared;
+    if (want.is_number_float()) {
+      ASSERT_TRUE(got.is_number()) << path << ": got " << got;
+      const double w = want.get<double>(), g = got.get<double>();
+      const double tol = std::max(1e-12, rel * std::fabs(w));
+      EXPECT_NEAR(g, w, tol) << path << " (relative tolerance " << rel << ")";
+      return;
+    }
+    if (want.is_number_integer()) {
+      // Python writes 0.0 for float zeros, so integers are counts or dof.
+      ASSERT_TRUE(got.is_number_integer()) << path << ": got " << got;
+      EXPECT_EQ(got.get<int64_t>(), want.get<int64_t>()) << path;
+      return;
+    }
+    EXPECT_EQ(got, want) << path;
+  }
+
+  static double ToleranceFor(const Json& parent, const std::string& key,
+                             double inherited) {
+    constexpr double kExact = 1e-9, kAsymptotic = 1e-6;
+    if (key == "chi_square") return kAsymptotic;  // its p-value
+    if (key == "p_value" && parent.contains("mode")) {
+      return parent["mode"] == "asymp" ? kAsymptotic : kExact;
+    }
+    if (key == "score" && parent.contains("test")) {
+      const std::string t = parent["test"];
+      return t == "chi_square" || t == "z" ? kAsymptotic : kExact;
+    }
+    return inherited;
+  }
+};
+
+class OracleTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(OracleTest, ReportMatchesExpectedJson) {
+  const Json expected = LoadExpected();
+  const Json& want = expected["datasets"][GetParam()];
+  std::vector<std::string> args = {
+      "--reference", kDatasets + "/" + want["reference"].get<std::string>(),
+      "--current", kDatasets + "/" + want["current"].get<std::string>()};
+  if (want.contains("target") && !want["target"].is_null()) {
+    args.insert(args.end(), {"--target", want["target"]});
+  }
+  if (want.contains("prediction") && !want["prediction"].is_null()) {
+    args.insert(args.end(), {"--prediction", want["prediction"]});
+  }
+  std::ostringstream out, err;
+  ASSERT_EQ(RunReportCommand(args, out, err), 0) << err.str();
+  Json got = Json::parse(out.str());
+  // The command echoes the paths it was given; the oracle lists names.
+  got["reference"] = Basename(got["reference"]);
+  got["current"] = Basename(got["current"]);
+  Comparer c;
+  c.Compare(want, got, want["reference"].get<std::string>(), 1e-9);
+  EXPECT_GT(c.compared, 80);
+}
+
+INSTANTIATE_TEST_SUITE_P(Datasets, OracleTest, ::testing::Range(0, 4));
+
+TEST(OracleTest, ExpectedJsonHasFourDatasets) {
+  EXPECT_EQ(LoadExpected()["datasets"].size(), 4u);
+}
+
+// In-memory datasets for the edge cases.
+data::Dataset Numeric(std::string name, const std::vector<double>& v,
+                      std::string source) {
+  data::Dataset ds(std::move(source));
+  ds.AddNumeric(std::move(name), v);
+  return ds;
+}
+
+std::vector<double> Ramp(int n, double offset) {
+  std::vector<double> v;
+  for (int i = 0; i < n; ++i) v.push_back(offset + i * 0.37);
+  return v;
+}
+
+TEST(BuildReportTest, NewCategoriesAndMissingRatio) {
+  data::Dataset ref("ref"), cur("cur");
+  ref.AddCategorical("c", {"a", "b", "a", "b", "a", "b"});
+  cur.AddCategorical("c", {"a", "b", "zz", "", "a", "zz"});
+  absl::StatusOr<Report> r = BuildReport(ref, cur, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->features.size(), 1u);
+  const FeatureReport& f = r->features[0];
+  EXPECT_DOUBLE_EQ(f.missing_ratio, 1.0 / 6);
+  ASSERT_TRUE(f.categorical);
+  EXPECT_THAT(f.categorical->new_categories, ElementsAre("zz"));
+  EXPECT_EQ(f.current_values, 5);
+  ASSERT_TRUE(f.drift);
+  EXPECT_EQ(f.drift->test, stats::DriftTest::kZ);  // 2 reference categories
+  EXPECT_FALSE(r->quality);
+}
+
+TEST(BuildReportTest, FeatureWithoutCurrentValuesIsNotTested) {
+  data::Dataset ref = Numeric("x", Ramp(50, 0), "ref");
+  data::Dataset cur =
+      Numeric("x", std::vector<double>(10, std::nan("")), "cur");
+  absl::StatusOr<Report> r = BuildReport(ref, cur, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->features[0].drift);
+  EXPECT_FALSE(r->features[0].numeric);
+  EXPECT_EQ(r->features[0].missing_ratio, 1.0);
+  EXPECT_THAT(r->features[0].note, HasSubstr("no values"));
+  EXPECT_EQ(r->dataset_drift.total_features, 1);
+  EXPECT_EQ(r->dataset_drift.drifted_features, 0);
+  const Json j = Json::parse(RenderJson(*r));
+  EXPECT_TRUE(j["features"]["x"]["drift"].is_null());
+  EXPECT_TRUE(j["features"]["x"]["stats"].is_null());
+  EXPECT_THAT(RenderHtml(*r), HasSubstr("not tested"));
+}
+
+TEST(BuildReportTest, OverridesChangeTestAndThreshold) {
+  data::Dataset ref = Numeric("x", Ramp(200, 0), "ref");
+  data::Dataset cur = Numeric("x", Ramp(200, 5), "cur");
+  ReportOptions opts;
+  opts.features["x"].test = stats::DriftTest::kPsi;
+  opts.features["x"].threshold = 123.0;
+  absl::StatusOr<Report> r = BuildReport(ref, cur, opts);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(r->features[0].drift);
+  EXPECT_EQ(r->features[0].drift->test, stats::DriftTest::kPsi);
+  EXPECT_EQ(r->features[0].drift->threshold, 123.0);
+  EXPECT_EQ(r->features[0].drift->score, r->features[0].numeric->psi);
+  EXPECT_FALSE(r->features[0].drift->detected);
+}
+
+TEST(BuildReportTest, BadOverridesAreErrors) {
+  data::Dataset ref("ref"), cur("cur");
+  ref.AddCategorical("c", {"a", "b"});
+  cur.AddCategorical("c", {"a", "b"});
+  ReportOptions opts;
+  opts.features["c"].test = stats::DriftTest::kKs;
+  EXPECT_THAT(BuildReport(ref, cur, opts).status().message(),
+              HasSubstr("\"c\" is categorical"));
+  ReportOptions unknown;
+  unknown.features["nope"].threshold = 0.3;
+  EXPECT_THAT(BuildReport(ref, cur, unknown).status().message(),
+              HasSubstr("no column \"nope\""));
+}
+
+TEST(BuildReportTest, SchemaMismatchesAreErrors) {
+  data::Dataset ref = Numeric("x", Ramp(10, 0), "ref.csv");
+  data::Dataset cur("cur.csv");
+  cur.AddNumeric("y", Ramp(10, 0));
+  EXPECT_EQ(BuildReport(ref, cur, {}).status().message(),
+            "cur.csv: no column \"x\" (it is in ref.csv)");
+  data::Dataset cur2("cur.csv");
+  cur2.AddCategorical("x", {"a"});
+  EXPECT_EQ(BuildReport(ref, cur2, {}).status().message(),
+            "cur.csv: column \"x\" is categorical but numeric in ref.csv");
+}
+
+TEST(BuildReportTest, RegressionQuality) {
+  data::Dataset ref("ref"), cur("cur");
+  ref.AddNumeric("x", Ramp(20, 0));
+  ref.AddNumeric("y", Ramp(20, 1));
+  ref.AddNumeric("yhat", Ramp(20, 1.1));
+  cur.AddNumeric("x", Ramp(4, 0));
+  cur.AddNumeric("y", {3, -0.5, 2, 7});
+  cur.AddNumeric("yhat", {2.5, 0.0, 2, 8});
+  ReportOptions opts;
+  opts.target = "y";
+  opts.prediction = "yhat";
+  absl::StatusOr<Report> r = BuildReport(ref, cur, opts);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->features.size(), 1u);  // target and prediction are not features
+  ASSERT_TRUE(r->quality);
+  EXPECT_EQ(r->quality->task, QualityTask::kRegression);
+  // sklearn: mean_absolute_error([3,-0.5,2,7],[2.5,0,2,8]) == 0.5,
+  // mean_squared_error == 0.375, r2_score == 0.9486081370449679.
+  EXPECT_DOUBLE_EQ(r->quality->regression.mae, 0.5);
+  EXPECT_DOUBLE_EQ(r->quality->regression.mse, 0.375);
+  EXPECT_NEAR(r->quality->regression.r2, 0.9486081370449679, 1e-12);
+  const Json j = Json::parse(RenderJson(*r));
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j["quality"].items()) keys.push_back(k);
+  EXPECT_THAT(keys, ElementsAre("mae", "mse", "rmse", "r2", "mape"));
+}
+
+TEST(BuildReportTest, IntegerLabelsAreClassification) {
+  data::Dataset ref("ref"), cur("cur");
+  ref.AddNumeric("x", Ramp(6, 0));
+  cur.AddNumeric("x", Ramp(6, 0));
+  cur.AddNumeric("t", {0, 1, 1, 0, 1, 1});
+  cur.AddNumeric("p", {0, 1, 0, 0, 1, 1});
+  ReportOptions opts;
+  opts.target = "t";
+  opts.prediction = "p";
+  absl::StatusOr<Report> r = BuildReport(ref, cur, opts);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(r->quality);
+  EXPECT_EQ(r->quality->task, QualityTask::kClassification);
+  EXPECT_DOUBLE_EQ(r->quality->classification.accuracy, 5.0 / 6);
+}
+
+TEST(BuildReportTest, UnknownTargetIsAnError) {
+  data::Dataset ref = Numeric("x", Ramp(10, 0), "ref");
+  data::Dataset cur = Numeric("x", Ramp(10, 0), "cur.csv");
+  ReportOptions opts;
+  opts.target = "label";
+  opts.prediction = "x";
+  EXPECT_EQ(BuildReport(ref, cur, opts).status().message(),
+            "--target: no column \"label\" in cur.csv");
+}
+
+TEST(RenderHtmlTest, EscapesEverythingFromTheData) {
+  data::Dataset ref("<ref>.csv"), cur("cur&.csv");
+  ref.AddCategorical("<script>alert(1)</script>",
+                     {"<img src=x>", "\"q\"", "<img src=x>"});
+  cur.AddCategorical("<script>alert(1)</script>",
+                     {"<img src=x>", "'s'", "<img src=x>"});
+  absl::StatusOr<Report> r = BuildReport(ref, cur, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  const std::string html = RenderHtml(*r);
+  EXPECT_THAT(html, Not(HasSubstr("<script")));
+  EXPECT_THAT(html, Not(HasSubstr("<img")));
+  EXPECT_THAT(html, HasSubstr("&lt;img src=x&gt;"));
+  EXPECT_THAT(html, HasSubstr("&lt;script&gt;alert(1)&lt;/script&gt;"));
+  EXPECT_THAT(html, HasSubstr("&lt;ref&gt;.csv"));
+  EXPECT_THAT(html, HasSubstr("cur&amp;.csv"));
+  EXPECT_THAT(html, Not(HasSubstr("http://")));
+  EXPECT_THAT(html, Not(HasSubstr("https://")));
+  EXPECT_EQ(HtmlEscape("a&<>\"'"), "a&amp;&lt;&gt;&quot;&#39;");
+}
+
+}  // namespace
+}  // namespace aiq::report
