@@ -13,7 +13,7 @@
 //
 // Features are every reference column except the target and prediction, in
 // the reference's column order. Each gets the statistics of its type and one
-// drift decision by the default rule (exporter/stats/drift_test.h) unless
+// drift decision by the default rule (exporter/stats/drift_policy.h) unless
 // overridden. Missing values are left out of every test and reported as the
 // current data's missing ratio.
 #ifndef AIQ_EXPORTER_REPORT_REPORT_H_
@@ -29,7 +29,7 @@
 #include "exporter/data/dataset.h"
 #include "exporter/stats/categorical.h"
 #include "exporter/stats/classification.h"
-#include "exporter/stats/drift_test.h"
+#include "exporter/stats/drift_policy.h"
 #include "exporter/stats/numeric_drift.h"
 #include "exporter/stats/regression.h"
 
