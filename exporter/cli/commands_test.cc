@@ -12,12 +12,12 @@ namespace {
 
 using ::testing::HasSubstr;
 
-struct Run {
+struct CliRun {
   int code;
   std::string out, err;
 };
 
-Run Call(const std::vector<std::string>& args) {
+CliRun Call(const std::vector<std::string>& args) {
   std::ostringstream out, err;
   int code = Main(args, out, err);
   return {code, out.str(), err.str()};
@@ -30,7 +30,7 @@ std::string WriteTemp(const std::string& name, const std::string& text) {
 }
 
 TEST(CliTest, VersionAndHelp) {
-  Run r = Call({"--version"});
+  CliRun r = Call({"--version"});
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_THAT(r.out, HasSubstr("ai_quality_exporter 0.1.0"));
   r = Call({"--help"});
@@ -47,7 +47,7 @@ TEST(CliTest, ValidateConfigReportsEveryProblem) {
                                     "  - name: m\n"
                                     "    task: ranking\n"
                                     "    label_ttl: -1h\n");
-  Run r = Call({"validate-config", bad});
+  CliRun r = Call({"validate-config", bad});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr(bad + ":3: models[0].task: must be one of"));
   EXPECT_THAT(r.err, HasSubstr(bad + ":4: models[0].label_ttl: must be"));
@@ -64,14 +64,14 @@ TEST(CliTest, ValidateConfigReportsEveryProblem) {
 }
 
 TEST(CliTest, DefaultConfigRoundTrips) {
-  Run r = Call({"default-config"});
+  CliRun r = Call({"default-config"});
   EXPECT_EQ(r.code, kExitOk);
   const std::string path = WriteTemp("aiq_cli_default.yaml", r.out);
   EXPECT_EQ(Call({"validate-config", path}).code, kExitOk);
 }
 
 TEST(CliTest, ServeRejectsBadInvocations) {
-  Run r = Call({"serve", "--bogus"});
+  CliRun r = Call({"serve", "--bogus"});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr("unknown or incomplete option \"--bogus\""));
   r = Call({"serve", "--config", "/nonexistent.yaml"});
