@@ -59,6 +59,12 @@ struct ModelConfig {
   std::vector<std::string> versions;
   std::string default_version = "default";
   std::vector<std::string> classes;  // classification only
+  // The class counted as "positive" for fairness rates (positive rate,
+  // TPR). Default: the second class when exactly two are declared.
+  std::string positive_class;
+  // Predictions with confidence below this count as low-confidence
+  // (aiq_low_confidence_ratio, review sampling).
+  double low_confidence_threshold = 0.5;
   std::vector<FeatureConfig> features;
   std::vector<SegmentConfig> segments;
   // Declared safety categories; empty = the first
@@ -72,6 +78,9 @@ struct ModelConfig {
   std::string reference_csv;
   std::string reference_target_column;
   std::string reference_prediction_column;
+  // Column with the model's confidence for each reference row; used to
+  // calibrate estimated accuracy (CBPE). Optional.
+  std::string reference_confidence_column;
   WindowConfig window;
 };
 
@@ -104,9 +113,19 @@ struct LimitsConfig {
   int64_t max_join_entries = 100000;  // per model
 };
 
+// Predictions copied to a JSONL file for human review.
+struct ReviewConfig {
+  std::string path;               // "" = review sampling off
+  double sample_fraction = 0.01;  // random share of all predictions
+  double low_feedback_score = 2;  // feedback at or below this is sampled
+  int64_t max_bytes = 100 << 20;  // rotate when the file would exceed this
+  int max_files = 5;              // rotated files kept (path.1 ... path.N)
+};
+
 struct Config {
   ServerConfig server;
   LimitsConfig limits;
+  ReviewConfig review;
   std::vector<ModelConfig> models;
 
   // nullptr when no model has that name.

@@ -326,6 +326,19 @@ void ReadLimits(Reader& r, const YAML::Node& n, LimitsConfig& l) {
   r.Integer(n, path, "max_join_entries", l.max_join_entries, 0, 100'000'000);
 }
 
+void ReadReview(Reader& r, const YAML::Node& n, ReviewConfig& c) {
+  const std::string path = "review";
+  if (!r.ExpectMap(n, path)) return;
+  r.CheckKeys(n, path,
+              {"path", "sample_fraction", "low_feedback_score", "max_bytes",
+               "max_files"});
+  r.String(n, path, "path", c.path);
+  r.Double(n, path, "sample_fraction", c.sample_fraction, 0, 1);
+  r.Double(n, path, "low_feedback_score", c.low_feedback_score, 1, 5);
+  r.Integer(n, path, "max_bytes", c.max_bytes, 4096, int64_t{1} << 40);
+  r.Integer(n, path, "max_files", c.max_files, 1, 1000);
+}
+
 void ReadWindow(Reader& r, const YAML::Node& n, const std::string& path,
                 WindowConfig& w) {
   if (!r.ExpectMap(n, path)) return;
@@ -381,9 +394,10 @@ void ReadModel(Reader& r, const YAML::Node& n, const std::string& path,
   if (!r.ExpectMap(n, path)) return;
   r.CheckKeys(n, path,
               {"name", "task", "versions", "default_version", "classes",
-               "features", "segments", "safety_categories",
-               "cost_per_1k_prompt_tokens", "cost_per_1k_completion_tokens",
-               "budget", "label_ttl", "reference", "window"});
+               "positive_class", "low_confidence_threshold", "features",
+               "segments", "safety_categories", "cost_per_1k_prompt_tokens",
+               "cost_per_1k_completion_tokens", "budget", "label_ttl",
+               "reference", "window"});
   r.String(n, path, "name", m.name);
   if (!IsLabelSafe(m.name)) {
     r.Error(n["name"].IsDefined() ? n["name"] : n, path + ".name",
@@ -424,6 +438,16 @@ void ReadModel(Reader& r, const YAML::Node& n, const std::string& path,
       n["classes"].IsDefined()) {
     r.Error(n["classes"], path + ".classes", "needs at least two classes");
   }
+  if (m.classes.size() == 2) m.positive_class = m.classes[1];
+  r.String(n, path, "positive_class", m.positive_class);
+  if (!m.positive_class.empty() && !m.classes.empty() &&
+      std::find(m.classes.begin(), m.classes.end(), m.positive_class) ==
+          m.classes.end()) {
+    r.Error(n["positive_class"], path + ".positive_class",
+            "must be one of the declared classes");
+  }
+  r.Double(n, path, "low_confidence_threshold", m.low_confidence_threshold, 0,
+           1);
   if (m.task != Task::kClassification && !m.classes.empty()) {
     r.Error(n["classes"], path + ".classes",
             "only classification models have classes");
@@ -490,7 +514,8 @@ void ReadModel(Reader& r, const YAML::Node& n, const std::string& path,
     if (ref.IsScalar()) {
       m.reference_csv = ref.Scalar();
     } else if (r.ExpectMap(ref, rp)) {
-      r.CheckKeys(ref, rp, {"csv", "target", "prediction"});
+      r.CheckKeys(ref, rp, {"csv", "target", "prediction", "confidence"});
+      r.String(ref, rp, "confidence", m.reference_confidence_column);
       r.String(ref, rp, "csv", m.reference_csv);
       r.String(ref, rp, "target", m.reference_target_column);
       r.String(ref, rp, "prediction", m.reference_prediction_column);
@@ -525,7 +550,10 @@ std::optional<Config> ParseConfigWithBase(std::string_view yaml,
   Reader r(source, errors);
   if (root.IsNull()) return config;  // an empty file means all defaults
   if (!r.ExpectMap(root, "")) return std::nullopt;
-  r.CheckKeys(root, "", {"server", "limits", "models"});
+  r.CheckKeys(root, "", {"server", "limits", "review", "models"});
+  if (YAML::Node rv = root["review"]; rv.IsDefined() && !rv.IsNull()) {
+    ReadReview(r, rv, config.review);
+  }
   if (YAML::Node s = root["server"]; s.IsDefined() && !s.IsNull()) {
     ReadServer(r, s, config.server);
   }

@@ -123,6 +123,35 @@ TEST(ConfigLoaderTest, VersionsAndDefaultVersion) {
   EXPECT_THAT(e[0], HasSubstr("default_version: must be one of the declared"));
 }
 
+TEST(ConfigLoaderTest, QualityAndReviewKeys) {
+  std::vector<ConfigError> errors;
+  std::optional<Config> c = ParseConfig(R"(
+review: {path: /tmp/r.jsonl, sample_fraction: 0.1, max_files: 3}
+models:
+  - name: a
+    classes: [no, yes]
+    low_confidence_threshold: 0.7
+    reference: {csv: /data/ref.csv, target: y, prediction: p, confidence: c}
+  - name: b
+    classes: [x, y, z]
+    positive_class: z
+)",
+                                        "t.yaml", errors);
+  ASSERT_TRUE(c.has_value()) << errors.front().ToString();
+  EXPECT_EQ(c->review.path, "/tmp/r.jsonl");
+  EXPECT_EQ(c->review.sample_fraction, 0.1);
+  EXPECT_EQ(c->review.max_files, 3);
+  EXPECT_EQ(c->review.max_bytes, 100 << 20);
+  EXPECT_EQ(c->models[0].positive_class, "yes");  // second of two classes
+  EXPECT_EQ(c->models[0].low_confidence_threshold, 0.7);
+  EXPECT_EQ(c->models[0].reference_confidence_column, "c");
+  EXPECT_EQ(c->models[1].positive_class, "z");
+  std::vector<std::string> e =
+      Errors("models: [{name: a, classes: [x, y], positive_class: q}]\n");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_THAT(e[0], HasSubstr("positive_class: must be one of the declared"));
+}
+
 TEST(ConfigLoaderTest, MissingFileIsNotFound) {
   absl::StatusOr<Config> c = LoadConfigFile("/nonexistent/aiq.yaml");
   EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);
