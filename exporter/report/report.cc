@@ -26,7 +26,7 @@ constexpr size_t kMaxBars = 12;
 
 std::vector<double> NonMissing(const Column& c) {
   std::vector<double> v;
-  v.reserve(c.numbers.size() - c.missing);
+  v.reserve(c.numbers.size());
   for (double x : c.numbers) {
     if (!std::isnan(x)) v.push_back(x);
   }
@@ -182,6 +182,11 @@ absl::StatusOr<FeatureReport> ComputeFeature(
         A(stats::DriftTestName(*ovr.test)), " test needs a numeric feature"));
   }
 
+  if (ref.missing == ref.size()) {
+    f.current_values = static_cast<int64_t>(cur.size() - cur.missing);
+    f.note = "no values in the reference";
+    return f;
+  }
   if (ref.type == ColumnType::kNumeric) {
     std::vector<double> rv = NonMissing(ref);
     std::vector<double> cv = NonMissing(cur);
@@ -353,7 +358,9 @@ absl::StatusOr<Report> BuildReport(const data::Dataset& reference,
           absl::StrCat(current.source(), ": no column \"", rc.name,
                        "\" (it is in ", reference.source(), ")"));
     }
-    if (cc->type != rc.type) {
+    // A reference column without values has no real type; the current one
+    // may be read either way (and the feature is reported as not tested).
+    if (cc->type != rc.type && rc.missing < rc.size()) {
       return absl::InvalidArgumentError(absl::StrCat(
           current.source(), ": column \"", rc.name, "\" is ",
           A(data::ColumnTypeName(cc->type)), " but ",

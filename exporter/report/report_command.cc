@@ -187,7 +187,10 @@ absl::StatusOr<Report> Run(const Flags& flags, std::string& rendered) {
   }
 
   data::CsvOptions cur_opts;
-  cur_opts.column_types = ref->Types();
+  for (const data::Column& c : ref->columns()) {
+    // A column with no reference values has no type to impose.
+    if (c.missing < c.size()) cur_opts.column_types[c.name] = c.type;
+  }
   cur_opts.types_from = flags.reference;
   absl::StatusOr<data::Dataset> cur =
       data::ReadCsvFile(flags.current, cur_opts);
@@ -220,7 +223,7 @@ int RunReportCommand(const std::vector<std::string>& args, std::ostream& out,
     err << "report: " << report.status().message() << "\n";
     return kExitBadInput;
   }
-  if (flags->output.empty()) {
+  if (flags->output.empty() || flags->output == "-") {
     out << rendered;
     out.flush();
   } else if (absl::Status s = WriteFile(flags->output, rendered); !s.ok()) {
@@ -253,7 +256,7 @@ data when --target and --prediction are given.
   --config FILE         YAML with per-feature test/threshold/type overrides
   --task T              quality task: classification, regression, auto
   --format json|html    output format (default json)
-  --output PATH         write the report there instead of stdout
+  --output PATH         write the report there instead of stdout ("-")
   --fail-on-drift       exit 1 when dataset drift is detected
 
 Exit codes: 0 report written, 1 dataset drift detected with --fail-on-drift,

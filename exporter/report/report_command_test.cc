@@ -126,6 +126,21 @@ TEST(ReportCommandTest, BadCsvExitsTwoWithLineAndColumn) {
   EXPECT_THAT(r.err, HasSubstr("no column \"c\""));
 }
 
+TEST(ReportCommandTest, EmptyReferenceColumnIsNotTested) {
+  TempDir dir;
+  const std::string ref = dir.Write("ref.csv", "a,b\n1,\n2,\n3,\n");
+  const std::string cur = dir.Write("cur.csv", "a,b\n1,x\n2,y\n4,\n");
+  Result r = RunCmd({"--reference", ref, "--current", cur, "--output", "-"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json j = Json::parse(r.out);
+  EXPECT_TRUE(j["features"]["b"]["drift"].is_null());
+  EXPECT_DOUBLE_EQ(j["features"]["b"]["missing_ratio"].get<double>(), 1.0 / 3);
+  EXPECT_EQ(j["dataset_drift"]["total_features"], 2);
+  r = RunCmd({"--reference", ref, "--current", cur, "--format", "html"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("no values in the reference"));
+}
+
 TEST(ReportCommandTest, UnknownColumnsExitTwo) {
   Result r = RunCmd({"--reference", kDriftRef, "--current", kDriftCur,
                      "--target", "label", "--prediction", "prediction"});
