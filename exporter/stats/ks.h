@@ -6,8 +6,8 @@
 //   std::vector<double> ref = ..., cur = ...;
 //   std::sort(ref.begin(), ref.end());
 //   std::sort(cur.begin(), cur.end());
-//   absl::StatusOr<aiq::stats::KsResult> r = aiq::stats::KsTwoSampleSorted(ref, cur);
-//   if (r.ok() && r->p_value <= 0.05) { /* drift */ }
+//   absl::StatusOr<aiq::stats::KsResult> r = aiq::stats::KsTwoSampleSorted(ref,
+//   cur); if (r.ok() && r->p_value <= 0.05) { /* drift */ }
 //
 // Inputs must be finite; an empty sample is an InvalidArgument error.
 #ifndef AIQ_EXPORTER_STATS_KS_H_
@@ -38,6 +38,9 @@ absl::StatusOr<KsResult> KsTwoSample(std::span<const double> ref,
 
 // P(D >= d) under H0 for samples of sizes n and m, as scipy's
 // _compute_prob_outside_square / _count_paths_outside_method (exact).
+// d is first rounded to a multiple of 1/lcm(n, m) as scipy does. Returns NaN
+// where scipy's exact attempt fails (it then falls back to kstwo.sf).
+// Memory O(max(n, m)); time O(n + m) for n == m, else O(d * n * m).
 double KsExactSurvival(double d, int64_t n, int64_t m);
 
 // Survival function of the one-sample two-sided KS statistic for sample
