@@ -1,0 +1,249 @@
+#include "exporter/model/model_reference.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "exporter/stats/categorical.h"
+
+namespace aiq::model {
+namespace {
+
+stats::DriftTestOverride OverrideOf(const config::FeatureConfig& f) {
+  stats::DriftTestOverride o;
+  if (f.drift_test) {
+    absl::StatusOr<stats::DriftTest> t = stats::ParseDriftTest(*f.drift_test);
+    if (t.ok()) o.test = *t;  // names are validated by the config loader
+  }
+  o.threshold = f.drift_threshold;
+  return o;
+}
+
+std::vector<double> PresentNumbers(const data::Column& c) {
+  std::vector<double> out;
+  out.reserve(c.numbers.size());
+  for (double v : c.numbers) {
+    if (!std::isnan(v)) out.push_back(v);
+  }
+  return out;
+}
+
+stats::CategoryCounts CategoriesOf(const data::Column& c) {
+  stats::CategoryCounts counts;
+  if (c.type == data::ColumnType::kCategorical) {
+    std::vector<int64_t> per_code(c.categories.size(), 0);
+    for (int32_t code : c.codes) {
+      if (code != data::kMissingCode) ++per_code[static_cast<size_t>(code)];
+    }
+    for (size_t i = 0; i < per_code.size(); ++i) {
+      if (per_code[i] > 0) counts.Add(c.categories[i], per_code[i]);
+    }
+  } else {
+    for (double v : c.numbers) {
+      if (!std::isnan(v)) counts.Add(stats::NumericCategoryKey(v));
+    }
+  }
+  return counts;
+}
+
+absl::StatusOr<FeatureProfile> Profile(const std::string& name,
+                                       const data::Column& column, bool numeric,
+                                       const stats::DriftTestOverride& ovr) {
+  FeatureProfile p;
+  p.name = name;
+  absl::StatusOr<stats::FeatureReference> ref;
+  if (numeric) {
+    std::vector<double> values = PresentNumbers(column);
+    if (values.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("column \"", name, "\" has no values"));
+    }
+    ref = stats::FeatureReference::Numeric(values, ovr);
+  } else {
+    stats::CategoryCounts counts = CategoriesOf(column);
+    if (counts.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("column \"", name, "\" has no values"));
+    }
+    ref = stats::FeatureReference::Categorical(counts, ovr);
+  }
+  if (!ref.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("column \"", name, "\": ", ref.status().message()));
+  }
+  p.reference = *std::move(ref);
+  if (numeric) {
+    p.min = p.reference.numeric().sorted.front();
+    p.max = p.reference.numeric().sorted.back();
+  }
+  return p;
+}
+
+const data::Column* Require(const data::Dataset& ds, const std::string& name,
+                            const char* role, absl::Status& error) {
+  const data::Column* c = ds.Find(name);
+  if (c == nullptr && error.ok()) {
+    error = absl::InvalidArgumentError(
+        absl::StrCat(ds.source(), ": no column \"", name, "\" (", role, ")"));
+  }
+  return c;
+}
+
+}  // namespace
+
+data::CsvOptions ReferenceCsvOptions(const config::ModelConfig& model) {
+  data::CsvOptions o;
+  for (const config::FeatureConfig& f : model.features) {
+    o.column_types[f.name] = f.type == config::FeatureType::kNumeric
+                                 ? data::ColumnType::kNumeric
+                                 : data::ColumnType::kCategorical;
+  }
+  // Class labels are categories even when they look like numbers.
+  if (model.task == config::Task::kClassification) {
+    for (const std::string* c :
+         {&model.reference_target_column, &model.reference_prediction_column}) {
+      if (!c->empty()) o.column_types[*c] = data::ColumnType::kCategorical;
+    }
+  } else if (model.task == config::Task::kRegression) {
+    for (const std::string* c :
+         {&model.reference_target_column, &model.reference_prediction_column}) {
+      if (!c->empty()) o.column_types[*c] = data::ColumnType::kNumeric;
+    }
+  }
+  if (!model.reference_confidence_column.empty()) {
+    o.column_types[model.reference_confidence_column] =
+        data::ColumnType::kNumeric;
+  }
+  o.types_from = "the model's config";
+  return o;
+}
+
+absl::StatusOr<std::shared_ptr<const ModelReference>> ModelReference::Build(
+    const config::ModelConfig& model, const data::Dataset& ds) {
+  auto ref = std::shared_ptr<ModelReference>(new ModelReference());
+  ref->source_ = ds.source();
+  ref->rows_ = static_cast<int64_t>(ds.num_rows());
+  if (ds.num_rows() == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(ds.source(), ": the reference has no rows"));
+  }
+  absl::Status missing = absl::OkStatus();
+  for (const config::FeatureConfig& f : model.features) {
+    const data::Column* c = Require(ds, f.name, "a declared feature", missing);
+    if (c == nullptr) continue;
+    const bool numeric = f.type == config::FeatureType::kNumeric;
+    absl::StatusOr<FeatureProfile> p =
+        Profile(f.name, *c, numeric, OverrideOf(f));
+    if (!p.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(ds.source(), ": ", p.status().message()));
+    }
+    ref->features_.push_back(*std::move(p));
+  }
+  const data::Column* target = model.reference_target_column.empty()
+                                   ? nullptr
+                                   : Require(ds, model.reference_target_column,
+                                             "reference.target", missing);
+  const data::Column* prediction =
+      model.reference_prediction_column.empty()
+          ? nullptr
+          : Require(ds, model.reference_prediction_column,
+                    "reference.prediction", missing);
+  const data::Column* confidence =
+      model.reference_confidence_column.empty()
+          ? nullptr
+          : Require(ds, model.reference_confidence_column,
+                    "reference.confidence", missing);
+  if (!missing.ok()) return missing;
+
+  const bool regression = model.task == config::Task::kRegression;
+  if (prediction != nullptr) {
+    absl::StatusOr<FeatureProfile> p =
+        Profile(prediction->name, *prediction, regression, {});
+    if (!p.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(ds.source(), ": ", p.status().message()));
+    }
+    ref->prediction_ = *std::move(p);
+  }
+  if (target != nullptr && prediction != nullptr) {
+    // Baseline quality over rows that have both.
+    if (regression) {
+      std::vector<double> y, y_hat;
+      for (size_t i = 0; i < ds.num_rows(); ++i) {
+        if (target->IsMissing(i) || prediction->IsMissing(i)) continue;
+        y.push_back(target->numbers[i]);
+        y_hat.push_back(prediction->numbers[i]);
+      }
+      if (!y.empty()) {
+        absl::StatusOr<stats::RegressionMetrics> m =
+            stats::EvaluateRegression(y, y_hat);
+        if (m.ok()) ref->baseline_regression_ = *m;
+      }
+    } else {
+      std::vector<std::string> y, y_hat;
+      for (size_t i = 0; i < ds.num_rows(); ++i) {
+        if (target->IsMissing(i) || prediction->IsMissing(i)) continue;
+        y.push_back(target->ValueAsString(i));
+        y_hat.push_back(prediction->ValueAsString(i));
+        if (confidence != nullptr && !confidence->IsMissing(i)) {
+          const double c = confidence->numbers[i];
+          if (c < 0 || c > 1) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                ds.source(), ": column \"", confidence->name, "\" row ", i + 1,
+                ": confidence must be in [0, 1]"));
+          }
+          ref->calibration_confidence_.push_back(c);
+          ref->calibration_correct_.push_back(y.back() == y_hat.back());
+        }
+      }
+      if (!y.empty()) {
+        absl::StatusOr<stats::ClassificationReport> m =
+            stats::EvaluateClassification(y, y_hat);
+        if (m.ok()) ref->baseline_classification_ = *std::move(m);
+      }
+    }
+  }
+
+  // PCA over the numeric features, on rows where all of them are present.
+  for (size_t f = 0; f < model.features.size(); ++f) {
+    if (model.features[f].type == config::FeatureType::kNumeric) {
+      ref->pca_features_.push_back(static_cast<int>(f));
+    }
+  }
+  if (ref->pca_features_.size() >= 2) {
+    std::vector<const data::Column*> cols;
+    for (int f : ref->pca_features_)
+      cols.push_back(ds.Find(model.features[f].name));
+    std::vector<size_t> rows;
+    for (size_t i = 0; i < ds.num_rows(); ++i) {
+      bool complete = true;
+      for (const data::Column* c : cols) complete &= !c->IsMissing(i);
+      if (complete) rows.push_back(i);
+    }
+    Eigen::MatrixXd m(static_cast<Eigen::Index>(rows.size()),
+                      static_cast<Eigen::Index>(cols.size()));
+    for (size_t r = 0; r < rows.size(); ++r) {
+      for (size_t c = 0; c < cols.size(); ++c) {
+        m(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) =
+            cols[c]->numbers[rows[r]];
+      }
+    }
+    if (rows.size() >= 20) {  // enough rows for 10 threshold chunks
+      absl::StatusOr<stats::PcaDriftModel> pca = stats::PcaDriftModel::Fit(m);
+      if (pca.ok()) ref->pca_ = *std::move(pca);
+    }
+  } else {
+    ref->pca_features_.clear();
+  }
+  return std::shared_ptr<const ModelReference>(std::move(ref));
+}
+
+absl::StatusOr<std::shared_ptr<const ModelReference>> LoadReference(
+    const config::ModelConfig& model) {
+  absl::StatusOr<data::Dataset> ds =
+      data::ReadCsvFile(model.reference_csv, ReferenceCsvOptions(model));
+  if (!ds.ok()) return ds.status();
+  return ModelReference::Build(model, *ds);
+}
+
+}  // namespace aiq::model
