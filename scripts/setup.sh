@@ -15,7 +15,7 @@ build_pkgs=(
 )
 # promtool/amtool and servers for the rule and end-to-end tests; chromium
 # renders the HTML report; python3 drives the end-to-end test.
-test_pkgs=(prometheus prometheus-alertmanager curl chromium python3
+test_pkgs=(prometheus prometheus-alertmanager curl chromium python3 python3-yaml
   docker-compose)
 # The Python peer and the plots in docs/benchmarks.md.
 bench_pkgs=(python3-numpy python3-scipy python3-prometheus-client wrk

@@ -44,9 +44,10 @@ ModelState::ModelState(const config::ModelConfig& model,
                          BoundedInterner::Overflow::kFoldIntoOther),
       unmatched_feedback_(NewVersionStats()),
       join_(config.limits.max_join_entries, model.label_ttl),
-      max_classes_(config.limits.max_classes) {
+      max_classes_(config.limits.max_classes),
+      max_categories_(config.limits.max_categories_per_feature) {
   absl::MutexLock lock(&mu_);
-  per_version_.resize(versions_.size(), NewVersionStats());
+  if (versions_.size() > 0) Version(versions_.size() - 1);
   feature_type_errors_.resize(model.features.size(), {0, 0, 0});
 }
 
@@ -62,7 +63,122 @@ VersionStats& ModelState::Version(int index) {
   while (static_cast<int>(per_version_.size()) <= index) {
     per_version_.push_back(NewVersionStats());
   }
+  while (static_cast<int>(drift_windows_.size()) <= index) {
+    drift_windows_.push_back(
+        NewDriftWindow(static_cast<int>(drift_windows_.size())));
+    drift_cache_.emplace_back();
+  }
   return per_version_[index];
+}
+
+std::unique_ptr<DriftWindow> ModelState::NewDriftWindow(int version) const {
+  // Deterministic per (model, version), so runs are reproducible.
+  const uint64_t seed = std::hash<std::string>()(model_.name) ^
+                        (static_cast<uint64_t>(version) << 32);
+  return std::make_unique<DriftWindow>(model_, reference_, max_categories_,
+                                       seed);
+}
+
+void ModelState::AddToDriftWindow(int version,
+                                  const ingest::PredictionEvent& p) {
+  const size_t n = model_.features.size();
+  std::vector<DriftInput> inputs(n);
+  for (const ingest::FeatureValue& fv : p.features) {
+    DriftInput& in = inputs[static_cast<size_t>(fv.feature)];
+    if (const double* d = std::get_if<double>(&fv.value)) {
+      in = DriftInput::Number(*d);
+    } else if (const std::string* str = std::get_if<std::string>(&fv.value)) {
+      in = DriftInput::Category(*str);
+    } else if (const bool* b = std::get_if<bool>(&fv.value)) {
+      in = DriftInput::Category(*b ? "true" : "false");
+    }
+  }
+  DriftInput prediction;
+  if (p.predicted_class) prediction = DriftInput::Category(*p.predicted_class);
+  if (p.predicted_value) prediction = DriftInput::Number(*p.predicted_value);
+  std::optional<double> pca_error;
+  if (reference_ && reference_->pca()) {
+    std::vector<double> row;
+    row.reserve(reference_->pca_features().size());
+    for (int f : reference_->pca_features()) {
+      const DriftInput& in = inputs[static_cast<size_t>(f)];
+      if (in.kind != DriftInput::Kind::kNumber) break;
+      row.push_back(in.number);
+    }
+    if (row.size() == reference_->pca_features().size()) {
+      absl::StatusOr<double> e = reference_->pca()->RowError(row);
+      if (e.ok()) pca_error = *e;
+    }
+  }
+  drift_windows_[static_cast<size_t>(version)]->Add(clock_->Now(), inputs,
+                                                    prediction, pca_error);
+}
+
+void ModelState::SetReference(std::shared_ptr<const ModelReference> reference) {
+  absl::MutexLock lock(&mu_);
+  reference_ = std::move(reference);
+  for (size_t v = 0; v < drift_windows_.size(); ++v) {
+    drift_windows_[v] = NewDriftWindow(static_cast<int>(v));
+    drift_cache_[v] = DriftCache{};
+  }
+}
+
+std::shared_ptr<const ModelReference> ModelState::reference() const {
+  absl::MutexLock lock(&mu_);
+  return reference_;
+}
+
+std::vector<std::shared_ptr<const WindowDrift>> ModelState::CurrentDrift()
+    const {
+  struct Pending {
+    size_t version;
+    uint64_t stamp;
+    DriftInputs inputs;
+  };
+  std::vector<std::shared_ptr<const WindowDrift>> out;
+  std::vector<Pending> pending;
+  std::shared_ptr<const ModelReference> reference;
+  {
+    absl::MutexLock lock(&mu_);
+    reference = reference_;
+    out.resize(drift_windows_.size());
+    if (!reference) return out;
+    const absl::Time now = clock_->Now();
+    for (size_t v = 0; v < drift_windows_.size(); ++v) {
+      const uint64_t stamp = drift_windows_[v]->Stamp(now);
+      if (drift_cache_[v].drift && drift_cache_[v].stamp == stamp) {
+        out[v] = drift_cache_[v].drift;
+      } else {
+        pending.push_back({v, stamp, drift_windows_[v]->Collect(now)});
+      }
+    }
+  }
+  // The statistics themselves run without the lock.
+  for (Pending& p : pending) {
+    out[p.version] = std::make_shared<const WindowDrift>(
+        ComputeDrift(*reference, model_, p.inputs));
+  }
+  if (!pending.empty()) {
+    absl::MutexLock lock(&mu_);
+    if (reference_ == reference) {  // not replaced meanwhile
+      for (const Pending& p : pending) {
+        drift_cache_[p.version] = {p.stamp, out[p.version]};
+      }
+    }
+  }
+  return out;
+}
+
+std::shared_ptr<const WindowDrift> ModelState::Drift(
+    std::string_view version) const {
+  int index = BoundedInterner::kRejected;
+  {
+    absl::MutexLock lock(&mu_);
+    index = versions_.Find(version);
+  }
+  if (index == BoundedInterner::kRejected) return nullptr;
+  std::vector<std::shared_ptr<const WindowDrift>> all = CurrentDrift();
+  return static_cast<size_t>(index) < all.size() ? all[index] : nullptr;
 }
 
 void ModelState::Apply(std::span<ingest::DecodedEvent* const> events,
@@ -151,6 +267,7 @@ std::optional<EventError> ModelState::ApplyPrediction(
     ++s.errors_by_reason[reason];
   }
   if (p.latency_seconds) s.latency.Observe(*p.latency_seconds);
+  AddToDriftWindow(version, p);
   const int64_t prompt = p.prompt_tokens.value_or(0);
   const int64_t completion = p.completion_tokens.value_or(0);
   s.prompt_tokens += prompt;
@@ -237,25 +354,30 @@ ModelSnapshot ModelState::Snapshot() const {
   snap.task = model_.task;
   snap.cost_budget_per_day = model_.budget.cost_per_day;
   snap.token_budget_per_day = model_.budget.tokens_per_day;
-  absl::MutexLock lock(&mu_);
-  // Expiry is the only state change a scrape makes: it keeps
-  // aiq_join_pending and the eviction count current without traffic.
-  join_.Expire(clock_->Now());
-  snap.versions = versions_.names();
-  snap.per_version = per_version_;
-  snap.per_version.resize(snap.versions.size(), NewVersionStats());
-  snap.unmatched_feedback = unmatched_feedback_;
-  snap.error_reasons = error_reasons_.names();
-  snap.safety_categories = safety_categories_.names();
-  snap.classes = classes_.names();
-  for (const config::FeatureConfig& f : model_.features) {
-    snap.features.push_back(f.name);
+  {
+    absl::MutexLock lock(&mu_);
+    // Expiry is the only state change a scrape makes: it keeps
+    // aiq_join_pending and the eviction count current without traffic.
+    join_.Expire(clock_->Now());
+    snap.versions = versions_.names();
+    snap.per_version = per_version_;
+    snap.per_version.resize(snap.versions.size(), NewVersionStats());
+    snap.unmatched_feedback = unmatched_feedback_;
+    snap.error_reasons = error_reasons_.names();
+    snap.safety_categories = safety_categories_.names();
+    snap.classes = classes_.names();
+    for (const config::FeatureConfig& f : model_.features) {
+      snap.features.push_back(f.name);
+    }
+    snap.feature_type_errors = feature_type_errors_;
+    snap.labels_unmatched = labels_unmatched_;
+    snap.reference = reference_;
+    snap.feedback_unmatched = feedback_unmatched_;
+    snap.join_evicted = static_cast<uint64_t>(join_.evicted_unlabeled());
+    snap.join_pending = join_.size();
   }
-  snap.feature_type_errors = feature_type_errors_;
-  snap.labels_unmatched = labels_unmatched_;
-  snap.feedback_unmatched = feedback_unmatched_;
-  snap.join_evicted = static_cast<uint64_t>(join_.evicted_unlabeled());
-  snap.join_pending = join_.size();
+  snap.drift = CurrentDrift();
+  snap.drift.resize(snap.versions.size());
   return snap;
 }
 

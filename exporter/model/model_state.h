@@ -24,8 +24,10 @@
 #include "exporter/config/config.h"
 #include "exporter/ingest/decoder.h"
 #include "exporter/model/bounded_interner.h"
+#include "exporter/model/drift_window.h"
 #include "exporter/model/histogram.h"
 #include "exporter/model/join_table.h"
+#include "exporter/model/model_reference.h"
 #include "exporter/util/clock.h"
 
 namespace aiq::model {
@@ -70,6 +72,11 @@ struct ModelSnapshot {
   int64_t join_pending = 0;
   std::optional<double> cost_budget_per_day;
   std::optional<double> token_budget_per_day;
+  // The reference in use (nullptr: none configured or loaded).
+  std::shared_ptr<const ModelReference> reference;
+  // Drift over each version's window; nullptr without a reference.
+  std::vector<std::shared_ptr<const WindowDrift>>
+      drift;  // parallel to versions
 };
 
 class ModelState {
@@ -87,7 +94,21 @@ class ModelState {
              std::vector<ingest::EventError>& rejected)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Counters are copied under the lock; drift statistics are computed
+  // outside it (and only for windows that changed since the last snapshot),
+  // so a scrape holds up ingest only for the copy.
   ModelSnapshot Snapshot() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Replaces the reference; every version's drift window restarts empty
+  // (bins and categories are the reference's). nullptr removes it.
+  void SetReference(std::shared_ptr<const ModelReference> reference)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  std::shared_ptr<const ModelReference> reference() const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Drift of one version's window (nullptr if unknown or no reference).
+  std::shared_ptr<const WindowDrift> Drift(std::string_view version) const
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   const config::ModelConfig& config() const { return model_; }
 
@@ -102,6 +123,13 @@ class ModelState {
 
   VersionStats NewVersionStats() const;
   VersionStats& Version(int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::unique_ptr<DriftWindow> NewDriftWindow(int version) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AddToDriftWindow(int version, const ingest::PredictionEvent& p)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Computes (or reuses) every version's drift; see Snapshot().
+  std::vector<std::shared_ptr<const WindowDrift>> CurrentDrift() const
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   const config::ModelConfig& model_;
   util::Clock* const clock_;
@@ -117,9 +145,20 @@ class ModelState {
   BoundedInterner safety_categories_ ABSL_GUARDED_BY(mu_);
   std::vector<VersionStats> per_version_ ABSL_GUARDED_BY(mu_);
   VersionStats unmatched_feedback_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const ModelReference> reference_ ABSL_GUARDED_BY(mu_);
+  // Parallel to per_version_; mutable because reading expires old buckets.
+  mutable std::vector<std::unique_ptr<DriftWindow>> drift_windows_
+      ABSL_GUARDED_BY(mu_);
+  // The last drift computed per version and the window stamp it is for.
+  struct DriftCache {
+    uint64_t stamp = ~uint64_t{0};
+    std::shared_ptr<const WindowDrift> drift;
+  };
+  mutable std::vector<DriftCache> drift_cache_ ABSL_GUARDED_BY(mu_);
   // Mutable: a snapshot expires old entries.
   mutable JoinTable join_ ABSL_GUARDED_BY(mu_);
   const int max_classes_;
+  const int max_categories_;
   std::vector<std::array<uint64_t, 3>> feature_type_errors_
       ABSL_GUARDED_BY(mu_);
   uint64_t labels_unmatched_ ABSL_GUARDED_BY(mu_) = 0;
