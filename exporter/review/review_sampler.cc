@@ -1,0 +1,128 @@
+#include "exporter/review/review_sampler.h"
+
+#include <atomic>
+#include <bit>
+#include <cmath>
+#include <random>
+
+namespace aiq::review {
+namespace {
+
+constexpr std::array<std::string_view, kNumReasons> kReasonNames = {
+    "random", "safety", "low_feedback", "low_confidence"};
+
+// splitmix64 (Steele, Lea, Flood 2014): one word of state, passes BigCrush,
+// a handful of instructions per draw.
+uint64_t SplitMix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+struct ThreadRng {
+  uint64_t state = 0;
+  bool seeded = false;
+};
+
+ThreadRng& LocalRng() {
+  thread_local ThreadRng rng;
+  return rng;
+}
+
+uint64_t NextRandom() {
+  ThreadRng& rng = LocalRng();
+  if (!rng.seeded) {
+    // Distinct per thread even if random_device were deterministic.
+    static std::atomic<uint64_t> thread_counter{0};
+    std::random_device rd;
+    uint64_t seed = (uint64_t{rd()} << 32) ^ uint64_t { rd() };
+    seed ^= thread_counter.fetch_add(1, std::memory_order_relaxed) *
+            0xd1b54a32d192ed03ULL;
+    rng.state = seed;
+    rng.seeded = true;
+  }
+  return SplitMix64(rng.state);
+}
+
+}  // namespace
+
+std::string_view ReasonName(Reason reason) {
+  return kReasonNames[static_cast<size_t>(reason)];
+}
+
+std::optional<Reason> ReasonFromName(std::string_view name) {
+  for (int i = 0; i < kNumReasons; ++i) {
+    if (kReasonNames[static_cast<size_t>(i)] == name) {
+      return static_cast<Reason>(i);
+    }
+  }
+  return std::nullopt;
+}
+
+int ReasonSet::size() const { return std::popcount(bits_); }
+
+ReasonNames ReasonSet::Names() const {
+  ReasonNames out;
+  for (int i = 0; i < kNumReasons; ++i) {
+    if (Has(static_cast<Reason>(i))) {
+      out.names[static_cast<size_t>(out.size++)] =
+          kReasonNames[static_cast<size_t>(i)];
+    }
+  }
+  return out;
+}
+
+ReviewSampler::ReviewSampler(const config::ReviewConfig& config)
+    : enabled_(!config.path.empty()),
+      low_feedback_score_(config.low_feedback_score) {
+  const double p = config.sample_fraction;
+  if (!enabled_ || !(p > 0)) {  // also catches NaN
+    random_mode_ = RandomMode::kNever;
+  } else if (p >= 1) {
+    random_mode_ = RandomMode::kAlways;
+  } else {
+    // p < 1, so p * 2^64 < 2^64 and fits (ldexp is exact).
+    random_mode_ = RandomMode::kThreshold;
+    threshold_ = static_cast<uint64_t>(std::ldexp(p, 64));
+    if (threshold_ == 0) random_mode_ = RandomMode::kNever;
+  }
+}
+
+ReasonSet ReviewSampler::SamplePrediction(
+    const config::ModelConfig& model, bool has_safety_violation,
+    std::optional<double> confidence) const {
+  ReasonSet reasons;
+  if (!enabled_) return reasons;
+  if (has_safety_violation) reasons.Add(Reason::kSafety);
+  if (confidence.has_value() && *confidence < model.low_confidence_threshold) {
+    reasons.Add(Reason::kLowConfidence);
+  }
+  switch (random_mode_) {
+    case RandomMode::kNever:
+      break;
+    case RandomMode::kAlways:
+      reasons.Add(Reason::kRandom);
+      break;
+    case RandomMode::kThreshold:
+      if (NextRandom() < threshold_) reasons.Add(Reason::kRandom);
+      break;
+  }
+  return reasons;
+}
+
+ReasonSet ReviewSampler::SampleFeedback(double score) const {
+  ReasonSet reasons;
+  if (enabled_ && score <= low_feedback_score_) {
+    reasons.Add(Reason::kLowFeedback);
+  }
+  return reasons;
+}
+
+void ReviewSampler::SeedThisThreadForTesting(uint64_t seed) {
+  ThreadRng& rng = LocalRng();
+  rng.state = seed;
+  rng.seeded = true;
+}
+
+}  // namespace aiq::review

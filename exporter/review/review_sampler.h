@@ -1,0 +1,121 @@
+// Decides which accepted events are copied to the review log (review_log.h)
+// and why. A prediction is sampled for every reason that applies:
+//
+//   safety          its safety list is non-empty
+//   low_confidence  confidence < the model's low_confidence_threshold
+//                   (strict; an absent confidence never qualifies)
+//   random          with probability review.sample_fraction, drawn for every
+//                   prediction independently of the other reasons, so the
+//                   random share is an unbiased sample of all traffic
+//
+// and a feedback event when score <= review.low_feedback_score (inclusive):
+//
+//   low_feedback
+//
+// An event with several reasons is written once with all of them. With
+// review off (review.path empty) nothing is ever sampled and no random number
+// is drawn.
+//
+// Thread safety: const methods may be called from any number of threads. The
+// random draw uses a per-thread splitmix64 generator (thread_local, seeded
+// once per thread from std::random_device and a process-wide counter), so
+// there is no shared lock or shared atomic on the hot path.
+//
+//   aiq::review::ReviewSampler sampler(config.review);
+//   aiq::review::ReasonSet why = sampler.SamplePrediction(
+//       model_config, !event.safety.empty(), event.confidence);
+//   if (!why.empty()) {
+//     log->Append(model_config.name, why, "prediction", raw_json, now)
+//         .IgnoreError();  // counted in ReviewLog::Counts()
+//   }
+#ifndef AIQ_EXPORTER_REVIEW_REVIEW_SAMPLER_H_
+#define AIQ_EXPORTER_REVIEW_REVIEW_SAMPLER_H_
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "exporter/config/config.h"
+
+namespace aiq::review {
+
+// Why an event was sampled; the `reason` label of aiq_review_samples_total.
+enum class Reason : uint8_t {
+  kRandom = 0,
+  kSafety = 1,
+  kLowFeedback = 2,
+  kLowConfidence = 3,
+};
+inline constexpr int kNumReasons = 4;
+
+// "random", "safety", "low_feedback", "low_confidence".
+std::string_view ReasonName(Reason reason);
+// Inverse of ReasonName; nullopt for an unknown name.
+std::optional<Reason> ReasonFromName(std::string_view name);
+
+// The names of a ReasonSet, in Reason order; view them with span().
+struct ReasonNames {
+  std::array<std::string_view, kNumReasons> names{};
+  int size = 0;
+  std::span<const std::string_view> span() const {
+    return {names.data(), static_cast<size_t>(size)};
+  }
+};
+
+// A small set of Reasons (a bit mask); cheap to copy.
+class ReasonSet {
+ public:
+  constexpr ReasonSet() = default;
+
+  void Add(Reason r) { bits_ |= Bit(r); }
+  bool Has(Reason r) const { return (bits_ & Bit(r)) != 0; }
+  bool empty() const { return bits_ == 0; }
+  int size() const;
+  ReasonNames Names() const;
+
+  friend bool operator==(ReasonSet a, ReasonSet b) = default;
+
+ private:
+  static constexpr uint8_t Bit(Reason r) {
+    return static_cast<uint8_t>(1u << static_cast<unsigned>(r));
+  }
+  uint8_t bits_ = 0;
+};
+
+class ReviewSampler {
+ public:
+  // Copies what it needs from `config`; review is on iff config.path is
+  // non-empty. sample_fraction is clamped to [0, 1].
+  explicit ReviewSampler(const config::ReviewConfig& config);
+
+  bool enabled() const { return enabled_; }
+
+  // Reasons to review an accepted prediction of `model` (uses
+  // model.low_confidence_threshold). Empty when review is off.
+  ReasonSet SamplePrediction(const config::ModelConfig& model,
+                             bool has_safety_violation,
+                             std::optional<double> confidence) const;
+
+  // Reasons to review an accepted feedback event with this score (1..5).
+  // Empty when review is off.
+  ReasonSet SampleFeedback(double score) const;
+
+  // Resets the calling thread's generator so random draws are reproducible
+  // (tests). Other threads are unaffected.
+  static void SeedThisThreadForTesting(uint64_t seed);
+
+ private:
+  bool enabled_ = false;
+  double low_feedback_score_ = 0;
+  // Random sampling: never (kNever), always (kAlways), or when the next
+  // 64-bit draw is < threshold_ (probability threshold_ / 2^64).
+  enum class RandomMode : uint8_t { kNever, kAlways, kThreshold };
+  RandomMode random_mode_ = RandomMode::kNever;
+  uint64_t threshold_ = 0;
+};
+
+}  // namespace aiq::review
+
+#endif  // AIQ_EXPORTER_REVIEW_REVIEW_SAMPLER_H_
