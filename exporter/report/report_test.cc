@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 
@@ -155,6 +156,42 @@ TEST(BuildReportTest, NewCategoriesAndMissingRatio) {
   ASSERT_TRUE(f.drift);
   EXPECT_EQ(f.drift->test, stats::DriftTest::kZ);  // 2 reference categories
   EXPECT_FALSE(r->quality);
+}
+
+// BuildReport sorts with its own radix sort and calls the sorted-input
+// statistics; the result must be what stats::CompareFeature gives.
+TEST(BuildReportTest, SameAsStatsCompareFeature) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> normal(0, 1e3);
+  for (const bool few_values : {false, true}) {
+    std::vector<double> r, c;
+    for (int i = 0; i < 3000; ++i) {
+      double x = normal(rng);
+      if (few_values) x = std::round(x / 1e3);  // ties, -0.0, 0.0
+      if (i % 97 == 0) x = -0.0;
+      r.push_back(x);
+      c.push_back(few_values ? x + (i % 3 == 0) : x * 1.1 + 50);
+    }
+    data::Dataset ref = Numeric("x", r, "ref");
+    data::Dataset cur = Numeric("x", c, "cur");
+    absl::StatusOr<Report> rep = BuildReport(ref, cur, {});
+    ASSERT_TRUE(rep.ok()) << rep.status();
+    absl::StatusOr<stats::FeatureReference> fr =
+        stats::FeatureReference::Numeric(r);
+    ASSERT_TRUE(fr.ok());
+    absl::StatusOr<stats::FeatureDrift> want = stats::CompareFeature(*fr, c);
+    ASSERT_TRUE(want.ok());
+    const FeatureReport& f = rep->features[0];
+    ASSERT_TRUE(f.numeric && f.drift);
+    EXPECT_EQ(f.numeric->ks.statistic, want->numeric->ks.statistic);
+    EXPECT_EQ(f.numeric->ks.p_value, want->numeric->ks.p_value);
+    EXPECT_EQ(f.numeric->psi, want->numeric->psi);
+    EXPECT_EQ(f.numeric->jensen_shannon, want->numeric->jensen_shannon);
+    EXPECT_EQ(f.numeric->wasserstein, want->numeric->wasserstein);
+    EXPECT_EQ(f.drift->test, want->drift.test);
+    EXPECT_EQ(f.drift->score, want->drift.score);
+    EXPECT_EQ(f.drift->detected, want->drift.detected);
+  }
 }
 
 TEST(BuildReportTest, FeatureWithoutCurrentValuesIsNotTested) {
