@@ -178,7 +178,7 @@ std::string HistogramSvg(const Histogram& h) {
   }
   const bool rotate = !binned && n > 6;
   const double W = 540, H = rotate ? 236 : 210;
-  const double left = 46, right = 16, topm = 12;
+  const double left = rotate ? 84 : 46, right = 16, topm = 12;
   const double bottom = rotate ? 66 : 40;
   const double pw = W - left - right, ph = H - topm - bottom;
   const auto y_of = [&](double share) { return topm + ph * (1 - share / top); };
@@ -233,7 +233,7 @@ std::string HistogramSvg(const Histogram& h) {
               "rx=\"2\" fill=\"#f97316\"/>",
               cx + 1, y_of(cs), bw, topm + ph - y_of(cs)),
           "</g>");
-      const std::string label = Esc(Shorten(h.labels[i], rotate ? 14 : 16));
+      const std::string label = Esc(Shorten(h.labels[i], rotate ? 13 : 16));
       if (rotate) {
         absl::StrAppend(
             &s,
