@@ -250,9 +250,12 @@ absl::StatusOr<Dataset> ParseCsv(std::string_view text, std::string source,
   }
   const size_t n = header.size();
 
-  // Rough row count from the header's length, to avoid regrowing vectors.
+  // Columns are reserved for a first guess from the header's length, then
+  // re-reserved from the bytes per row of the first kSampleRows rows, so big
+  // files neither regrow vectors nor end far over capacity.
+  constexpr size_t kSampleRows = 1024;
   const size_t rows_hint = std::min<size_t>(
-      text.size() / std::max<size_t>(header_bytes, 8) + 16, size_t{1} << 28);
+      text.size() / std::max<size_t>(header_bytes, 8) + 16, kSampleRows * 4);
   std::vector<ColumnBuilder> builders(n);
   for (size_t i = 0; i < n; ++i) {
     Column& c = builders[i].column;
@@ -310,7 +313,21 @@ absl::StatusOr<Dataset> ParseCsv(std::string_view text, std::string source,
         }
       }
     }
-    ++rows;
+    if (++rows == kSampleRows) {
+      const double per_row =
+          static_cast<double>(tok.consumed(text) - header_bytes) /
+          static_cast<double>(rows);
+      const auto estimate = static_cast<size_t>(
+          1.02 * static_cast<double>(text.size() - header_bytes) / per_row +
+          64);
+      for (ColumnBuilder& b : builders) {
+        if (b.column.type == ColumnType::kNumeric) {
+          b.column.numbers.reserve(estimate);
+        } else {
+          b.column.codes.reserve(estimate);
+        }
+      }
+    }
   }
   if (tok.error() != Tokenizer::Error::kNone) {
     return TokenizerError(tok, source, &header);
@@ -328,8 +345,12 @@ absl::StatusOr<Dataset> ParseCsv(std::string_view text, std::string source,
 
   Dataset ds(std::move(source));
   for (ColumnBuilder& b : builders) {
-    b.column.numbers.shrink_to_fit();
-    b.column.codes.shrink_to_fit();
+    // Copying a column to trim it only pays when it is far over capacity.
+    const auto trim = [](auto& v) {
+      if (v.capacity() > v.size() + v.size() / 4 + 64) v.shrink_to_fit();
+    };
+    trim(b.column.numbers);
+    trim(b.column.codes);
     ds.AddColumn(std::move(b.column));
   }
   return ds;
