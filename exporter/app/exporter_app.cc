@@ -1,13 +1,18 @@
 #include "exporter/app/exporter_app.h"
 
 #include <chrono>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "exporter/app/drift_report.h"
+#include "exporter/data/csv.h"
+#include "exporter/metrics/drift_metrics.h"
 #include "exporter/metrics/exposition.h"
 #include "exporter/metrics/model_metrics.h"
 #include "exporter/metrics/process_metrics.h"
+#include "exporter/report/report_json.h"
 
 namespace aiq::app {
 namespace {
@@ -49,6 +54,22 @@ ExporterApp::ExporterApp(config::Config config, util::Clock* clock)
       registry_(*config_, clock),
       self_(static_cast<int>(config_->models.size())) {}
 
+absl::Status ExporterApp::LoadReferences() {
+  for (const auto& state : registry_.models()) {
+    const config::ModelConfig& m = state->config();
+    if (m.reference_csv.empty()) continue;
+    absl::StatusOr<std::shared_ptr<const model::ModelReference>> ref =
+        model::LoadReference(m);
+    if (!ref.ok()) {
+      return absl::Status(ref.status().code(),
+                          absl::StrCat("model \"", m.name, "\": reference: ",
+                                       ref.status().message()));
+    }
+    state->SetReference(*std::move(ref));
+  }
+  return absl::OkStatus();
+}
+
 HttpResponse ExporterApp::Handle(const HttpRequest& request) {
   std::string handler = "other";
   HttpResponse r = Route(request, handler);
@@ -74,6 +95,10 @@ HttpResponse ExporterApp::Route(const HttpRequest& req, std::string& handler) {
   const Endpoint* endpoint = nullptr;
   for (const Endpoint& e : kEndpoints) {
     if (req.path == e.path) endpoint = &e;
+  }
+  constexpr std::string_view kModelsPrefix = "/api/v1/models/";
+  if (endpoint == nullptr && req.path.rfind(kModelsPrefix, 0) == 0) {
+    return ModelResource(req, handler);
   }
   if (endpoint == nullptr) {
     return Error(404, absl::StrCat("no such endpoint: ", req.path,
@@ -216,7 +241,11 @@ HttpResponse ExporterApp::Metrics(const HttpRequest& req) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<prometheus::MetricFamily> families = self_.Collect();
   for (auto& f : metrics::ProcessFamilies()) families.push_back(std::move(f));
-  for (auto& f : metrics::ModelFamilies(registry_.Snapshot())) {
+  const std::vector<model::ModelSnapshot> snapshots = registry_.Snapshot();
+  for (auto& f : metrics::ModelFamilies(snapshots)) {
+    families.push_back(std::move(f));
+  }
+  for (auto& f : metrics::DriftFamilies(snapshots)) {
     families.push_back(std::move(f));
   }
   HttpResponse r;
@@ -265,6 +294,102 @@ HttpResponse ExporterApp::Models() {
                       {"join_pending", s.join_pending}});
   }
   return Json(200, json{{"models", std::move(models)}});
+}
+
+HttpResponse ExporterApp::ModelResource(const HttpRequest& req,
+                                        std::string& handler) {
+  // /api/v1/models/{model}/{resource}
+  const std::string rest = req.path.substr(std::strlen("/api/v1/models/"));
+  const size_t slash = rest.rfind('/');
+  const std::string name =
+      slash == std::string::npos ? rest : rest.substr(0, slash);
+  const std::string resource =
+      slash == std::string::npos ? "" : rest.substr(slash + 1);
+  const char* method = nullptr;
+  if (resource == "drift") {
+    handler = "/api/v1/models/{model}/drift";
+    method = "GET";
+  } else if (resource == "reference") {
+    handler = "/api/v1/models/{model}/reference";
+    method = "PUT";
+  } else {
+    return Error(404, absl::StrCat("no such endpoint: ", req.path,
+                                   " (see / for the list)"));
+  }
+  const bool head = req.method == "HEAD" && std::string_view(method) == "GET";
+  if (req.method != method && !head) {
+    HttpResponse r = Error(405, absl::StrCat(req.method, " not allowed on ",
+                                             req.path, "; use ", method));
+    r.headers.emplace_back("Allow", method);
+    return r;
+  }
+  if (!IngestAuthorized(req)) {
+    HttpResponse r = Error(401, "missing or invalid bearer token");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  if (req.body_too_large) {
+    return Error(413, absl::StrCat("request body larger than "
+                                   "limits.max_body_bytes (",
+                                   config_->limits.max_body_bytes, " bytes)"));
+  }
+  model::ModelState* state = registry_.Find(name);
+  if (state == nullptr) {
+    return Error(404, absl::StrCat("unknown model \"", name, "\""));
+  }
+  return resource == "drift" ? Drift(*state, req) : PutReference(*state, req);
+}
+
+HttpResponse ExporterApp::Drift(model::ModelState& state,
+                                const HttpRequest& req) {
+  const config::ModelConfig& m = state.config();
+  std::string version = m.default_version;
+  constexpr std::string_view kVersionParam = "version=";
+  for (std::string_view q = req.query; !q.empty();) {
+    const size_t amp = q.find('&');
+    std::string_view kv = q.substr(0, amp);
+    if (kv.rfind(kVersionParam, 0) == 0) {
+      version = std::string(kv.substr(kVersionParam.size()));
+    }
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+  }
+  std::shared_ptr<const model::ModelReference> reference = state.reference();
+  if (!reference) {
+    return Error(409, absl::StrCat("model \"", m.name,
+                                   "\" has no reference; configure "
+                                   "models[].reference or PUT one to "
+                                   "/api/v1/models/",
+                                   m.name, "/reference"));
+  }
+  std::shared_ptr<const model::WindowDrift> drift = state.Drift(version);
+  if (!drift) {
+    return Error(
+        404, absl::StrCat("model \"", m.name,
+                          "\" has no traffic for version \"", version, "\""));
+  }
+  HttpResponse r;
+  r.body = report::RenderJson(DriftReport(m, version, *reference, *drift));
+  return r;
+}
+
+HttpResponse ExporterApp::PutReference(model::ModelState& state,
+                                       const HttpRequest& req) {
+  const config::ModelConfig& m = state.config();
+  absl::StatusOr<data::Dataset> csv =
+      data::ParseCsv(req.body, absl::StrCat("reference upload for ", m.name),
+                     model::ReferenceCsvOptions(m));
+  if (!csv.ok()) return Error(400, std::string(csv.status().message()));
+  absl::StatusOr<std::shared_ptr<const model::ModelReference>> ref =
+      model::ModelReference::Build(m, *csv);
+  if (!ref.ok()) return Error(400, std::string(ref.status().message()));
+  const int64_t rows = (*ref)->rows();
+  // Validated in full above; only now does it replace the old one.
+  state.SetReference(*std::move(ref));
+  return Json(200, json{{"model", m.name},
+                        {"rows", rows},
+                        {"status",
+                         "reference replaced; drift windows "
+                         "restarted"}});
 }
 
 HttpResponse ExporterApp::Landing() {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "exporter/config/config.h"
 #include "exporter/http/http_types.h"
 #include "exporter/ingest/decoder.h"
@@ -26,6 +27,10 @@ namespace aiq::app {
 class ExporterApp {
  public:
   ExporterApp(config::Config config, util::Clock* clock);
+
+  // Loads every model's configured reference CSV. Call before serving;
+  // an error names the model and the file, line and column.
+  absl::Status LoadReferences();
 
   http::HttpResponse Handle(const http::HttpRequest& request);
 
@@ -42,6 +47,13 @@ class ExporterApp {
                             const http::HttpRequest& request);
   http::HttpResponse Metrics(const http::HttpRequest& request);
   http::HttpResponse Models();
+  // /api/v1/models/{model}/drift and /api/v1/models/{model}/reference.
+  http::HttpResponse ModelResource(const http::HttpRequest& request,
+                                   std::string& handler);
+  http::HttpResponse Drift(model::ModelState& state,
+                           const http::HttpRequest& request);
+  http::HttpResponse PutReference(model::ModelState& state,
+                                  const http::HttpRequest& request);
   http::HttpResponse Landing();
 
   bool IngestAuthorized(const http::HttpRequest& request) const;

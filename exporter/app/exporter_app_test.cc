@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "exporter/config/config_loader.h"
 
@@ -200,6 +202,135 @@ models: [{name: m, features: [{name: x}]}]
               HasSubstr("aiq_feature_type_errors_total{model=\"m\","
                         "feature=\"x\",reason=\"expected_number\"} 1\n"));
   EXPECT_THAT(Scrape(), Not(HasSubstr("expected_string")));
+}
+
+}  // namespace
+}  // namespace aiq::app
+
+namespace aiq::app {
+namespace {
+
+// The live window, fed the current rows of an oracle dataset as events,
+// reports the same drift as the batch oracle (expected.json), through
+// PUT /reference and GET /drift.
+TEST_F(ExporterAppTest, DriftEndpointMatchesBatchOracle) {
+  Start(R"(
+models:
+  - name: churn
+    classes: [churn, stay]
+    features:
+      - {name: income}
+      - {name: age}
+      - {name: score}
+      - {name: rooms}
+      - {name: plan, type: categorical}
+      - {name: channel, type: categorical}
+    reference: {csv: unused.csv, target: target, prediction: prediction}
+    window: {min_samples: 10}
+)");
+  const std::string dir = std::string(AIQ_ORACLE_DIR) + "/datasets/";
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    return buf.str();
+  };
+  EXPECT_EQ(Request("GET", "/api/v1/models/churn/drift").status, 409);
+  http::HttpResponse r =
+      Request("PUT", "/api/v1/models/churn/reference", "income,age\n1,x\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("churn:2: column \\\"age\\\"")) << r.body;
+  r = Request("PUT", "/api/v1/models/churn/reference",
+              read(dir + "small_drift_reference.csv"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["rows"], 800);
+
+  // Current rows as NDJSON prediction events.
+  std::istringstream csv(read(dir + "small_drift_current.csv"));
+  std::string header, line, body;
+  std::getline(csv, header);
+  const std::vector<std::string> names = {"income", "age",  "score",
+                                          "rooms",  "plan", "channel"};
+  int rows = 0;
+  while (std::getline(csv, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::vector<std::string> cells;
+    std::stringstream ls(line);
+    for (std::string cell; std::getline(ls, cell, ',');) cells.push_back(cell);
+    cells.resize(8);
+    json features = json::object();
+    for (size_t i = 0; i < 6; ++i) {
+      if (cells[i].empty()) {
+        features[names[i]] = nullptr;
+      } else if (i < 4) {
+        features[names[i]] = std::stod(cells[i]);
+      } else {
+        features[names[i]] = cells[i];
+      }
+    }
+    body += json{{"model", "churn"},
+                 {"features", features},
+                 {"prediction", cells[7]}}
+                .dump() +
+            "\n";
+    ++rows;
+  }
+  r = Request("POST", "/api/v1/predictions", body,
+              {{"Content-Type", "application/x-ndjson"}});
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
+  EXPECT_EQ(json::parse(r.body)["accepted"], rows);
+
+  r = Request("GET", "/api/v1/models/churn/drift");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json got = json::parse(r.body);
+  std::ifstream in(dir + "expected.json");
+  const json expected = json::parse(in)["datasets"][0];
+  ASSERT_EQ(expected["current"], "small_drift_current.csv");
+  EXPECT_EQ(got["rows"]["current"], rows);
+  EXPECT_EQ(got["dataset_drift"]["drifted_features"],
+            expected["dataset_drift"]["drifted_features"]);
+  EXPECT_EQ(got["dataset_drift"]["detected"],
+            expected["dataset_drift"]["detected"]);
+  for (const std::string& f : names) {
+    SCOPED_TRACE(f);
+    const json& e = expected["features"][f];
+    const json& g = got["features"][f];
+    EXPECT_EQ(g["type"], e["type"]);
+    EXPECT_EQ(g["drift"]["test"], e["drift"]["test"]);
+    EXPECT_EQ(g["drift"]["detected"], e["drift"]["detected"]);
+    const double es = e["drift"]["score"], gs = g["drift"]["score"];
+    EXPECT_NEAR(gs, es, std::max(1e-12, 1e-9 * std::abs(es)));
+    const double em = e["missing_ratio"], gm = g["missing_ratio"];
+    EXPECT_NEAR(gm, em, 1e-12);
+  }
+
+  // The same numbers on /metrics.
+  const std::string text = Scrape();
+  EXPECT_THAT(
+      text,
+      HasSubstr("aiq_dataset_drift{model=\"churn\",version=\"default\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("aiq_feature_drifted{model=\"churn\",version="
+                              "\"default\",feature=\"income\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("aiq_feature_drifted{model=\"churn\",version="
+                              "\"default\",feature=\"age\"} 0\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("aiq_drift_p_value{model=\"churn\",version=\"default\",feature="
+                "\"income\",test=\"ks\"} 1.284264407623568e-14\n"));
+  EXPECT_THAT(text, HasSubstr("aiq_baseline_accuracy{model=\"churn\"} "));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "aiq_reconstruction_error{model=\"churn\",version=\"default\"} "));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "aiq_prediction_drifted{model=\"churn\",version=\"default\"} "));
+
+  EXPECT_EQ(Request("GET", "/api/v1/models/nope/drift").status, 404);
+  EXPECT_EQ(Request("POST", "/api/v1/models/churn/drift").status, 405);
+  EXPECT_EQ(Request("GET", "/api/v1/models/churn/drift?version=v9").status,
+            404);
 }
 
 }  // namespace

@@ -110,6 +110,10 @@ int Serve(const std::vector<std::string>& args, std::ostream& out,
   options.threads = config->server.threads;
   options.max_body_bytes = config->limits.max_body_bytes;
   app::ExporterApp app(*std::move(config), util::Clock::Real());
+  if (absl::Status st = app.LoadReferences(); !st.ok()) {
+    err << "serve: " << st.message() << "\n";
+    return kExitUsage;
+  }
   absl::StatusOr<std::unique_ptr<http::HttpServer>> server =
       http::HttpServer::Start(options, [&app](const http::HttpRequest& r) {
         return app.Handle(r);

@@ -1,0 +1,47 @@
+#include "exporter/app/drift_report.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace aiq::app {
+
+report::Report DriftReport(const config::ModelConfig& model,
+                           const std::string& version,
+                           const model::ModelReference& reference,
+                           const model::WindowDrift& drift) {
+  report::Report r;
+  r.reference = reference.source();
+  r.current = absl::StrCat("window of ", model.name, " ", version);
+  r.target = model.reference_target_column;
+  r.prediction = model.reference_prediction_column;
+  r.reference_rows = reference.rows();
+  r.current_rows = drift.predictions;
+  int64_t drifted = 0;
+  for (const model::ChannelDrift& c : drift.features) {
+    report::FeatureReport f;
+    f.name = c.name;
+    f.type =
+        c.numeric ? data::ColumnType::kNumeric : data::ColumnType::kCategorical;
+    f.current_values = c.present;
+    f.missing_ratio = c.total > 0 ? static_cast<double>(c.total - c.present) /
+                                        static_cast<double>(c.total)
+                                  : 0;
+    if (c.numeric) {
+      f.numeric = c.numeric_stats;
+    } else {
+      f.categorical = c.categorical_stats;
+    }
+    f.drift = c.decision;
+    if (!c.decision) {
+      f.note = c.error.empty() ? absl::StrCat("fewer than window.min_samples (",
+                                              drift.min_samples, ") values")
+                               : c.error;
+    }
+    if (c.decision && c.decision->detected) ++drifted;
+    r.features.push_back(std::move(f));
+  }
+  r.dataset_drift =
+      drift.dataset.value_or(stats::ComputeDatasetDrift(drifted, 0));
+  return r;
+}
+
+}  // namespace aiq::app
