@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <iterator>
+#include <memory>
 #include <span>
 #include <thread>
 #include <utility>
@@ -57,7 +58,16 @@ void SortFinite(std::vector<double>& v) {
   constexpr int kBits = 11;
   constexpr size_t kBuckets = size_t{1} << kBits;
   constexpr int kPasses = (64 + kBits - 1) / kBits;
-  std::vector<uint64_t> keys(v.size()), tmp(v.size());
+  // Scratch kept per thread and not zeroed: features are sorted one after
+  // another, and fresh 8 MB buffers would cost page faults and memsets.
+  thread_local std::unique_ptr<uint64_t[]> scratch;
+  thread_local size_t scratch_size = 0;
+  if (scratch_size < 2 * v.size()) {
+    scratch_size = 2 * v.size();
+    scratch.reset(new uint64_t[scratch_size]);
+  }
+  std::span<uint64_t> keys(scratch.get(), v.size());
+  std::span<uint64_t> tmp(scratch.get() + v.size(), v.size());
   std::vector<std::array<uint32_t, kBuckets>> counts(kPasses);
   for (auto& c : counts) c.fill(0);
   for (size_t i = 0; i < v.size(); ++i) {
@@ -79,7 +89,7 @@ void SortFinite(std::vector<double>& v) {
       sum += n;
     }
     for (uint64_t k : keys) tmp[c[(k >> (p * kBits)) & (kBuckets - 1)]++] = k;
-    keys.swap(tmp);
+    std::swap(keys, tmp);
   }
   for (size_t i = 0; i < v.size(); ++i) {
     const uint64_t k = keys[i];
@@ -152,22 +162,27 @@ Histogram CategoryHistogram(const stats::CategoryCounts& ref,
 Histogram NumericHistogram(std::span<const double> ref,
                            std::span<const double> cur, int bins) {
   Histogram h;
-  const stats::CategoryCounts rc = SortedValueCounts(ref);
-  if (rc.num_categories() <= static_cast<int64_t>(kMaxBars)) {
-    const stats::CategoryCounts cc = SortedValueCounts(cur);
-    std::vector<double> keys;
-    std::merge(ref.begin(), ref.end(), cur.begin(), cur.end(),
-               std::back_inserter(keys));
-    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-    if (keys.size() <= kMaxBars) {
-      for (double k : keys) {
-        std::string key = stats::NumericCategoryKey(k);
-        h.reference.push_back(rc.count(key));
-        h.current.push_back(cc.count(key));
-        h.labels.push_back(std::move(key));
+  // Distinct values of both sorted samples, up to kMaxBars + 1.
+  std::vector<double> keys;
+  for (std::span<const double> v : {ref, cur}) {
+    for (size_t i = 0; i < v.size() && keys.size() <= kMaxBars; ++i) {
+      if (i > 0 && v[i] == v[i - 1]) continue;
+      if (std::find(keys.begin(), keys.end(), v[i]) == keys.end()) {
+        keys.push_back(v[i]);
       }
-      return h;
     }
+  }
+  if (keys.size() <= kMaxBars) {
+    std::sort(keys.begin(), keys.end());
+    const stats::CategoryCounts rc = SortedValueCounts(ref);
+    const stats::CategoryCounts cc = SortedValueCounts(cur);
+    for (double k : keys) {
+      std::string key = stats::NumericCategoryKey(k);
+      h.reference.push_back(rc.count(key));
+      h.current.push_back(cc.count(key));
+      h.labels.push_back(std::move(key));
+    }
+    return h;
   }
   const auto at = [](std::span<const double> v, double q) {
     return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1))];
