@@ -60,6 +60,23 @@ TEST(CsvTest, ColumnTurningCategoricalLateKeepsEveryValue) {
   EXPECT_EQ(ds.columns()[1].type, ColumnType::kNumeric);
 }
 
+TEST(CsvTest, ManyRowsAndALateCategoricalValue) {
+  std::string text = "id,v\r\n";
+  for (int i = 0; i < 5000; ++i) {
+    text += std::to_string(i) + "," +
+            (i == 4321 ? "x" : std::to_string(i % 7)) + "\r\n";
+  }
+  Dataset ds = Parse(text);
+  ASSERT_EQ(ds.num_rows(), 5000u);
+  EXPECT_EQ(ds.columns()[0].type, ColumnType::kNumeric);
+  EXPECT_EQ(ds.columns()[0].numbers[4999], 4999);
+  const Column& v = ds.columns()[1];
+  EXPECT_EQ(v.type, ColumnType::kCategorical);
+  EXPECT_EQ(v.categories.size(), 8u);
+  EXPECT_EQ(v.ValueAsString(4321), "x");
+  EXPECT_EQ(v.ValueAsString(4999), std::to_string(4999 % 7));
+}
+
 TEST(CsvTest, NonFiniteMakesCategorical) {
   EXPECT_EQ(Parse("v\n1\nnan\n").columns()[0].type, ColumnType::kCategorical);
   EXPECT_EQ(Parse("v\n1\ninf\n").columns()[0].type, ColumnType::kCategorical);
