@@ -3,13 +3,7 @@
 // (merging every live bucket) as the number of classes and segment values
 // grows. Events advance time by 1 ms, so buckets are recycled as in
 // production; the samples are precomputed so the RNG is not timed.
-//
-// Compiled to an empty benchmark until aiq_quality_window is linked into
-// aiq_all (it defines AIQ_HAVE_QUALITY_WINDOW), because bench/ globs every
-// *_benchmark.cc into the build.
 #include <benchmark/benchmark.h>
-
-#ifdef AIQ_HAVE_QUALITY_WINDOW
 
 #include <random>
 #include <string>
@@ -108,6 +102,5 @@ BENCHMARK(BM_Snapshot)->Args({2, 10})->Args({10, 10})->Args({100, 50});
 
 }  // namespace
 
-#endif  // AIQ_HAVE_QUALITY_WINDOW
 
 BENCHMARK_MAIN();

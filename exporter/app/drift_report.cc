@@ -7,7 +7,8 @@ namespace aiq::app {
 report::Report DriftReport(const config::ModelConfig& model,
                            const std::string& version,
                            const model::ModelReference& reference,
-                           const model::WindowDrift& drift) {
+                           const model::WindowDrift& drift,
+                           const model::QualitySnapshot* quality) {
   report::Report r;
   r.reference = reference.source();
   r.current = absl::StrCat("window of ", model.name, " ", version);
@@ -41,6 +42,34 @@ report::Report DriftReport(const config::ModelConfig& model,
   }
   r.dataset_drift =
       drift.dataset.value_or(stats::ComputeDatasetDrift(drifted, 0));
+  // Quality of the window's labeled pairs, when there are enough.
+  if (quality != nullptr && quality->classification) {
+    const model::ClassificationQuality& c = *quality->classification;
+    report::QualityReport q;
+    q.task = report::QualityTask::kClassification;
+    q.rows = quality->labeled;
+    q.classification.count = quality->labeled;
+    q.classification.accuracy = c.accuracy;
+    q.classification.precision_macro = c.precision_macro;
+    q.classification.recall_macro = c.recall_macro;
+    q.classification.f1_macro = c.f1_macro;
+    q.classification.precision_weighted = c.precision_weighted;
+    q.classification.recall_weighted = c.recall_weighted;
+    q.classification.f1_weighted = c.f1_weighted;
+    r.quality = std::move(q);
+  } else if (quality != nullptr && quality->regression) {
+    const model::RegressionQuality& g = *quality->regression;
+    report::QualityReport q;
+    q.task = report::QualityTask::kRegression;
+    q.rows = quality->labeled;
+    q.regression.count = quality->labeled;
+    q.regression.mae = g.mae;
+    q.regression.mse = g.mse;
+    q.regression.rmse = g.rmse;
+    q.regression.r2 = g.r2;
+    q.regression.mape = g.mape;
+    r.quality = std::move(q);
+  }
   return r;
 }
 

@@ -10,6 +10,7 @@
 #include "exporter/config/config.h"
 #include "exporter/model/drift_window.h"
 #include "exporter/model/model_reference.h"
+#include "exporter/model/quality_window.h"
 #include "exporter/report/report.h"
 
 namespace aiq::app {
@@ -17,7 +18,8 @@ namespace aiq::app {
 report::Report DriftReport(const config::ModelConfig& model,
                            const std::string& version,
                            const model::ModelReference& reference,
-                           const model::WindowDrift& drift);
+                           const model::WindowDrift& drift,
+                           const model::QualitySnapshot* quality);
 
 }  // namespace aiq::app
 

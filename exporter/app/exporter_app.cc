@@ -12,6 +12,7 @@
 #include "exporter/metrics/exposition.h"
 #include "exporter/metrics/model_metrics.h"
 #include "exporter/metrics/process_metrics.h"
+#include "exporter/metrics/quality_metrics.h"
 #include "exporter/report/report_json.h"
 
 namespace aiq::app {
@@ -248,6 +249,12 @@ HttpResponse ExporterApp::Metrics(const HttpRequest& req) {
   for (auto& f : metrics::DriftFamilies(snapshots)) {
     families.push_back(std::move(f));
   }
+  metrics::QualityFamilies quality;
+  for (const model::ModelSnapshot& s : snapshots) {
+    quality.Append(s.name, *config_->FindModel(s.name), s.versions, s.classes,
+                   s.quality);
+  }
+  std::move(quality).Finish(families);
   HttpResponse r;
   r.content_type = metrics::kTextContentType;
   r.body = metrics::RenderText(families);
@@ -362,13 +369,15 @@ HttpResponse ExporterApp::Drift(model::ModelState& state,
                                    m.name, "/reference"));
   }
   std::shared_ptr<const model::WindowDrift> drift = state.Drift(version);
+  std::optional<model::QualitySnapshot> quality = state.Quality(version);
   if (!drift) {
     return Error(
         404, absl::StrCat("model \"", m.name,
                           "\" has no traffic for version \"", version, "\""));
   }
   HttpResponse r;
-  r.body = report::RenderJson(DriftReport(m, version, *reference, *drift));
+  r.body = report::RenderJson(DriftReport(m, version, *reference, *drift,
+                                          quality ? &*quality : nullptr));
   return r;
 }
 

@@ -247,7 +247,7 @@ models:
 
   // Current rows as NDJSON prediction events.
   std::istringstream csv(read(dir + "small_drift_current.csv"));
-  std::string header, line, body;
+  std::string header, line, body, labels;
   std::getline(csv, header);
   const std::vector<std::string> names = {"income", "age",  "score",
                                           "rooms",  "plan", "channel"};
@@ -269,15 +269,26 @@ models:
       }
     }
     body += json{{"model", "churn"},
+                 {"id", std::to_string(rows)},
                  {"features", features},
                  {"prediction", cells[7]}}
                 .dump() +
             "\n";
+    labels += json{{"model", "churn"},
+                   {"id", std::to_string(rows)},
+                   {"label", cells[6]}}
+                  .dump() +
+              "\n";
     ++rows;
   }
   r = Request("POST", "/api/v1/predictions", body,
               {{"Content-Type", "application/x-ndjson"}});
   ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
+  EXPECT_EQ(json::parse(r.body)["accepted"], rows);
+
+  r = Request("POST", "/api/v1/labels", labels,
+              {{"Content-Type", "application/x-ndjson"}});
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
   EXPECT_EQ(json::parse(r.body)["accepted"], rows);
 
   r = Request("GET", "/api/v1/models/churn/drift");
@@ -304,6 +315,13 @@ models:
     EXPECT_NEAR(gm, em, 1e-12);
   }
 
+  for (const char* k :
+       {"accuracy", "precision_macro", "recall_macro", "f1_macro",
+        "precision_weighted", "recall_weighted", "f1_weighted"}) {
+    const double e = expected["quality"][k], g = got["quality"][k];
+    EXPECT_NEAR(g, e, 1e-9 * std::abs(e)) << k;
+  }
+
   // The same numbers on /metrics.
   const std::string text = Scrape();
   EXPECT_THAT(
@@ -318,6 +336,13 @@ models:
       HasSubstr("aiq_drift_p_value{model=\"churn\",version=\"default\",feature="
                 "\"income\",test=\"ks\"} 1.284264407623568e-14\n"));
   EXPECT_THAT(text, HasSubstr("aiq_baseline_accuracy{model=\"churn\"} "));
+  EXPECT_THAT(text, HasSubstr("aiq_accuracy{model=\"churn\",version="
+                              "\"default\"} 0.7466666666666667\n"));
+  EXPECT_THAT(text, HasSubstr("aiq_window_samples{model=\"churn\",version="
+                              "\"default\",kind=\"labeled\"} 600\n"));
+  EXPECT_THAT(text,
+              HasSubstr("aiq_concept_drift_detections_total{model=\"churn\","
+                        "version=\"default\",detector=\"adwin\"} "));
   EXPECT_THAT(
       text,
       HasSubstr(

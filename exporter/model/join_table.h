@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
@@ -31,6 +32,8 @@ struct JoinEntry {
   int predicted_class = -1;               // classification; -1 = none
   std::optional<double> predicted_value;  // regression
   std::optional<double> confidence;
+  std::vector<double> probabilities;  // by class index
+  std::vector<int> segment;           // per declared segment attribute
 };
 
 class JoinTable {

@@ -63,6 +63,11 @@ VersionStats& ModelState::Version(int index) {
   while (static_cast<int>(per_version_.size()) <= index) {
     per_version_.push_back(NewVersionStats());
   }
+  while (static_cast<int>(quality_windows_.size()) <= index) {
+    quality_windows_.emplace_back(model_);
+    quality_windows_.back().EnsureClasses(classes_.names());
+    quality_windows_.back().SetCalibration(calibration_);
+  }
   while (static_cast<int>(drift_windows_.size()) <= index) {
     drift_windows_.push_back(
         NewDriftWindow(static_cast<int>(drift_windows_.size())));
@@ -114,9 +119,64 @@ void ModelState::AddToDriftWindow(int version,
                                                     prediction, pca_error);
 }
 
+PredictionSample ModelState::ToSample(const ingest::PredictionEvent& p,
+                                      int predicted_class) const {
+  PredictionSample s;
+  s.predicted_class = predicted_class;
+  s.predicted_value = p.predicted_value;
+  s.confidence = p.confidence;
+  if (!p.probabilities.empty()) {
+    s.probabilities.assign(static_cast<size_t>(classes_.size()), 0.0);
+    for (const auto& [cls, prob] : p.probabilities) {
+      const int c = classes_.Find(cls);
+      if (c >= 0) s.probabilities[static_cast<size_t>(c)] = prob;
+    }
+  }
+  // Segment values: index among the declared values, values.size() for
+  // "other", -1 when the event does not carry the attribute.
+  s.segment.assign(model_.segments.size(), -1);
+  for (size_t a = 0; a < model_.segments.size(); ++a) {
+    const config::SegmentConfig& seg = model_.segments[a];
+    for (const auto& [attr, value] : p.segment) {
+      if (attr != seg.attribute) continue;
+      auto it = std::find(seg.values.begin(), seg.values.end(), value);
+      s.segment[a] = static_cast<int>(it - seg.values.begin());
+    }
+  }
+  return s;
+}
+
+PredictionSample ModelState::ToSample(const JoinEntry& e) {
+  PredictionSample s;
+  s.predicted_class = e.predicted_class;
+  s.predicted_value = e.predicted_value;
+  s.confidence = e.confidence;
+  s.probabilities = e.probabilities;
+  s.segment = e.segment;
+  return s;
+}
+
+void ModelState::OnClassesChanged() {
+  for (QualityWindow& w : quality_windows_) w.EnsureClasses(classes_.names());
+}
+
 void ModelState::SetReference(std::shared_ptr<const ModelReference> reference) {
   absl::MutexLock lock(&mu_);
   reference_ = std::move(reference);
+  // Estimated accuracy is calibrated on the reference's (confidence,
+  // correct) pairs when it has a confidence column.
+  calibration_ = nullptr;
+  if (reference_ && !reference_->calibration_confidence().empty()) {
+    auto calibration = std::make_shared<ConfidenceCalibration>();
+    for (size_t i = 0; i < reference_->calibration_confidence().size(); ++i) {
+      calibration
+          ->Add(reference_->calibration_confidence()[i],
+                reference_->calibration_correct()[i])
+          .IgnoreError();  // values were range-checked when the CSV loaded
+    }
+    calibration_ = std::move(calibration);
+  }
+  for (QualityWindow& w : quality_windows_) w.SetCalibration(calibration_);
   for (size_t v = 0; v < drift_windows_.size(); ++v) {
     drift_windows_[v] = NewDriftWindow(static_cast<int>(v));
     drift_cache_[v] = DriftCache{};
@@ -167,6 +227,17 @@ std::vector<std::shared_ptr<const WindowDrift>> ModelState::CurrentDrift()
     }
   }
   return out;
+}
+
+std::optional<QualitySnapshot> ModelState::Quality(
+    std::string_view version) const {
+  absl::MutexLock lock(&mu_);
+  const int index = versions_.Find(version);
+  if (index == BoundedInterner::kRejected ||
+      static_cast<size_t>(index) >= quality_windows_.size()) {
+    return std::nullopt;
+  }
+  return quality_windows_[static_cast<size_t>(index)].Snapshot(clock_->Now());
 }
 
 std::shared_ptr<const WindowDrift> ModelState::Drift(
@@ -290,9 +361,14 @@ std::optional<EventError> ModelState::ApplyPrediction(
       }
     }
   }
+  const int classes_before = classes_.size();
   int predicted_class = -1;
   if (p.predicted_class) predicted_class = classes_.Intern(*p.predicted_class);
   for (const auto& [cls, prob] : p.probabilities) classes_.Intern(cls);
+  if (classes_.size() != classes_before) OnClassesChanged();
+  PredictionSample sample = ToSample(p, predicted_class);
+  quality_windows_[static_cast<size_t>(version)].AddPrediction(clock_->Now(),
+                                                               sample);
   if (!p.id.empty()) {
     JoinEntry entry;
     entry.version = version;
@@ -300,6 +376,8 @@ std::optional<EventError> ModelState::ApplyPrediction(
     entry.predicted_class = predicted_class;
     entry.predicted_value = p.predicted_value;
     entry.confidence = p.confidence;
+    entry.probabilities = std::move(sample.probabilities);
+    entry.segment = std::move(sample.segment);
     join_.Insert(p.id, entry, clock_->Now());
   }
   return std::nullopt;
@@ -325,12 +403,22 @@ std::optional<EventError> ModelState::ApplyLabel(const ingest::LabelEvent& l) {
     ++labels_unmatched_;
     return std::nullopt;
   }
-  if (l.label_class) classes_.Intern(*l.label_class);
+  LabeledSample labeled;
+  if (l.label_class) {
+    const int classes_before = classes_.size();
+    labeled.true_class = classes_.Intern(*l.label_class);
+    if (classes_.size() != classes_before) OnClassesChanged();
+  }
+  labeled.true_value = l.label_value;
+  labeled.prediction = ToSample(*entry);
   entry->labeled = true;
   VersionStats& s = Version(entry->version);
   ++s.labels;
   s.label_delay.Observe(
       std::max(0.0, absl::ToDoubleSeconds(l.timestamp - entry->timestamp)));
+  // Labeled pairs enter the quality window when the label arrives.
+  quality_windows_[static_cast<size_t>(entry->version)].AddLabeled(
+      clock_->Now(), labeled);
   return std::nullopt;
 }
 
@@ -375,6 +463,10 @@ ModelSnapshot ModelState::Snapshot() const {
     snap.feedback_unmatched = feedback_unmatched_;
     snap.join_evicted = static_cast<uint64_t>(join_.evicted_unlabeled());
     snap.join_pending = join_.size();
+    const absl::Time now = clock_->Now();
+    for (size_t v = 0; v < snap.versions.size(); ++v) {
+      snap.quality.push_back(quality_windows_[v].Snapshot(now));
+    }
   }
   snap.drift = CurrentDrift();
   snap.drift.resize(snap.versions.size());

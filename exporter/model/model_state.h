@@ -28,6 +28,7 @@
 #include "exporter/model/histogram.h"
 #include "exporter/model/join_table.h"
 #include "exporter/model/model_reference.h"
+#include "exporter/model/quality_window.h"
 #include "exporter/util/clock.h"
 
 namespace aiq::model {
@@ -77,6 +78,8 @@ struct ModelSnapshot {
   // Drift over each version's window; nullptr without a reference.
   std::vector<std::shared_ptr<const WindowDrift>>
       drift;  // parallel to versions
+  // Quality over each version's window; parallel to versions.
+  std::vector<QualitySnapshot> quality;
 };
 
 class ModelState {
@@ -106,6 +109,10 @@ class ModelState {
   std::shared_ptr<const ModelReference> reference() const
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Quality of one version's window (nullopt if the version is unknown).
+  std::optional<QualitySnapshot> Quality(std::string_view version) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // Drift of one version's window (nullptr if unknown or no reference).
   std::shared_ptr<const WindowDrift> Drift(std::string_view version) const
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -127,6 +134,13 @@ class ModelState {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AddToDriftWindow(int version, const ingest::PredictionEvent& p)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The quality window's view of a prediction (class indices resolved).
+  PredictionSample ToSample(const ingest::PredictionEvent& p,
+                            int predicted_class) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static PredictionSample ToSample(const JoinEntry& e);
+  // After classes were registered from traffic.
+  void OnClassesChanged() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Computes (or reuses) every version's drift; see Snapshot().
   std::vector<std::shared_ptr<const WindowDrift>> CurrentDrift() const
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -155,6 +169,10 @@ class ModelState {
     std::shared_ptr<const WindowDrift> drift;
   };
   mutable std::vector<DriftCache> drift_cache_ ABSL_GUARDED_BY(mu_);
+  // Parallel to per_version_.
+  std::vector<QualityWindow> quality_windows_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const ConfidenceCalibration> calibration_
+      ABSL_GUARDED_BY(mu_);
   // Mutable: a snapshot expires old entries.
   mutable JoinTable join_ ABSL_GUARDED_BY(mu_);
   const int max_classes_;
