@@ -521,7 +521,11 @@ void ReadModel(Reader& r, const YAML::Node& n, const std::string& path,
       r.String(ref, rp, "prediction", m.reference_prediction_column);
       if (m.reference_csv.empty()) r.Error(ref, rp + ".csv", "required");
     }
-    if (!m.reference_csv.empty() && !base_dir.empty() &&
+    const bool builtin = m.reference_csv.rfind(kBuiltinPrefix, 0) == 0;
+    if (builtin && !BuiltinReferenceCsv(m.reference_csv)) {
+      r.Error(ref, rp, "unknown builtin reference (builtin:churn-demo exists)");
+    }
+    if (!builtin && !m.reference_csv.empty() && !base_dir.empty() &&
         std::filesystem::path(m.reference_csv).is_relative()) {
       m.reference_csv =
           (std::filesystem::path(base_dir) / m.reference_csv).string();
@@ -618,6 +622,11 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
 }
 
 std::string_view DefaultConfigYaml() { return kDefaultConfigYaml; }
+
+std::optional<std::string_view> BuiltinReferenceCsv(std::string_view name) {
+  if (name == "builtin:churn-demo") return kDemoReferenceCsv;
+  return std::nullopt;
+}
 
 absl::StatusOr<Config> LoadDefaultConfig() {
   std::vector<ConfigError> errors;

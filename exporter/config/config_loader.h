@@ -43,6 +43,11 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path);
 std::string_view DefaultConfigYaml();
 absl::StatusOr<Config> LoadDefaultConfig();
 
+// References compiled into the binary, named "builtin:NAME" in a model's
+// reference.csv. Only "builtin:churn-demo" (the demo model's) exists.
+inline constexpr char kBuiltinPrefix[] = "builtin:";
+std::optional<std::string_view> BuiltinReferenceCsv(std::string_view name);
+
 }  // namespace aiq::config
 
 #endif  // AIQ_EXPORTER_CONFIG_CONFIG_LOADER_H_

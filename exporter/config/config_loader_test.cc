@@ -152,6 +152,20 @@ models:
   EXPECT_THAT(e[0], HasSubstr("positive_class: must be one of the declared"));
 }
 
+TEST(ConfigLoaderTest, BuiltinReference) {
+  absl::StatusOr<Config> c = LoadDefaultConfig();
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->models[0].reference_csv, "builtin:churn-demo");
+  std::optional<std::string_view> csv =
+      BuiltinReferenceCsv("builtin:churn-demo");
+  ASSERT_TRUE(csv.has_value());
+  EXPECT_EQ(csv->substr(0, 30), "income,age,score,rooms,plan,ch");
+  std::vector<std::string> e =
+      Errors("models: [{name: a, reference: builtin:nope}]\n");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_THAT(e[0], HasSubstr("unknown builtin reference"));
+}
+
 TEST(ConfigLoaderTest, MissingFileIsNotFound) {
   absl::StatusOr<Config> c = LoadConfigFile("/nonexistent/aiq.yaml");
   EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);

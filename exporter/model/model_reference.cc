@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "exporter/config/config_loader.h"
 #include "exporter/stats/categorical.h"
 
 namespace aiq::model {
@@ -240,8 +241,13 @@ absl::StatusOr<std::shared_ptr<const ModelReference>> ModelReference::Build(
 
 absl::StatusOr<std::shared_ptr<const ModelReference>> LoadReference(
     const config::ModelConfig& model) {
+  std::optional<std::string_view> builtin =
+      config::BuiltinReferenceCsv(model.reference_csv);
   absl::StatusOr<data::Dataset> ds =
-      data::ReadCsvFile(model.reference_csv, ReferenceCsvOptions(model));
+      builtin
+          ? data::ParseCsv(*builtin, model.reference_csv,
+                           ReferenceCsvOptions(model))
+          : data::ReadCsvFile(model.reference_csv, ReferenceCsvOptions(model));
   if (!ds.ok()) return ds.status();
   return ModelReference::Build(model, *ds);
 }
