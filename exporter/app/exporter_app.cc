@@ -8,12 +8,14 @@
 #include "absl/strings/str_cat.h"
 #include "exporter/app/drift_report.h"
 #include "exporter/data/csv.h"
+#include "exporter/ingest/event_json.h"
 #include "exporter/metrics/drift_metrics.h"
 #include "exporter/metrics/exposition.h"
 #include "exporter/metrics/model_metrics.h"
 #include "exporter/metrics/process_metrics.h"
 #include "exporter/metrics/quality_metrics.h"
 #include "exporter/report/report_json.h"
+#include "exporter/review/review_metrics.h"
 
 namespace aiq::app {
 namespace {
@@ -52,8 +54,18 @@ ExporterApp::ExporterApp(config::Config config, util::Clock* clock)
     : config_(std::make_unique<const config::Config>(std::move(config))),
       clock_(clock),
       decoder_(*config_),
+      review_sampler_(config_->review),
       registry_(*config_, clock),
       self_(static_cast<int>(config_->models.size())) {}
+
+absl::Status ExporterApp::Init() {
+  if (absl::Status st = LoadReferences(); !st.ok()) return st;
+  absl::StatusOr<std::unique_ptr<review::ReviewLog>> log =
+      review::ReviewLog::Open(*config_);
+  if (!log.ok()) return log.status();
+  review_log_ = *std::move(log);
+  return absl::OkStatus();
+}
 
 absl::Status ExporterApp::LoadReferences() {
   for (const auto& state : registry_.models()) {
@@ -215,7 +227,8 @@ HttpResponse ExporterApp::Ingest(ingest::EventKind kind,
                           {"error", "body contains no events"},
                           {"errors", json::array()}});
   }
-  model::ApplyResult applied = registry_.Apply(*std::move(decoded));
+  model::ApplyResult applied = registry_.Apply(*decoded);
+  if (review_log_ != nullptr) SampleForReview(*decoded, applied);
   json errors = json::array();
   for (const ingest::EventError& e : applied.errors) {
     self_.CountRejected(kind, e.reason);
@@ -231,6 +244,33 @@ HttpResponse ExporterApp::Ingest(ingest::EventKind kind,
   return Json(status, json{{"accepted", applied.accepted},
                            {"rejected", rejected},
                            {"errors", std::move(errors)}});
+}
+
+void ExporterApp::SampleForReview(const ingest::DecodeResult& decoded,
+                                  const model::ApplyResult& applied) {
+  const absl::Time now = clock_->Now();
+  applied.ForEachAccepted(decoded, [&](const ingest::DecodedEvent& e) {
+    review::ReasonSet reasons;
+    const config::ModelConfig* model = nullptr;
+    const char* kind = "";
+    if (const auto* p = std::get_if<ingest::PredictionEvent>(&e.event)) {
+      model = &config_->models[static_cast<size_t>(p->model)];
+      reasons = review_sampler_.SamplePrediction(*model, !p->safety.empty(),
+                                                 p->confidence);
+      kind = "prediction";
+    } else if (const auto* f = std::get_if<ingest::FeedbackEvent>(&e.event)) {
+      model = &config_->models[static_cast<size_t>(f->model)];
+      reasons = review_sampler_.SampleFeedback(f->score);
+      kind = "feedback";
+    }
+    if (model == nullptr || reasons.empty()) return;
+    // Write failures are counted by the log (aiq_review_write_errors_total)
+    // and must not fail ingest.
+    review_log_
+        ->Append(model->name, reasons, kind,
+                 ingest::EventToJson(e.event, *config_), now)
+        .IgnoreError();
+  });
 }
 
 HttpResponse ExporterApp::Metrics(const HttpRequest& req) {
@@ -255,6 +295,9 @@ HttpResponse ExporterApp::Metrics(const HttpRequest& req) {
                    s.quality);
   }
   std::move(quality).Finish(families);
+  if (review_log_ != nullptr) {
+    review::AppendReviewFamilies(review_log_->Counts(), families);
+  }
   HttpResponse r;
   r.content_type = metrics::kTextContentType;
   r.body = metrics::RenderText(families);

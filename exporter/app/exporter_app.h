@@ -20,6 +20,8 @@
 #include "exporter/ingest/decoder.h"
 #include "exporter/metrics/self_metrics.h"
 #include "exporter/model/model_registry.h"
+#include "exporter/review/review_log.h"
+#include "exporter/review/review_sampler.h"
 #include "exporter/util/clock.h"
 
 namespace aiq::app {
@@ -28,8 +30,10 @@ class ExporterApp {
  public:
   ExporterApp(config::Config config, util::Clock* clock);
 
-  // Loads every model's configured reference CSV. Call before serving;
-  // an error names the model and the file, line and column.
+  // Loads every model's configured reference CSV and opens the review log.
+  // Call before serving; an error names the model and the file, line and
+  // column (or the review log's path).
+  absl::Status Init();
   absl::Status LoadReferences();
 
   http::HttpResponse Handle(const http::HttpRequest& request);
@@ -45,6 +49,9 @@ class ExporterApp {
                            std::string& handler);
   http::HttpResponse Ingest(ingest::EventKind kind,
                             const http::HttpRequest& request);
+  // Copies sampled accepted events to the review log.
+  void SampleForReview(const ingest::DecodeResult& decoded,
+                       const model::ApplyResult& applied);
   http::HttpResponse Metrics(const http::HttpRequest& request);
   http::HttpResponse Models();
   // /api/v1/models/{model}/drift and /api/v1/models/{model}/reference.
@@ -64,6 +71,8 @@ class ExporterApp {
   std::unique_ptr<const config::Config> config_;
   util::Clock* clock_;
   ingest::Decoder decoder_;
+  review::ReviewSampler review_sampler_;
+  std::unique_ptr<review::ReviewLog> review_log_;  // nullptr: review off
   model::ModelRegistry registry_;
   metrics::SelfMetrics self_;
   std::atomic<bool> ready_{true};

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -356,6 +357,65 @@ models:
   EXPECT_EQ(Request("POST", "/api/v1/models/churn/drift").status, 405);
   EXPECT_EQ(Request("GET", "/api/v1/models/churn/drift?version=v9").status,
             404);
+}
+
+}  // namespace
+}  // namespace aiq::app
+
+namespace aiq::app {
+namespace {
+
+TEST_F(ExporterAppTest, ReviewSamplingWritesTheLogAndCounts) {
+  const std::string dir = ::testing::TempDir() + "aiq_review_app";
+  std::filesystem::remove_all(dir);
+  Start("review: {path: " + dir + "/review.jsonl, sample_fraction: 0}\n" +
+        R"(
+models:
+  - name: m
+    classes: [a, b]
+    low_confidence_threshold: 0.6
+)");
+  ASSERT_TRUE(app_->Init().ok());
+  http::HttpResponse r = Request(
+      "POST", "/api/v1/predictions",
+      "{\"model\":\"m\",\"id\":\"1\",\"prediction\":\"a\",\"confidence\":0.9}\n"
+      "{\"model\":\"m\",\"id\":\"2\",\"prediction\":\"a\",\"confidence\":0.5}\n"
+      "{\"model\":\"m\",\"id\":\"3\",\"prediction\":\"b\",\"safety\":[\"pii\"]}"
+      "\n"
+      "{\"model\":\"m\",\"id\":\"4\",\"prediction\":\"zzz\",\"safety\":[\"x\"]}"
+      "\n",
+      {{"Content-Type", "application/x-ndjson"}});
+  ASSERT_EQ(r.status, 200);
+  Request(
+      "POST", "/api/v1/feedback",
+      R"([{"model":"m","id":"1","score":2},{"model":"m","id":"2","score":5}])");
+  std::ifstream in(dir + "/review.jsonl");
+  std::vector<json> lines;
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(json::parse(line));
+  // id 2 (low confidence), id 3 (safety), feedback for id 1 (score 2);
+  // id 4 was rejected (unknown class) and is not sampled.
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0]["event"]["id"], "2");
+  EXPECT_EQ(lines[0]["reasons"], json::array({"low_confidence"}));
+  EXPECT_EQ(lines[1]["event"]["id"], "3");
+  EXPECT_EQ(lines[1]["reasons"], json::array({"safety"}));
+  EXPECT_EQ(lines[2]["kind"], "feedback");
+  EXPECT_EQ(lines[2]["event"]["score"], 2.0);
+  const std::string text = Scrape();
+  EXPECT_THAT(
+      text,
+      HasSubstr("aiq_review_samples_total{model=\"m\",reason=\"safety\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("aiq_review_samples_total{model=\"m\",reason="
+                              "\"low_confidence\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "aiq_review_samples_total{model=\"m\",reason=\"low_feedback\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("aiq_review_samples_total{model=\"m\",reason=\"random\"} 0\n"));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

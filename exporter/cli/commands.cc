@@ -110,7 +110,7 @@ int Serve(const std::vector<std::string>& args, std::ostream& out,
   options.threads = config->server.threads;
   options.max_body_bytes = config->limits.max_body_bytes;
   app::ExporterApp app(*std::move(config), util::Clock::Real());
-  if (absl::Status st = app.LoadReferences(); !st.ok()) {
+  if (absl::Status st = app.Init(); !st.ok()) {
     err << "serve: " << st.message() << "\n";
     return kExitUsage;
   }

@@ -30,8 +30,9 @@ models:
   model::ModelRegistry registry(cfg, &clock);
   ingest::Decoder d(cfg);
   auto post = [&](ingest::EventKind k, std::string_view body) {
-    registry.Apply(
-        *d.Decode(k, ingest::BodyFormat::kNdjson, body, clock.Now()));
+    ingest::DecodeResult decoded =
+        *d.Decode(k, ingest::BodyFormat::kNdjson, body, clock.Now());
+    registry.Apply(decoded);
   };
   post(ingest::EventKind::kPrediction, R"(
 {"model":"llm","id":"a","latency_ms":2000,"tokens":{"prompt":2000,"completion":3},"safety":["pii"],"error":"timeout","timestamp":1799999940}

@@ -17,7 +17,7 @@ ModelRegistry::ModelRegistry(const config::Config& config, util::Clock* clock) {
   }
 }
 
-ApplyResult ModelRegistry::Apply(ingest::DecodeResult decoded) {
+ApplyResult ModelRegistry::Apply(ingest::DecodeResult& decoded) {
   ApplyResult result;
   result.errors = std::move(decoded.errors);
   const size_t decode_errors = result.errors.size();

@@ -22,6 +22,18 @@ namespace aiq::model {
 struct ApplyResult {
   int64_t accepted = 0;
   std::vector<ingest::EventError> errors;  // sorted by event index
+
+  // Calls f(const ingest::DecodedEvent&) for each event of `decoded` that
+  // was applied (not rejected).
+  template <typename F>
+  void ForEachAccepted(const ingest::DecodeResult& decoded, F&& f) const {
+    size_t e = 0;
+    for (const ingest::DecodedEvent& ev : decoded.events) {
+      while (e < errors.size() && errors[e].index < ev.index) ++e;
+      if (e < errors.size() && errors[e].index == ev.index) continue;
+      f(ev);
+    }
+  }
 };
 
 class ModelRegistry {
@@ -31,7 +43,9 @@ class ModelRegistry {
 
   // Applies every valid event of `decoded`, model by model, and merges the
   // decoder's and the models' rejections.
-  ApplyResult Apply(ingest::DecodeResult decoded);
+  // `decoded.errors` is moved into the result; `decoded.events` is left
+  // intact so the caller can act on the accepted ones (see Accepted()).
+  ApplyResult Apply(ingest::DecodeResult& decoded);
 
   ModelState* Find(std::string_view name);
   const std::vector<std::unique_ptr<ModelState>>& models() const {

@@ -40,7 +40,8 @@ models:
     absl::StatusOr<ingest::DecodeResult> r =
         d.Decode(kind, ingest::BodyFormat::kNdjson, body, clock_.Now());
     EXPECT_TRUE(r.ok());
-    return registry_->Apply(*std::move(r));
+    ingest::DecodeResult decoded = *std::move(r);
+    return registry_->Apply(decoded);
   }
   ModelSnapshot Snap(int m) { return registry_->models()[m]->Snapshot(); }
 
