@@ -221,7 +221,8 @@ TEST(ServerIntegrationTest, IngestScrapeLintShutdown) {
   EXPECT_EQ(Value(t, "aiq_outcome_value_total{" + llm + "}"), 12.5);
   EXPECT_EQ(Value(t, "aiq_labels_total{" + churn2 + "}"), 1);
   EXPECT_EQ(Value(t, R"(aiq_labels_unmatched_total{model="churn"})"), 1);
-  EXPECT_EQ(Value(t, R"(aiq_join_pending{model="churn"})"), 1);
+  EXPECT_EQ(Value(t, R"(aiq_join_pending{model="churn"})"), 0);
+  EXPECT_EQ(Value(t, R"(aiq_join_entries{model="churn"})"), 1);
   EXPECT_EQ(
       Value(
           t,

@@ -127,6 +127,13 @@ HttpResponse ExporterApp::Route(const HttpRequest& req, std::string& handler) {
     r.headers.emplace_back("Allow", endpoint->method);
     return r;
   }
+  // Authentication first: an unauthenticated client learns nothing else.
+  const bool ingest = req.path.rfind("/api/v1/", 0) == 0;
+  if (ingest && !IngestAuthorized(req)) {
+    HttpResponse r = Error(401, "missing or invalid bearer token");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
   if (req.body_too_large) {
     return Error(413, absl::StrCat("request body larger than "
                                    "limits.max_body_bytes (",

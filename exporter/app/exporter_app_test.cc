@@ -188,7 +188,7 @@ models:
   EXPECT_EQ(m["errors"], 1);
   EXPECT_EQ(m["labels"], 1);
   EXPECT_EQ(m["feedback"], 1);
-  EXPECT_EQ(m["join_pending"], 2);
+  EXPECT_EQ(m["join_pending"], 1);  // "1" has its label
 }
 
 TEST_F(ExporterAppTest, FeatureTypeErrorsAreCounted) {

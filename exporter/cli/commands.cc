@@ -95,7 +95,14 @@ int Serve(const std::vector<std::string>& args, std::ostream& out,
     err << config.status().message() << "\n";
     return kExitUsage;
   }
-  if (!listen.empty()) config->server.listen = listen;
+  if (!listen.empty()) {
+    const size_t colon = listen.rfind(':');
+    if (colon == std::string::npos || colon + 1 == listen.size()) {
+      err << "serve: --listen must be HOST:PORT, got \"" << listen << "\"\n";
+      return kExitUsage;
+    }
+    config->server.listen = listen;
+  }
 
   // Block the shutdown signals in every thread (the server's workers
   // inherit this mask) and wait for them here.
@@ -157,7 +164,7 @@ int Main(const std::vector<std::string>& args, std::ostream& out,
     return kExitOk;
   }
   if (cmd == "report") return report::RunReportCommand(rest, out, err);
-  if (cmd.rfind("--", 0) == 0) return Serve(args, out, err);  // serve flags
+  if (cmd.rfind("-", 0) == 0) return Serve(args, out, err);  // serve flags
   err << "unknown command \"" << cmd << "\"\n" << Usage();
   return kExitUsage;
 }

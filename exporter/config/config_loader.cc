@@ -272,6 +272,10 @@ void ReadServer(Reader& r, const YAML::Node& n, ServerConfig& s) {
           r.Error(a["password_file"], ap + ".password_file",
                   absl::StrCat("cannot read ", pw_file));
         }
+        // Files written on Windows end lines with CR LF.
+        while (!auth.password.empty() && auth.password.back() == '\r') {
+          auth.password.pop_back();
+        }
       }
       if (auth.username.empty() || auth.password.empty()) {
         r.Error(a, ap, "needs username and password (or password_file)");
@@ -416,6 +420,12 @@ void ReadModel(Reader& r, const YAML::Node& n, const std::string& path,
             "must be one of classification, regression, generation");
   }
   r.StringList(n, path, "versions", m.versions);
+  // "unknown" labels feedback whose prediction was not found.
+  if (std::find(m.versions.begin(), m.versions.end(), "unknown") !=
+      m.versions.end()) {
+    r.Error(n["versions"], path + ".versions",
+            "\"unknown\" is reserved (feedback for unmatched ids)");
+  }
   if (static_cast<int>(m.versions.size()) > limits.max_versions_per_model) {
     r.Error(n["versions"], path + ".versions",
             absl::StrCat("more than limits.max_versions_per_model (",

@@ -20,7 +20,9 @@ struct HttpServer::Impl {
 
 namespace {
 
-void Send(mg_connection* conn, const HttpResponse& r) {
+// HEAD gets the headers of the GET response (Content-Length included) and
+// no body.
+void Send(mg_connection* conn, const HttpResponse& r, bool head) {
   mg_response_header_start(conn, r.status);
   mg_response_header_add(conn, "Content-Type", r.content_type.c_str(), -1);
   const std::string length = std::to_string(r.body.size());
@@ -29,7 +31,7 @@ void Send(mg_connection* conn, const HttpResponse& r) {
     mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
   }
   mg_response_header_send(conn);
-  if (!r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
+  if (!head && !r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
 }
 
 // Reads the whole body, or returns false when it exceeds `limit`.
@@ -71,7 +73,7 @@ int HandleRequest(mg_connection* conn, void* data) {
     // The rest of the body is still on the wire: don't reuse the connection.
     r.headers.emplace_back("Connection", "close");
   }
-  Send(conn, r);
+  Send(conn, r, req.method == "HEAD");
   return r.status;
 }
 

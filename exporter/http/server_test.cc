@@ -47,6 +47,15 @@ TEST(HttpServerTest, RoutesEverythingToTheHandler) {
   EXPECT_EQ(r.headers["content-type"], "text/plain");
 }
 
+TEST(HttpServerTest, HeadGetsHeadersWithoutBody) {
+  auto server = StartEcho();
+  ASSERT_NE(server, nullptr);
+  TestResponse r = HttpFetch(server->port(), "HEAD", "/x");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(r.headers["content-length"], "12");  // "HEAD /x? [] "
+}
+
 TEST(HttpServerTest, OversizedBodyIs413WithoutReachingMemory) {
   auto server = StartEcho(/*max_body=*/100);
   ASSERT_NE(server, nullptr);

@@ -65,6 +65,13 @@ std::vector<prometheus::MetricFamily> ModelFamilies(
   FamilyBuilder pending("aiq_join_pending",
                         "Predictions with an id waiting for a label.",
                         MetricType::Gauge);
+  FamilyBuilder entries("aiq_join_entries",
+                        "Entries in the label join table, labelled or not.",
+                        MetricType::Gauge);
+  FamilyBuilder capacity("aiq_join_capacity",
+                         "Capacity of the label join table "
+                         "(limits.max_join_entries).",
+                         MetricType::Gauge);
   FamilyBuilder evicted("aiq_join_evicted_total",
                         "Predictions dropped from the join table before a "
                         "label arrived (TTL or capacity).",
@@ -136,6 +143,8 @@ std::vector<prometheus::MetricFamily> ModelFamilies(
     feedback_unmatched.Counter(model_only,
                                static_cast<double>(m.feedback_unmatched));
     pending.Gauge(model_only, static_cast<double>(m.join_pending));
+    entries.Gauge(model_only, static_cast<double>(m.join_entries));
+    capacity.Gauge(model_only, static_cast<double>(m.join_capacity));
     evicted.Counter(model_only, static_cast<double>(m.join_evicted));
   }
 
@@ -143,7 +152,8 @@ std::vector<prometheus::MetricFamily> ModelFamilies(
   for (FamilyBuilder* f :
        {&predictions, &errors, &latency, &tokens, &cost, &cost_budget,
         &token_budget, &feedback, &outcome, &safety, &labels, &unmatched,
-        &feedback_unmatched, &delay, &pending, &evicted, &type_errors}) {
+        &feedback_unmatched, &delay, &pending, &entries, &capacity, &evicted,
+        &type_errors}) {
     Add(out, std::move(*f));
   }
   return out;

@@ -61,7 +61,9 @@ models:
            "aiq_labels_total{" + mv + "} 1",
            "aiq_label_delay_seconds_sum{" + mv + "} 60",
            "aiq_labels_unmatched_total{model=\"llm\"} 0",
-           "aiq_join_pending{model=\"llm\"} 1",
+           "aiq_join_pending{model=\"llm\"} 0",
+           "aiq_join_entries{model=\"llm\"} 1",
+           "aiq_join_capacity{model=\"llm\"} 100000",
            "aiq_join_evicted_total{model=\"llm\"} 0",
        }) {
     EXPECT_THAT(text, HasSubstr(line + "\n")) << line;

@@ -27,7 +27,11 @@ void JoinTable::Expire(absl::Time now) {
 
 void JoinTable::EvictOldest() {
   auto it = entries_.find(order_.front().first);
-  if (!it->second.labeled) ++evicted_unlabeled_;
+  if (it->second.labeled) {
+    --labeled_;
+  } else {
+    ++evicted_unlabeled_;
+  }
   entries_.erase(it);
   order_.pop_front();
 }

@@ -49,6 +49,15 @@ class JoinTable {
   void Expire(absl::Time now);
 
   int64_t size() const { return static_cast<int64_t>(entries_.size()); }
+  int64_t capacity() const { return max_entries_; }
+  // Entries still waiting for their label.
+  int64_t unlabeled() const { return size() - labeled_; }
+  // Marks an entry labeled (use this rather than setting the flag, so the
+  // count of waiting entries stays right).
+  void MarkLabeled(JoinEntry& entry) {
+    if (!entry.labeled) ++labeled_;
+    entry.labeled = true;
+  }
   // Entries dropped before a label arrived (TTL or capacity).
   int64_t evicted_unlabeled() const { return evicted_unlabeled_; }
 
@@ -62,6 +71,7 @@ class JoinTable {
   // so this and entries_ always hold the same ids.
   std::deque<std::pair<std::string, absl::Time>> order_;
   int64_t evicted_unlabeled_ = 0;
+  int64_t labeled_ = 0;  // entries with labeled == true
 };
 
 }  // namespace aiq::model

@@ -22,7 +22,8 @@ TEST(JoinTableTest, TtlExpiryCountsOnlyUnlabeled) {
   JoinTable t(10, absl::Hours(1));
   t.Insert("a", {}, kT0);
   t.Insert("b", {}, kT0 + absl::Minutes(30));
-  t.Find("a")->labeled = true;
+  t.MarkLabeled(*t.Find("a"));
+  EXPECT_EQ(t.unlabeled(), 1);
   t.Expire(kT0 + absl::Minutes(61));
   EXPECT_EQ(t.size(), 1);
   EXPECT_EQ(t.evicted_unlabeled(), 0);

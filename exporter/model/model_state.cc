@@ -282,6 +282,11 @@ std::optional<EventError> ModelState::ApplyPrediction(
   // no trace (not even a new version with zero counts).
   const std::string& version_name =
       p.version.empty() ? model_.default_version : p.version;
+  if (version_name == "unknown") {
+    return Reject(RejectReason::kUnknownVersion,
+                  "version: \"unknown\" is reserved (it labels feedback "
+                  "whose prediction was not found)");
+  }
   if (!versions_.CanIntern(version_name)) {
     return Reject(RejectReason::kUnknownVersion,
                   versions_.learns()
@@ -411,7 +416,7 @@ std::optional<EventError> ModelState::ApplyLabel(const ingest::LabelEvent& l) {
   }
   labeled.true_value = l.label_value;
   labeled.prediction = ToSample(*entry);
-  entry->labeled = true;
+  join_.MarkLabeled(*entry);
   VersionStats& s = Version(entry->version);
   ++s.labels;
   s.label_delay.Observe(
@@ -462,7 +467,9 @@ ModelSnapshot ModelState::Snapshot() const {
     snap.reference = reference_;
     snap.feedback_unmatched = feedback_unmatched_;
     snap.join_evicted = static_cast<uint64_t>(join_.evicted_unlabeled());
-    snap.join_pending = join_.size();
+    snap.join_pending = join_.unlabeled();
+    snap.join_entries = join_.size();
+    snap.join_capacity = join_.capacity();
     const absl::Time now = clock_->Now();
     for (size_t v = 0; v < snap.versions.size(); ++v) {
       snap.quality.push_back(quality_windows_[v].Snapshot(now));

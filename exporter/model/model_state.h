@@ -70,7 +70,9 @@ struct ModelSnapshot {
   uint64_t labels_unmatched = 0;
   uint64_t feedback_unmatched = 0;
   uint64_t join_evicted = 0;
-  int64_t join_pending = 0;
+  int64_t join_pending = 0;   // waiting for a label
+  int64_t join_entries = 0;   // in the table, labeled or not
+  int64_t join_capacity = 0;  // limits.max_join_entries
   std::optional<double> cost_budget_per_day;
   std::optional<double> token_budget_per_day;
   // The reference in use (nullptr: none configured or loaded).

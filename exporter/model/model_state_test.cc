@@ -129,7 +129,8 @@ TEST_F(ModelStateTest, LabelsJoinWithDelayAndTtl) {
   EXPECT_EQ(s.per_version[0].labels, 1u);
   EXPECT_EQ(s.per_version[0].label_delay.sum(), 10.0);
   EXPECT_EQ(s.labels_unmatched, 1u);
-  EXPECT_EQ(s.join_pending, 2);
+  EXPECT_EQ(s.join_pending, 1);  // "b" still waits
+  EXPECT_EQ(s.join_entries, 2);
 
   clock_.Advance(absl::Minutes(61));  // past the 1h TTL
   s = Snap(0);

@@ -28,8 +28,8 @@ namespace aiq::model {
 class BucketClock {
  public:
   BucketClock(absl::Duration duration, int buckets)
-      : width_ns_(std::max<int64_t>(
-            1, absl::ToInt64Nanoseconds(duration / buckets))),
+      : width_ns_(
+            std::max<int64_t>(1, absl::ToInt64Nanoseconds(duration / buckets))),
         buckets_(buckets) {}
 
   // Monotone bucket number of time t.
