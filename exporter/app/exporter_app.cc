@@ -206,10 +206,16 @@ HttpResponse ExporterApp::Ingest(ingest::EventKind kind,
   std::optional<ingest::BodyFormat> format =
       ingest::FormatFromContentType(req.header("Content-Type"));
   if (!format) {
-    return Error(415, absl::StrCat("unsupported Content-Type \"",
-                                   std::string(req.header("Content-Type")),
+    const std::string type(req.header("Content-Type"));
+    // curl -d sends this by default: say how to fix it.
+    const char* hint = type.rfind("application/x-www-form-urlencoded", 0) == 0
+                           ? " (curl -d sends it by default: add -H "
+                             "'Content-Type: application/json')"
+                           : "";
+    return Error(415, absl::StrCat("unsupported Content-Type \"", type,
                                    "\"; use application/json or "
-                                   "application/x-ndjson"));
+                                   "application/x-ndjson",
+                                   hint));
   }
   if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
     return Json(400, json{{"accepted", 0},
