@@ -171,8 +171,9 @@ class Generator:
     def assistant(self, drifted):
         rng, a = self.rng, self.a
         prompt = max(20, int(math.exp(rng.gauss(math.log(600), 0.5))))
-        completion = max(5, int(math.exp(rng.gauss(math.log(250), 0.6))))
-        latency = 300 + completion * rng.uniform(3.0, 6.0)  # ms
+        completion = max(5, int(math.exp(rng.gauss(math.log(200), 0.5))))
+        # p99 ~2.5 s: inside the assistant's 5 s latency SLO and p99 alert.
+        latency = 200 + completion * rng.uniform(2.0, 4.0)  # ms
         ev = {"model": ASSISTANT, "id": self.next_id("a"),
               "tokens": {"prompt": prompt, "completion": completion},
               "latency_ms": round(latency, 1)}
