@@ -418,7 +418,8 @@ def variable_values(base):
     for label in ("model", "version", "feature", "class", "category",
                   "attribute", "segment", "detector", "instance", "job",
                   "test", "reason", "type", "kind", "average"):
-        code, body = http_get(base + "/api/v1/label/%s/values" % label)
+        code, body = http_get(base + "/api/v1/label/%s/values?%s" % (
+            label, urllib.parse.urlencode({"match[]": '{__name__=~"aiq_.*"}'})))
         try:
             vals = json.loads(body)["data"] if code == 200 else []
         except (ValueError, KeyError):
@@ -426,6 +427,11 @@ def variable_values(base):
         if vals:
             values[label] = vals
     return values
+
+
+def regex_quote(v):
+    """v as a regex literal inside a PromQL double-quoted string."""
+    return re.sub(r'([.+*?()\[\]{}|^$\\])', r'\\\\\1', v)
 
 
 def candidates(expr, values):
@@ -448,7 +454,7 @@ def candidates(expr, values):
     for n in names:
         key = n.lower().rstrip("s")
         vals = values.get(n) or values.get(key) or []
-        opts = ["|".join(re.escape(v) for v in vals)] if vals else [".*"]
+        opts = ["|".join(regex_quote(v) for v in vals)] if vals else [".*"]
         opts += vals
         options.append(opts)
     seen = []
