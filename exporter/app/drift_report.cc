@@ -43,31 +43,16 @@ report::Report DriftReport(const config::ModelConfig& model,
   r.dataset_drift =
       drift.dataset.value_or(stats::ComputeDatasetDrift(drifted, 0));
   // Quality of the window's labeled pairs, when there are enough.
-  if (quality != nullptr && quality->classification) {
-    const model::ClassificationQuality& c = *quality->classification;
+  if (quality != nullptr && (quality->classification || quality->regression)) {
     report::QualityReport q;
-    q.task = report::QualityTask::kClassification;
     q.rows = quality->labeled;
-    q.classification.count = quality->labeled;
-    q.classification.accuracy = c.accuracy;
-    q.classification.precision_macro = c.precision_macro;
-    q.classification.recall_macro = c.recall_macro;
-    q.classification.f1_macro = c.f1_macro;
-    q.classification.precision_weighted = c.precision_weighted;
-    q.classification.recall_weighted = c.recall_weighted;
-    q.classification.f1_weighted = c.f1_weighted;
-    r.quality = std::move(q);
-  } else if (quality != nullptr && quality->regression) {
-    const model::RegressionQuality& g = *quality->regression;
-    report::QualityReport q;
-    q.task = report::QualityTask::kRegression;
-    q.rows = quality->labeled;
-    q.regression.count = quality->labeled;
-    q.regression.mae = g.mae;
-    q.regression.mse = g.mse;
-    q.regression.rmse = g.rmse;
-    q.regression.r2 = g.r2;
-    q.regression.mape = g.mape;
+    if (quality->classification) {
+      q.task = report::QualityTask::kClassification;
+      q.classification = *quality->classification;
+    } else {
+      q.task = report::QualityTask::kRegression;
+      q.regression = *quality->regression;
+    }
     r.quality = std::move(q);
   }
   return r;

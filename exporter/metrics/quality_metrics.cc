@@ -108,7 +108,7 @@ void QualityFamilies::AppendVersion(const Labels& mv,
   window_samples_.Gauge(With(mv, "kind", "labeled"),
                         static_cast<double>(q.labeled));
   if (q.classification.has_value()) {
-    const model::ClassificationQuality& c = *q.classification;
+    const stats::ClassificationMetrics& c = *q.classification;
     accuracy_.Gauge(mv, c.accuracy);
     precision_.Gauge(With(mv, "average", "macro"), c.precision_macro);
     precision_.Gauge(With(mv, "average", "weighted"), c.precision_weighted);
@@ -116,10 +116,13 @@ void QualityFamilies::AppendVersion(const Labels& mv,
     recall_.Gauge(With(mv, "average", "weighted"), c.recall_weighted);
     f1_.Gauge(With(mv, "average", "macro"), c.f1_macro);
     f1_.Gauge(With(mv, "average", "weighted"), c.f1_weighted);
-    for (const auto& [index, f1] : c.class_f1) {
-      if (index < 0 || static_cast<size_t>(index) >= classes.size()) continue;
-      class_f1_.Gauge(With(mv, "class", classes[static_cast<size_t>(index)]),
-                      f1);
+    for (const stats::ClassMetrics& k : c.per_class) {
+      if (k.class_index < 0 ||
+          static_cast<size_t>(k.class_index) >= classes.size()) {
+        continue;
+      }
+      class_f1_.Gauge(
+          With(mv, "class", classes[static_cast<size_t>(k.class_index)]), k.f1);
     }
   }
   GaugeIf(ece_, mv, q.ece);

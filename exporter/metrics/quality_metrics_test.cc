@@ -28,7 +28,8 @@ TEST(QualityMetricsTest, ExactTextForSmallSnapshots) {
   model::QualitySnapshot v1;
   v1.predictions = 10;
   v1.labeled = 4;
-  v1.classification = model::ClassificationQuality{
+  v1.classification = stats::ClassificationMetrics{
+      .count = 4,
       .accuracy = 0.75,
       .precision_macro = 0.5,
       .recall_macro = 0.25,
@@ -37,7 +38,9 @@ TEST(QualityMetricsTest, ExactTextForSmallSnapshots) {
       .recall_weighted = 0.75,
       .f1_weighted = 0.375,
       // Index 2 has no name (not registered): not exported.
-      .class_f1 = {{0, 0.5}, {1, 0.8}, {2, 0.1}}};
+      .per_class = {{.class_index = 0, .f1 = 0.5},
+                    {.class_index = 1, .f1 = 0.8},
+                    {.class_index = 2, .f1 = 0.1}}};
   v1.ece = 0.125;
   v1.brier = 0.25;
   v1.confidence = model::ConfidenceHistogram{
@@ -63,8 +66,8 @@ TEST(QualityMetricsTest, ExactTextForSmallSnapshots) {
   model::QualitySnapshot r;
   r.predictions = 3;
   r.labeled = 3;
-  r.regression = model::RegressionQuality{
-      .mae = 1.5, .mse = 4, .rmse = 2, .r2 = 0.5, .mape = 0.1};
+  r.regression = stats::RegressionMetrics{
+      .count = 3, .mae = 1.5, .mse = 4, .rmse = 2, .r2 = 0.5, .mape = 0.1};
   r.concept_drift = {{model::Detector::kAdwin, 0, false},
                      {model::Detector::kPageHinkley, 0, false}};
 

@@ -349,19 +349,7 @@ QualitySnapshot QualityWindow::Snapshot(absl::Time now) const {
       if (absl::StatusOr<stats::ClassificationMetrics> m =
               stats::ComputeClassificationMetrics(confusion);
           m.ok()) {
-        ClassificationQuality c;
-        c.accuracy = m->accuracy;
-        c.precision_macro = m->precision_macro;
-        c.recall_macro = m->recall_macro;
-        c.f1_macro = m->f1_macro;
-        c.precision_weighted = m->precision_weighted;
-        c.recall_weighted = m->recall_weighted;
-        c.f1_weighted = m->f1_weighted;
-        c.class_f1.reserve(m->per_class.size());
-        for (const stats::ClassMetrics& k : m->per_class) {
-          c.class_f1.emplace_back(k.class_index, k.f1);
-        }
-        q.classification = std::move(c);
+        q.classification = *std::move(m);
       }
     }
     if (calibration.count() >= min_samples_) {
@@ -377,11 +365,7 @@ QualitySnapshot QualityWindow::Snapshot(absl::Time now) const {
     if (regression.count() >= min_samples_) {
       if (absl::StatusOr<stats::RegressionMetrics> m = regression.Metrics();
           m.ok()) {
-        q.regression = RegressionQuality{.mae = m->mae,
-                                         .mse = m->mse,
-                                         .rmse = m->rmse,
-                                         .r2 = m->r2,
-                                         .mape = m->mape};
+        q.regression = *m;
       }
     }
     q.concept_drift.push_back({Detector::kAdwin, 0, false});

@@ -129,28 +129,6 @@ class ConfidenceCalibration {
   int64_t total_ = 0;
 };
 
-// Classification quality over the window's labelled samples (sklearn,
-// zero_division=0, labels = classes present as true or predicted).
-struct ClassificationQuality {
-  double accuracy = 0;
-  double precision_macro = 0;
-  double recall_macro = 0;
-  double f1_macro = 0;
-  double precision_weighted = 0;
-  double recall_weighted = 0;
-  double f1_weighted = 0;
-  // (class index, F1) for each class present in the window, ascending.
-  std::vector<std::pair<int, double>> class_f1;
-};
-
-struct RegressionQuality {
-  double mae = 0;
-  double mse = 0;
-  double rmse = 0;
-  double r2 = 0;
-  double mape = 0;
-};
-
 // Non-cumulative: counts[i] are confidences in (bounds[i-1], bounds[i]] of
 // kConfidenceBounds; counts[10] above 1 (always 0 for valid input).
 struct ConfidenceHistogram {
@@ -190,13 +168,15 @@ struct SegmentAttributeQuality {
 struct QualitySnapshot {
   int64_t predictions = 0;  // AddPrediction calls in the window
   int64_t labeled = 0;      // accepted AddLabeled calls in the window
-  std::optional<ClassificationQuality> classification;
+  // sklearn semantics (zero_division=0, labels = classes present as true
+  // or predicted); per_class[i].class_index indexes the model's classes.
+  std::optional<stats::ClassificationMetrics> classification;
   std::optional<double> ece;    // labelled samples with confidence
   std::optional<double> brier;  // labelled samples with probabilities
   std::optional<ConfidenceHistogram> confidence;  // predictions w/ conf.
   std::optional<double> low_confidence_ratio;
   std::optional<double> estimated_accuracy;  // classification only
-  std::optional<RegressionQuality> regression;
+  std::optional<stats::RegressionMetrics> regression;
   // Classification: adwin, ddm, page_hinkley; regression: adwin,
   // page_hinkley; generation: none.
   std::vector<ConceptDriftState> concept_drift;

@@ -100,7 +100,7 @@ TEST(QualityWindowTest, StreamingEqualsBatchOnOracleDatasets) {
     EXPECT_NEAR_REL(q.classification->recall_weighted,
                     double(e["recall_weighted"]));
     EXPECT_NEAR_REL(q.classification->f1_weighted, double(e["f1_weighted"]));
-    EXPECT_EQ(q.classification->class_f1.size(), 2u);
+    EXPECT_EQ(q.classification->per_class.size(), 2u);
     // Labels only: no confidence, so nothing calibration-related.
     EXPECT_FALSE(q.ece.has_value());
     EXPECT_FALSE(q.brier.has_value());
@@ -222,10 +222,10 @@ TEST(QualityWindowTest, BucketsExpireAndMinSamplesHides) {
   ASSERT_TRUE(q.classification.has_value());
   EXPECT_DOUBLE_EQ(q.classification->accuracy, 1.0 / 3.0);
   // Labels only in class 1 predicted 0 and 1: both classes present.
-  ASSERT_EQ(q.classification->class_f1.size(), 2u);
-  EXPECT_EQ(q.classification->class_f1[0].first, 0);
-  EXPECT_DOUBLE_EQ(q.classification->class_f1[0].second, 0.0);
-  EXPECT_DOUBLE_EQ(q.classification->class_f1[1].second, 0.5);  // P=1,R=1/3
+  ASSERT_EQ(q.classification->per_class.size(), 2u);
+  EXPECT_EQ(q.classification->per_class[0].class_index, 0);
+  EXPECT_DOUBLE_EQ(q.classification->per_class[0].f1, 0.0);
+  EXPECT_DOUBLE_EQ(q.classification->per_class[1].f1, 0.5);  // P=1,R=1/3
 
   // At 75 min the [15, 30) bucket leaves too.
   q = w.Snapshot(kT0 + absl::Minutes(75));
