@@ -1,6 +1,8 @@
 #include "exporter/model/model_registry.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 namespace aiq::model {
 namespace {
@@ -52,9 +54,21 @@ ModelState* ModelRegistry::Find(std::string_view name) {
 }
 
 std::vector<ModelSnapshot> ModelRegistry::Snapshot() const {
-  std::vector<ModelSnapshot> out;
-  out.reserve(models_.size());
-  for (const auto& m : models_) out.push_back(m->Snapshot());
+  // Drift statistics dominate a scrape and models are independent: spread
+  // them over the cores. Each model's lock is held only while copying.
+  std::vector<ModelSnapshot> out(models_.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < models_.size();) {
+      out[i] = models_[i]->Snapshot();
+    }
+  };
+  const size_t threads = std::min<size_t>(
+      std::max(1u, std::thread::hardware_concurrency()), models_.size());
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
   return out;
 }
 
