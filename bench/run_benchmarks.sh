@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# The whole benchmark suite in one re-runnable command (docs/benchmarks.md):
+#
+#   bench/run_benchmarks.sh            # everything, ~6-9 minutes on 2 cores
+#   bench/run_benchmarks.sh macro      # only the side-by-side macro run
+#   bench/run_benchmarks.sh micro      # only the Google Benchmark binaries
+#
+# 1. installs what it needs (scripts/setup.sh bench), builds Release in
+#    build-bench/ (AIQ_BENCH_BUILD overrides), compiles bench/macro/loadgen.cc
+#    and bench/macro/stats_driver.cc;
+# 2. macro: our exporter and the Python peer (shared/peers/py_exporter.py),
+#    one after the other on loopback, with the same reference
+#    (oracle large_stable_reference.csv) and the same events (oracle
+#    large_stable_current.csv rows): batched NDJSON at 100/1000/10000 events
+#    per request (loadgen, 2 keep-alive connections), single-event requests
+#    (wrk + bench/macro/post.lua, 16 connections; and 1 connection for
+#    latency), CPU seconds per million events (/proc/PID/stat), peak RSS
+#    (VmHWM), /metrics scrape time with full windows;
+# 3. stats library vs scipy on identical arrays (1k/10k/100k);
+# 4. memory vs window.max_exact_samples;
+# 5. micro: bench/ingest_benchmark and bench/scrape_benchmark (JSON);
+# 6. bench/macro/summarize.py: bench/results/summary.md + PNG plots.
+# Every loop is bounded by a request count and a time limit; every server
+# binds 127.0.0.1 and is stopped on exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${AIQ_BENCH_BUILD:-$ROOT/build-bench}
+OUT=${AIQ_BENCH_OUT:-$ROOT/bench/results}
+ORACLE=${AIQ_ORACLE_DIR:-/work/shared/oracle}
+PEER=${AIQ_PEER:-/work/shared/peers/py_exporter.py}
+PY=/usr/bin/python3
+WHAT=${1:-all}
+REF=$ORACLE/datasets/large_stable_reference.csv
+CUR=$ORACLE/datasets/large_stable_current.csv
+WORK=$(mktemp -d /tmp/aiq-bench.XXXXXX)
+CLK_TCK=$(getconf CLK_TCK)
+SERVER_PID=""
+
+cleanup() {
+  if [[ -n "$SERVER_PID" ]]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
+
+# ---------------------------------------------------------------- setup
+"$ROOT/scripts/setup.sh" bench
+mkdir -p "$OUT"
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C "$BUILD" ai_quality_exporter ingest_benchmark scrape_benchmark \
+  stats_benchmark >/dev/null
+EXPORTER=$BUILD/ai_quality_exporter
+g++ -O2 -std=c++20 -pthread "$ROOT/bench/macro/loadgen.cc" -o "$WORK/loadgen"
+LOADGEN=$WORK/loadgen
+
+# The stats driver: stats_benchmark's compile flags and link line, with the
+# driver's object in place of the benchmark's.
+build_stats_driver() {
+  local cmd obj link
+  cmd=$($PY - "$BUILD" <<'EOF'
+import json, sys, shlex
+for e in json.load(open(sys.argv[1] + "/compile_commands.json")):
+    if e["file"].endswith("bench/stats_benchmark.cc"):
+        a = shlex.split(e["command"])
+        i = a.index("-o"); a[i + 1] = "STATS_DRIVER_OBJ"
+        i = a.index("-c"); a[i + 1] = "STATS_DRIVER_SRC"
+        print(shlex.join(a)); break
+EOF
+)
+  obj=$WORK/stats_driver.o
+  cmd=${cmd//STATS_DRIVER_OBJ/$obj}
+  cmd=${cmd//STATS_DRIVER_SRC/$ROOT/bench/macro/stats_driver.cc}
+  (cd "$BUILD" && eval "$cmd")
+  link=$(ninja -C "$BUILD" -t commands bench/stats_benchmark | tail -1)
+  link=${link//bench\/CMakeFiles\/stats_benchmark.dir\/stats_benchmark.cc.o/$obj}
+  link=${link//-o bench\/stats_benchmark/-o $WORK/stats_driver}
+  link=${link//-lbenchmark_main/}
+  (cd "$BUILD" && eval "${link#*&& }")
+}
+
+free_port() {
+  $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_http() {  # url
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "server at $1 did not come up" >&2
+  return 1
+}
+
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+vm() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }  # kB
+load1() { cut -d' ' -f1 /proc/loadavg; }
+
+# ---------------------------------------------------------------- machine
+{
+  echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "git=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "nproc=$(nproc)"
+  echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+  echo "mem_total_kb=$(awk '/MemTotal/ {print $2}' /proc/meminfo)"
+  echo "kernel=$(uname -r)"
+  echo "load_at_start=$(cat /proc/loadavg)"
+} >"$OUT/machine.txt"
+
+# ---------------------------------------------------------------- macro
+# Appends rows to macro.tsv: server phase events req_per_s events_per_s
+#   p50_us p99_us cpu_s_per_million_events load1
+MACRO=$OUT/macro.tsv
+
+phase() {  # server phase events_per_request cmd...
+  local server=$1 name=$2 per=$3
+  shift 3
+  local t0 t1 line reqs eps rps p50 p99 cpu events
+  t0=$(cpu_ticks "$SERVER_PID")
+  line=$("$@" 2>&1 | grep -E '^(WRK )?requests=' | tail -1 || true)
+  t1=$(cpu_ticks "$SERVER_PID")
+  line=${line#WRK }
+  reqs=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$line")
+  rps=$(sed -E 's/.*req_per_s=([0-9.]+).*/\1/' <<<"$line")
+  p50=$(sed -E 's/.*p50_us=([0-9.]+).*/\1/' <<<"$line")
+  p99=$(sed -E 's/.*p99_us=([0-9.]+).*/\1/' <<<"$line")
+  events=$((reqs * per))
+  eps=$(awk -v r="$rps" -v p="$per" 'BEGIN {printf "%.1f", r * p}')
+  cpu=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v e="$events" \
+    'BEGIN {printf "%.3f", e ? d / hz / e * 1e6 : 0}')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$name" "$events" \
+    "$rps" "$eps" "$p50" "$p99" "$cpu" "$(load1)" >>"$MACRO"
+  log "$server $name: $line cpu_s_per_Mev=$cpu"
+}
+
+drive() {  # server port
+  local server=$1 port=$2 url="http://127.0.0.1:$2"
+  local -a lg=("$LOADGEN" --port "$port" --path /api/v1/predictions
+    --content-type application/x-ndjson --connections 2)
+  phase "$server" batch_100 100 "${lg[@]}" --body-file "$WORK/body_100.ndjson" \
+    --events-per-request 100 --requests 20000 --max-seconds 12
+  phase "$server" batch_1000 1000 "${lg[@]}" --body-file "$WORK/body_1000.ndjson" \
+    --events-per-request 1000 --requests 3000 --max-seconds 12
+  phase "$server" batch_10000 10000 "${lg[@]}" --body-file "$WORK/body_10000.ndjson" \
+    --events-per-request 10000 --requests 400 --max-seconds 12
+  phase "$server" single_c16 1 env AIQ_BODY_FILE="$WORK/body_1.ndjson" \
+    wrk -t2 -c16 -d8s --latency -s "$ROOT/bench/macro/post.lua" "$url/api/v1/predictions"
+  phase "$server" single_c1 1 env AIQ_BODY_FILE="$WORK/body_1.ndjson" \
+    wrk -t1 -c1 -d5s --latency -s "$ROOT/bench/macro/post.lua" "$url/api/v1/predictions"
+  # /metrics with full windows: after one new event (ours recomputes the
+  # dirty windows; the peer recomputes on every scrape). Median of 5.
+  local times=() t
+  for _ in 1 2 3 4 5; do
+    curl -fsS -o /dev/null -H 'Content-Type: application/x-ndjson' \
+      --data-binary "@$WORK/body_1.ndjson" "$url/api/v1/predictions"
+    t=$(curl -fsS -o "$WORK/scrape_$server.txt" -w '%{time_total}' "$url/metrics")
+    times+=("$t")
+  done
+  local med
+  med=$(printf '%s\n' "${times[@]}" | sort -g | sed -n 3p)
+  printf '%s\tscrape_s\t%s\t%s\n' "$server" "$med" "$(load1)" >>"$OUT/scrape_macro.tsv"
+  printf '%s\tpeak_rss_kb\t%s\n' "$server" "$(vm "$SERVER_PID" VmHWM)" >>"$OUT/rss_macro.tsv"
+  log "$server scrape median ${med}s; VmHWM $(vm "$SERVER_PID" VmHWM) kB"
+}
+
+write_config() {  # port max_exact_samples file
+  cat >"$3" <<EOF
+server:
+  listen: "127.0.0.1:$1"
+  threads: 8
+models:
+  - name: churn
+    task: classification
+    versions: [v1]
+    classes: [churn, stay]
+    features:
+      - {name: income, type: numeric}
+      - {name: age, type: numeric}
+      - {name: score, type: numeric}
+      - {name: rooms, type: numeric}
+      - {name: plan, type: categorical}
+      - {name: channel, type: categorical}
+    reference: {csv: "$REF", target: target, prediction: prediction}
+    window: {duration: 1h, buckets: 12, max_exact_samples: $2}
+EOF
+}
+
+run_macro() {
+  log "macro: bodies, then our exporter, then the peer (load $(load1))"
+  $PY "$ROOT/bench/macro/gen_bodies.py" "$CUR" "$WORK"
+  printf 'server\tphase\tevents\treq_per_s\tevents_per_s\tp50_us\tp99_us\tcpu_s_per_million_events\tload1\n' >"$MACRO"
+  : >"$OUT/scrape_macro.tsv"
+  : >"$OUT/rss_macro.tsv"
+  local port
+  port=$(free_port)
+  write_config "$port" 10000 "$WORK/aiq.yaml"
+  "$EXPORTER" serve --config "$WORK/aiq.yaml" >"$WORK/ours.log" 2>&1 &
+  SERVER_PID=$!
+  wait_http "http://127.0.0.1:$port/-/ready"
+  drive ours "$port"
+  stop_server
+
+  port=$(free_port)
+  $PY "$PEER" --reference "$REF" --port "$port" --window 10000 >"$WORK/peer.log" 2>&1 &
+  SERVER_PID=$!
+  wait_http "http://127.0.0.1:$port/metrics"
+  drive peer "$port"
+  stop_server
+}
+
+# Memory vs window.max_exact_samples: 2 x samples events (>= 200k) posted
+# in 10k batches, then VmHWM / VmRSS.
+run_memory() {
+  log "memory vs max_exact_samples"
+  printf 'max_exact_samples\tevents\tvm_hwm_kb\tvm_rss_kb\tidle_rss_kb\n' >"$OUT/memory.tsv"
+  local s port events reqs idle
+  for s in 1000 10000 100000 1000000; do
+    port=$(free_port)
+    write_config "$port" "$s" "$WORK/mem.yaml"
+    "$EXPORTER" serve --config "$WORK/mem.yaml" >"$WORK/mem.log" 2>&1 &
+    SERVER_PID=$!
+    wait_http "http://127.0.0.1:$port/-/ready"
+    idle=$(vm "$SERVER_PID" VmRSS)
+    events=$((2 * s > 200000 ? 2 * s : 200000))
+    reqs=$((events / 10000))
+    "$LOADGEN" --port "$port" --path /api/v1/predictions \
+      --content-type application/x-ndjson --connections 2 \
+      --body-file "$WORK/body_10000.ndjson" --events-per-request 10000 \
+      --requests "$reqs" --max-seconds 60 >/dev/null
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$s" "$events" "$(vm "$SERVER_PID" VmHWM)" \
+      "$(vm "$SERVER_PID" VmRSS)" "$idle" >>"$OUT/memory.tsv"
+    stop_server
+  done
+}
+
+run_stats() {
+  log "stats library vs scipy"
+  build_stats_driver
+  $PY "$ROOT/bench/macro/stats_vs_scipy.py" "$WORK/stats_driver" "$WORK" \
+    "$OUT/stats_vs_scipy.tsv"
+}
+
+run_micro() {
+  log "micro: ingest_benchmark (load $(load1))"
+  "$BUILD/bench/ingest_benchmark" --benchmark_min_time=0.5 \
+    --benchmark_out="$OUT/ingest_benchmark.json" --benchmark_out_format=json \
+    >"$OUT/ingest_benchmark.txt"
+  log "micro: scrape_benchmark (load $(load1))"
+  "$BUILD/bench/scrape_benchmark" --benchmark_min_time=0.2 \
+    --benchmark_out="$OUT/scrape_benchmark.json" --benchmark_out_format=json \
+    >"$OUT/scrape_benchmark.txt"
+}
+
+case "$WHAT" in
+  all) run_macro; run_stats; run_memory; run_micro ;;
+  macro) run_macro ;;
+  stats) run_stats ;;
+  memory) run_macro_bodies=1; $PY "$ROOT/bench/macro/gen_bodies.py" "$CUR" "$WORK"; run_memory ;;
+  micro) run_micro ;;
+  *) echo "usage: $0 [all|macro|stats|memory|micro]" >&2; exit 2 ;;
+esac
+echo "load_at_end=$(cat /proc/loadavg)" >>"$OUT/machine.txt"
+$PY "$ROOT/bench/macro/summarize.py" "$OUT"
