@@ -19,8 +19,11 @@ COPY cmake/ cmake/
 COPY scripts/ scripts/
 COPY exporter/ exporter/
 # Tests and benchmarks are built and run by CI (scripts/test.sh), not here.
-# The git revision in aiq_exporter_build_info is "unknown": .git is not copied.
+# .git is not copied: pass the revision for aiq_exporter_build_info with
+# `docker build --build-arg AIQ_GIT_REVISION=$(git rev-parse --short HEAD)`.
+ARG AIQ_GIT_REVISION=unknown
 RUN AIQ_BUILD_DIR=/build scripts/build.sh -DAIQ_BUILD_TESTS=OFF -DAIQ_BUILD_BENCHMARKS=OFF \
+      -DAIQ_GIT_REVISION=${AIQ_GIT_REVISION} \
  && strip --strip-debug -o /ai_quality_exporter /build/ai_quality_exporter \
  && /ai_quality_exporter --version
 
