@@ -14,7 +14,9 @@
 #    large_stable_current.csv rows): batched NDJSON at 100/1000/10000 events
 #    per request (loadgen, 2 keep-alive connections), single-event requests
 #    (wrk + bench/macro/post.lua, 16 connections; and 1 connection for
-#    latency), CPU seconds per million events (/proc/PID/stat), peak RSS
+#    latency) -- both servers with TCP_NODELAY forced on by an LD_PRELOAD
+#    shim (bench/macro/nodelay_preload.c), plus short "shipped" runs
+#    without it --, CPU seconds per million events (/proc/PID/stat), peak RSS
 #    (VmHWM), /metrics scrape time with full windows;
 # 3. stats library vs scipy on identical arrays (1k/10k/100k);
 # 4. memory vs window.max_exact_samples;
@@ -57,6 +59,8 @@ ninja -C "$BUILD" ai_quality_exporter ingest_benchmark scrape_benchmark \
 EXPORTER=$BUILD/ai_quality_exporter
 g++ -O2 -std=c++20 -pthread "$ROOT/bench/macro/loadgen.cc" -o "$WORK/loadgen"
 LOADGEN=$WORK/loadgen
+cc -O2 -shared -fPIC "$ROOT/bench/macro/nodelay_preload.c" -o "$WORK/nodelay.so" -ldl
+NODELAY=$WORK/nodelay.so
 
 # The stats driver: stats_benchmark's compile flags and link line, with the
 # driver's object in place of the benchmark's.
@@ -143,16 +147,31 @@ phase() {  # server phase events_per_request cmd...
   log "$server $name: $line cpu_s_per_Mev=$cpu"
 }
 
+# Both servers answer with two writes (headers, then body) on a socket
+# without TCP_NODELAY, so every keep-alive response waits ~40 ms for the
+# client's delayed ACK. "shipped" rows show that (short runs); the main rows
+# run both servers with bench/macro/nodelay_preload.c (TCP_NODELAY on
+# accepted sockets, what civetweb's tcp_nodelay=1 does).
+drive_shipped() {  # server port
+  local server=$1 port=$2 url="http://127.0.0.1:$2"
+  phase "$server" batch_1000 1000 "$LOADGEN" --port "$port" \
+    --path /api/v1/predictions --content-type application/x-ndjson \
+    --connections 2 --body-file "$WORK/body_1000.ndjson" \
+    --events-per-request 1000 --requests 3000 --max-seconds 4
+  phase "$server" single_c1 1 env AIQ_BODY_FILE="$WORK/body_1.ndjson" \
+    wrk -t1 -c1 -d4s --latency -s "$ROOT/bench/macro/post.lua" "$url/api/v1/predictions"
+}
+
 drive() {  # server port
   local server=$1 port=$2 url="http://127.0.0.1:$2"
   local -a lg=("$LOADGEN" --port "$port" --path /api/v1/predictions
     --content-type application/x-ndjson --connections 2)
   phase "$server" batch_100 100 "${lg[@]}" --body-file "$WORK/body_100.ndjson" \
-    --events-per-request 100 --requests 20000 --max-seconds 12
+    --events-per-request 100 --requests 20000 --max-seconds 10
   phase "$server" batch_1000 1000 "${lg[@]}" --body-file "$WORK/body_1000.ndjson" \
-    --events-per-request 1000 --requests 3000 --max-seconds 12
+    --events-per-request 1000 --requests 3000 --max-seconds 10
   phase "$server" batch_10000 10000 "${lg[@]}" --body-file "$WORK/body_10000.ndjson" \
-    --events-per-request 10000 --requests 400 --max-seconds 12
+    --events-per-request 10000 --requests 400 --max-seconds 10
   phase "$server" single_c16 1 env AIQ_BODY_FILE="$WORK/body_1.ndjson" \
     wrk -t2 -c16 -d8s --latency -s "$ROOT/bench/macro/post.lua" "$url/api/v1/predictions"
   phase "$server" single_c1 1 env AIQ_BODY_FILE="$WORK/body_1.ndjson" \
@@ -201,20 +220,45 @@ run_macro() {
   printf 'server\tphase\tevents\treq_per_s\tevents_per_s\tp50_us\tp99_us\tcpu_s_per_million_events\tload1\n' >"$MACRO"
   : >"$OUT/scrape_macro.tsv"
   : >"$OUT/rss_macro.tsv"
-  local port
+  local port variant preload
+  for variant in shipped nodelay; do
+    preload=""
+    [[ $variant == nodelay ]] && preload=$NODELAY
+    port=$(free_port)
+    write_config "$port" 10000 "$WORK/aiq.yaml"
+    env ${preload:+LD_PRELOAD=$preload} "$EXPORTER" serve --config "$WORK/aiq.yaml" \
+      >"$WORK/ours.log" 2>&1 &
+    SERVER_PID=$!
+    wait_http "http://127.0.0.1:$port/-/ready"
+    if [[ $variant == nodelay ]]; then drive ours "$port"; else drive_shipped ours_shipped "$port"; fi
+    stop_server
+
+    port=$(free_port)
+    env ${preload:+LD_PRELOAD=$preload} $PY "$PEER" --reference "$REF" \
+      --port "$port" --window 10000 >"$WORK/peer.log" 2>&1 &
+    SERVER_PID=$!
+    wait_http "http://127.0.0.1:$port/metrics"
+    if [[ $variant == nodelay ]]; then drive peer "$port"; else drive_shipped peer_shipped "$port"; fi
+    stop_server
+  done
+
+  # What-if: ours with glibc malloc tuned so the per-request decode
+  # buffers (MBs at 10k events) are not trimmed and page-faulted back in on
+  # every request -- what mallopt(M_MMAP_THRESHOLD / M_TRIM_THRESHOLD) at
+  # startup, or reused decode buffers, would do.
   port=$(free_port)
   write_config "$port" 10000 "$WORK/aiq.yaml"
-  "$EXPORTER" serve --config "$WORK/aiq.yaml" >"$WORK/ours.log" 2>&1 &
+  GLIBC_TUNABLES=glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=268435456 \
+    LD_PRELOAD=$NODELAY "$EXPORTER" serve --config "$WORK/aiq.yaml" >"$WORK/ours.log" 2>&1 &
   SERVER_PID=$!
   wait_http "http://127.0.0.1:$port/-/ready"
-  drive ours "$port"
-  stop_server
-
-  port=$(free_port)
-  $PY "$PEER" --reference "$REF" --port "$port" --window 10000 >"$WORK/peer.log" 2>&1 &
-  SERVER_PID=$!
-  wait_http "http://127.0.0.1:$port/metrics"
-  drive peer "$port"
+  local n
+  for n in 1000 10000; do
+    phase ours_malloc_tuned "batch_$n" "$n" "$LOADGEN" --port "$port" \
+      --path /api/v1/predictions --content-type application/x-ndjson \
+      --connections 2 --body-file "$WORK/body_$n.ndjson" \
+      --events-per-request "$n" --requests $((3000000 / n)) --max-seconds 8
+  done
   stop_server
 }
 
@@ -227,7 +271,7 @@ run_memory() {
   for s in 1000 10000 100000 1000000; do
     port=$(free_port)
     write_config "$port" "$s" "$WORK/mem.yaml"
-    "$EXPORTER" serve --config "$WORK/mem.yaml" >"$WORK/mem.log" 2>&1 &
+    LD_PRELOAD=$NODELAY "$EXPORTER" serve --config "$WORK/mem.yaml" >"$WORK/mem.log" 2>&1 &
     SERVER_PID=$!
     wait_http "http://127.0.0.1:$port/-/ready"
     idle=$(vm "$SERVER_PID" VmRSS)
@@ -266,7 +310,7 @@ case "$WHAT" in
   all) run_macro; run_stats; run_memory; run_micro ;;
   macro) run_macro ;;
   stats) run_stats ;;
-  memory) run_macro_bodies=1; $PY "$ROOT/bench/macro/gen_bodies.py" "$CUR" "$WORK"; run_memory ;;
+  memory) $PY "$ROOT/bench/macro/gen_bodies.py" "$CUR" "$WORK"; run_memory ;;
   micro) run_micro ;;
   *) echo "usage: $0 [all|macro|stats|memory|micro]" >&2; exit 2 ;;
 esac

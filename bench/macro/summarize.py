@@ -76,6 +76,17 @@ if rows:
           f"{f(o, 'cpu_s_per_million_events', 1, '{:.2f}')} | {f(q, 'cpu_s_per_million_events', 1, '{:.1f}')} | "
           f"{(o or q)['load1']}/{(q or o)['load1']} |")
     p()
+    p("Both servers ran with TCP_NODELAY forced on accepted sockets (LD_PRELOAD "
+      "shim, bench/macro/nodelay_preload.c). As shipped (without it), and "
+      "with glibc malloc tuned (GLIBC_TUNABLES mmap/trim thresholds 64/256 MiB):")
+    p()
+    p("| server | phase | events/s | p50 / p99 (ms) |")
+    p("|---|---|---:|---:|")
+    for (srv, ph), r in sorted(by.items()):
+        if srv not in ("ours", "peer"):
+            p(f"| {srv} | {ph} | {float(r['events_per_s']):,.0f} | "
+              f"{float(r['p50_us']) / 1e3:.1f} / {float(r['p99_us']) / 1e3:.1f} |")
+    p()
     sc = {r[0]: float(r[2]) for r in (tsv("scrape_macro.tsv") or [])}
     rss = {r[0]: int(r[2]) for r in (tsv("rss_macro.tsv") or [])}
     if sc:
