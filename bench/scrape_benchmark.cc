@@ -15,6 +15,7 @@
 //     mode 2 "cached": nothing changed since the last scrape.
 //   BM_RenderText/series   serialization of N gauge series (3 labels each).
 //   BM_GzipBody            gzip of a 10-model body (Accept-Encoding: gzip).
+// CPU time is the whole process's (the scrape spreads models over threads).
 // Counters: series (lines of the body that are samples), body_bytes.
 #include <benchmark/benchmark.h>
 
@@ -232,6 +233,7 @@ void BM_ScrapeFirst(benchmark::State& state) {
       ->Args({m, f, s})                                               \
       ->Unit(benchmark::kMillisecond)                                 \
       ->UseRealTime()                                                 \
+      ->MeasureProcessCPUTime()                                       \
       ->Iterations(1);                                                \
   BENCHMARK(BM_Scrape)                                                \
       ->ArgNames({"models", "features", "samples", "mode"})           \
@@ -239,6 +241,7 @@ void BM_ScrapeFirst(benchmark::State& state) {
       ->Args({m, f, s, 2})                                            \
       ->Unit(benchmark::kMillisecond)                                 \
       ->UseRealTime()                                                 \
+      ->MeasureProcessCPUTime()                                       \
       ->Iterations(3)
 
 AIQ_SCRAPE_GRID(1, 20, 12000);
