@@ -183,14 +183,14 @@ scr = bench_json("scrape_benchmark.json")
 if scr:
     p("## Scrape micro-benchmarks (GET /metrics through ExporterApp::Handle)")
     p()
-    p("| benchmark | mode | time | series | body |")
-    p("|---|---|---:|---:|---:|")
+    p("| benchmark | mode | wall time | CPU time (process) | series | body |")
+    p("|---|---|---:|---:|---:|---:|")
     grid = {}
     for b in scr:
         mode = b.get("label", "")
         t = b["real_time"]
         unit = b["time_unit"]
-        p(f"| {b['name']} | {mode} | {t:,.1f} {unit} | {b.get('series', 0):,.0f} | "
+        p(f"| {b['name']} | {mode} | {t:,.1f} {unit} | {b['cpu_time']:,.1f} {unit} | {b.get('series', 0):,.0f} | "
           f"{b.get('body_bytes', 0) / 1024:,.0f} KiB |")
         parts = dict(kv.split(":") for kv in b["name"].split("/")[1:] if ":" in kv)
         if "models" in parts and unit == "ms":
