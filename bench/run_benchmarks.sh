@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The whole benchmark suite in one re-runnable command (docs/benchmarks.md):
 #
-#   bench/run_benchmarks.sh            # everything, ~6-9 minutes on 2 cores
+#   bench/run_benchmarks.sh            # everything, ~4 minutes + the build
 #   bench/run_benchmarks.sh macro      # only the side-by-side macro run
 #   bench/run_benchmarks.sh micro      # only the Google Benchmark binaries
+#   bench/run_benchmarks.sh stats      # only the stats library vs scipy
+#   bench/run_benchmarks.sh memory     # only memory vs max_exact_samples
 #
 # 1. installs what it needs (scripts/setup.sh bench), builds Release in
 #    build-bench/ (AIQ_BENCH_BUILD overrides), compiles bench/macro/loadgen.cc
