@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "exporter/stats/binned_drift.h"
 #include "exporter/stats/numeric_drift.h"
+#include "exporter/stats/sort.h"
 
 namespace aiq::model {
 namespace {
@@ -239,9 +240,12 @@ ChannelDrift ComputeChannel(const FeatureProfile& profile, bool numeric,
   if (numeric) {
     cd.out_of_range_ratio = static_cast<double>(in.out_of_range) / present;
     std::vector<double> sorted = in.values;
-    std::sort(sorted.begin(), sorted.end());
-    absl::StatusOr<stats::NumericDrift> nd =
-        stats::CompareNumericSorted(ref.numeric(), sorted);
+    stats::SortFinite(sorted);
+    // A sample's exact p-value is no more meaningful than kstwo's, and
+    // costs up to O(n*m): see docs/streaming.md.
+    absl::StatusOr<stats::NumericDrift> nd = stats::CompareNumericSorted(
+        ref.numeric(), sorted,
+        in.sampled ? stats::KsMethod::kAsymptotic : stats::KsMethod::kAuto);
     if (!nd.ok()) {
       cd.error = std::string(nd.status().message());
       return cd;

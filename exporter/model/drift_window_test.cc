@@ -193,6 +193,12 @@ TEST(DriftWindowTest, SampledKsWithinDkwBound) {
                            x.values)
             ->statistic;
     if (std::abs(d_full - d_sample) <= bound) ++within;
+    // The window's drift uses the sample, with the asymptotic p-value.
+    const WindowDrift drift = ComputeDrift(*ref, m, inputs);
+    ASSERT_TRUE(drift.features[0].numeric_stats.has_value());
+    EXPECT_EQ(drift.features[0].numeric_stats->ks.mode,
+              stats::KsMode::kAsymptotic);
+    EXPECT_NEAR(drift.features[0].numeric_stats->ks.statistic, d_sample, 1e-12);
     // PSI stays exact: bins count every value, sampled or not.
     int64_t binned = 0;
     for (int64_t c : x.bins) binned += c;

@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "exporter/stats/sort.h"
 
 namespace aiq::report {
 namespace {
@@ -43,59 +44,6 @@ std::vector<int64_t> CodeCounts(const Column& c) {
     if (code != data::kMissingCode) ++n[static_cast<size_t>(code)];
   }
   return n;
-}
-
-// Ascending sort of finite doubles: LSD radix sort on order-preserving
-// 64-bit keys, 11 bits per pass, skipping passes where every key has the
-// same digit. Several times std::sort on 10^6 values, which matters because
-// sorting each numeric column is most of a big report's cost.
-void SortFinite(std::vector<double>& v) {
-  constexpr size_t kSmall = 512;
-  if (v.size() < kSmall) {
-    std::sort(v.begin(), v.end());
-    return;
-  }
-  constexpr int kBits = 11;
-  constexpr size_t kBuckets = size_t{1} << kBits;
-  constexpr int kPasses = (64 + kBits - 1) / kBits;
-  // Scratch kept per thread and not zeroed: features are sorted one after
-  // another, and fresh 8 MB buffers would cost page faults and memsets.
-  thread_local std::unique_ptr<uint64_t[]> scratch;
-  thread_local size_t scratch_size = 0;
-  if (scratch_size < 2 * v.size()) {
-    scratch_size = 2 * v.size();
-    scratch.reset(new uint64_t[scratch_size]);
-  }
-  std::span<uint64_t> keys(scratch.get(), v.size());
-  std::span<uint64_t> tmp(scratch.get() + v.size(), v.size());
-  std::vector<std::array<uint32_t, kBuckets>> counts(kPasses);
-  for (auto& c : counts) c.fill(0);
-  for (size_t i = 0; i < v.size(); ++i) {
-    const auto bits = std::bit_cast<uint64_t>(v[i]);
-    // Negative: flip all bits; positive: flip the sign bit.
-    const uint64_t k = (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
-    keys[i] = k;
-    for (int p = 0; p < kPasses; ++p) {
-      ++counts[static_cast<size_t>(p)][(k >> (p * kBits)) & (kBuckets - 1)];
-    }
-  }
-  for (int p = 0; p < kPasses; ++p) {
-    std::array<uint32_t, kBuckets>& c = counts[static_cast<size_t>(p)];
-    if (c[(keys[0] >> (p * kBits)) & (kBuckets - 1)] == keys.size()) continue;
-    uint32_t sum = 0;
-    for (uint32_t& x : c) {
-      const uint32_t n = x;
-      x = sum;
-      sum += n;
-    }
-    for (uint64_t k : keys) tmp[c[(k >> (p * kBits)) & (kBuckets - 1)]++] = k;
-    std::swap(keys, tmp);
-  }
-  for (size_t i = 0; i < v.size(); ++i) {
-    const uint64_t k = keys[i];
-    v[i] =
-        std::bit_cast<double>((k >> 63) != 0 ? k & ~(uint64_t{1} << 63) : ~k);
-  }
 }
 
 // Category counts of sorted numbers: one key per run of equal values.
@@ -257,8 +205,8 @@ absl::StatusOr<FeatureReport> ComputeFeature(
     }
     // Sorted once here: the statistics take sorted input (the reference's
     // own sort is then a pass over sorted data).
-    SortFinite(rv);
-    SortFinite(cv);
+    stats::SortFinite(rv);
+    stats::SortFinite(cv);
     absl::StatusOr<stats::FeatureReference> fr =
         stats::FeatureReference::Numeric(rv, ovr);
     if (!fr.ok()) return FeatureError(ref.name, fr.status());

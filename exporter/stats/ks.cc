@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "exporter/stats/sort.h"
 
 // References (algorithms re-implemented from the papers and from the logic of
 // scipy 1.10.1, which is the oracle we must agree with):
@@ -37,7 +38,6 @@ constexpr int64_t kMaxExactN = 10000;  // scipy's MAX_AUTO_N.
 // more in page faults than the arithmetic.
 struct Scratch {
   std::vector<double> ref, cur, dp, cdf;
-  std::vector<uint64_t> keys, tmp;
 };
 Scratch& ThreadScratch() {
   thread_local Scratch scratch;
@@ -718,64 +718,20 @@ double KolmogorovSf(int64_t n, double x) {
   return Clip01(1.0 - cdf);
 }
 
-// ---------------------------------------------------------------------------
-// Sorting: the copy-and-sort entry point is dominated by the sort, so use an
-// LSD radix sort on order-preserving integer keys (about 5x std::sort at 10k).
-
-void SortFinite(std::span<double> v) {
-  constexpr size_t kRadixMin = 256;
-  const size_t n = v.size();
-  if (n < kRadixMin) {
-    std::sort(v.begin(), v.end());
-    return;
-  }
-  constexpr int kDigitBits = 8, kPasses = 8;
-  constexpr size_t kBuckets = size_t{1} << kDigitBits;
-  constexpr uint64_t kSign = uint64_t{1} << 63;
-  Scratch& scratch = ThreadScratch();
-  uint64_t* keys = Buffer(scratch.keys, n);
-  uint64_t* tmp = Buffer(scratch.tmp, n);
-  std::array<uint32_t, kPasses * kBuckets> hist{};
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t bits;
-    std::memcpy(&bits, &v[i], sizeof(bits));
-    // Negative: flip all bits (reverses their order); positive: set the sign.
-    const uint64_t key = (bits & kSign) ? ~bits : bits | kSign;
-    keys[i] = key;
-    for (int p = 0; p < kPasses; ++p) {
-      ++hist[p * kBuckets + ((key >> (p * kDigitBits)) & (kBuckets - 1))];
-    }
-  }
-  for (int p = 0; p < kPasses; ++p) {
-    uint32_t* h = hist.data() + p * kBuckets;
-    if (*std::max_element(h, h + kBuckets) == n) continue;  // Same digit.
-    uint32_t sum = 0;
-    for (size_t k = 0; k < kBuckets; ++k) sum += std::exchange(h[k], sum);
-    for (size_t i = 0; i < n; ++i) {
-      const uint64_t key = keys[i];
-      tmp[h[(key >> (p * kDigitBits)) & (kBuckets - 1)]++] = key;
-    }
-    std::swap(keys, tmp);
-  }
-  for (size_t i = 0; i < n; ++i) {
-    const uint64_t key = keys[i];
-    const uint64_t bits = (key & kSign) ? key & ~kSign : ~key;
-    std::memcpy(&v[i], &bits, sizeof(bits));
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<KsResult> KsTwoSampleSorted(std::span<const double> ref_sorted,
-                                           std::span<const double> cur_sorted) {
+                                           std::span<const double> cur_sorted,
+                                           KsMethod method) {
   if (absl::Status s = CheckSample(ref_sorted, "reference"); !s.ok()) return s;
   if (absl::Status s = CheckSample(cur_sorted, "current"); !s.ok()) return s;
   const auto n1 = static_cast<int64_t>(ref_sorted.size());
   const auto n2 = static_cast<int64_t>(cur_sorted.size());
   KsResult r;
   r.statistic = TwoSidedStatistic(ref_sorted, cur_sorted);
-  r.mode =
-      std::max(n1, n2) <= kMaxExactN ? KsMode::kExact : KsMode::kAsymptotic;
+  r.mode = method == KsMethod::kAuto && std::max(n1, n2) <= kMaxExactN
+               ? KsMode::kExact
+               : KsMode::kAsymptotic;
   if (r.mode == KsMode::kExact) {
     const ExactAttempt e = AttemptExact(n1, n2, r.statistic);
     r.statistic = e.d;
@@ -810,7 +766,7 @@ absl::StatusOr<KsResult> KsTwoSample(std::span<const double> ref,
       }
     }
   }
-  SortFinite(a);
+  SortFinite(a);  // stats/sort.h
   SortFinite(b);
   return KsTwoSampleSorted(a, b);
 }

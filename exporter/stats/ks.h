@@ -28,9 +28,17 @@ struct KsResult {
   KsMode mode = KsMode::kExact;
 };
 
+// How the p-value is computed. kAuto is scipy's method="auto" (exact when
+// max(n, m) <= 10000). kAsymptotic always uses kstwo.sf: the streaming
+// exporter's choice when the current values are themselves a random sample
+// of a larger window, where an exact p-value for the sample would cost up
+// to O(n*m) without being more meaningful.
+enum class KsMethod { kAuto, kAsymptotic };
+
 // Both spans sorted ascending. O(n + m) for D plus the p-value's cost.
 absl::StatusOr<KsResult> KsTwoSampleSorted(std::span<const double> ref_sorted,
-                                           std::span<const double> cur_sorted);
+                                           std::span<const double> cur_sorted,
+                                           KsMethod method = KsMethod::kAuto);
 
 // Copies and sorts, then calls KsTwoSampleSorted. O((n+m) log(n+m)).
 absl::StatusOr<KsResult> KsTwoSample(std::span<const double> ref,

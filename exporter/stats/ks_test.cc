@@ -346,3 +346,26 @@ TEST(KsTwoSurvivalTest, MatchesScipyKstwoSf) {
 
 }  // namespace
 }  // namespace aiq::stats
+
+namespace aiq::stats {
+namespace {
+
+// KsMethod::kAsymptotic skips the exact distribution even for small
+// samples, and is then exactly kstwo.sf(D, round(n*m/(n+m))).
+TEST(KsMethodTest, AsymptoticOnRequest) {
+  std::vector<double> a, b;
+  for (int i = 0; i < 300; ++i) a.push_back(i * 0.5);
+  for (int i = 0; i < 200; ++i) b.push_back(i * 0.6 + 10);
+  absl::StatusOr<KsResult> exact = KsTwoSampleSorted(a, b);
+  absl::StatusOr<KsResult> asymp =
+      KsTwoSampleSorted(a, b, KsMethod::kAsymptotic);
+  ASSERT_TRUE(exact.ok() && asymp.ok());
+  EXPECT_EQ(exact->mode, KsMode::kExact);
+  EXPECT_EQ(asymp->mode, KsMode::kAsymptotic);
+  EXPECT_NEAR(asymp->statistic, exact->statistic, 1e-12);  // exact rounds D
+  EXPECT_EQ(asymp->p_value, KsTwoSurvival(asymp->statistic, 120));
+  EXPECT_NE(asymp->p_value, exact->p_value);
+}
+
+}  // namespace
+}  // namespace aiq::stats

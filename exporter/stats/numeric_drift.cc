@@ -42,7 +42,8 @@ absl::StatusOr<double> NumericJensenShannon(
 }
 
 absl::StatusOr<NumericDrift> CompareNumericSorted(
-    const NumericReference& reference, std::span<const double> current_sorted) {
+    const NumericReference& reference, std::span<const double> current_sorted,
+    KsMethod ks_method) {
   if (reference.sorted.empty()) {
     return absl::InvalidArgumentError("numeric drift: empty reference");
   }
@@ -57,7 +58,7 @@ absl::StatusOr<NumericDrift> CompareNumericSorted(
   }
   NumericDrift d;
   absl::StatusOr<KsResult> ks =
-      KsTwoSampleSorted(reference.sorted, current_sorted);
+      KsTwoSampleSorted(reference.sorted, current_sorted, ks_method);
   if (!ks.ok()) return ks.status();
   d.ks = *ks;
   const std::vector<int64_t> counts = reference.bins.Count(current_sorted);

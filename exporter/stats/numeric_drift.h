@@ -54,7 +54,8 @@ absl::StatusOr<NumericDrift> CompareNumeric(const NumericReference& reference,
                                             std::span<const double> current);
 // Current sorted ascending. O(n + m) plus the KS p-value.
 absl::StatusOr<NumericDrift> CompareNumericSorted(
-    const NumericReference& reference, std::span<const double> current_sorted);
+    const NumericReference& reference, std::span<const double> current_sorted,
+    KsMethod ks_method = KsMethod::kAuto);
 
 // PSI and JS alone from the current window's histogram over reference.bins.
 absl::StatusOr<double> NumericPsi(const NumericReference& reference,
