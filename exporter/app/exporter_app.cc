@@ -1,7 +1,6 @@
 #include "exporter/app/exporter_app.h"
 
 #include <chrono>
-#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
@@ -16,6 +15,7 @@
 #include "exporter/metrics/quality_metrics.h"
 #include "exporter/report/report_json.h"
 #include "exporter/review/review_metrics.h"
+#include "exporter/util/absl_compat.h"
 
 namespace aiq::app {
 namespace {
@@ -91,6 +91,9 @@ HttpResponse ExporterApp::Handle(const HttpRequest& request) {
 }
 
 HttpResponse ExporterApp::Route(const HttpRequest& req, std::string& handler) {
+  // 1. Resolve the endpoint: its handler label (a fixed set, for
+  // aiq_exporter_http_requests_total), its method and, for per-model
+  // resources, the model name.
   struct Endpoint {
     const char* path;
     const char* method;
@@ -104,20 +107,35 @@ HttpResponse ExporterApp::Route(const HttpRequest& req, std::string& handler) {
       {"/-/healthy", "GET"},
       {"/-/ready", "GET"},
       {"/", "GET"},
+      {"/api/v1/models/{model}/drift", "GET"},
+      {"/api/v1/models/{model}/reference", "PUT"},
   };
+  std::string model_name;
+  std::string_view path = req.path;
+  constexpr std::string_view kModelsPrefix = "/api/v1/models/";
+  if (path.rfind(kModelsPrefix, 0) == 0) {
+    // /api/v1/models/{model}/{resource}; names cannot contain '/'.
+    const std::string_view rest = path.substr(kModelsPrefix.size());
+    const size_t slash = rest.rfind('/');
+    if (slash != std::string_view::npos) {
+      model_name = std::string(rest.substr(0, slash));
+      const std::string_view resource = rest.substr(slash + 1);
+      if (resource == "drift") path = "/api/v1/models/{model}/drift";
+      if (resource == "reference") path = "/api/v1/models/{model}/reference";
+    }
+  }
   const Endpoint* endpoint = nullptr;
   for (const Endpoint& e : kEndpoints) {
-    if (req.path == e.path) endpoint = &e;
-  }
-  constexpr std::string_view kModelsPrefix = "/api/v1/models/";
-  if (endpoint == nullptr && req.path.rfind(kModelsPrefix, 0) == 0) {
-    return ModelResource(req, handler);
+    if (path == e.path) endpoint = &e;
   }
   if (endpoint == nullptr) {
     return Error(404, absl::StrCat("no such endpoint: ", req.path,
                                    " (see / for the list)"));
   }
   handler = endpoint->path;
+
+  // 2. Checks every endpoint shares, authentication before the body size
+  // (an unauthenticated client learns nothing else).
   const bool head =
       req.method == "HEAD" && std::string_view(endpoint->method) == "GET";
   if (req.method != endpoint->method && !head) {
@@ -127,9 +145,7 @@ HttpResponse ExporterApp::Route(const HttpRequest& req, std::string& handler) {
     r.headers.emplace_back("Allow", endpoint->method);
     return r;
   }
-  // Authentication first: an unauthenticated client learns nothing else.
-  const bool ingest = req.path.rfind("/api/v1/", 0) == 0;
-  if (ingest && !IngestAuthorized(req)) {
+  if (req.path.rfind("/api/v1/", 0) == 0 && !IngestAuthorized(req)) {
     HttpResponse r = Error(401, "missing or invalid bearer token");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
@@ -139,27 +155,29 @@ HttpResponse ExporterApp::Route(const HttpRequest& req, std::string& handler) {
                                    "limits.max_body_bytes (",
                                    config_->limits.max_body_bytes, " bytes)"));
   }
-  if (req.path == "/api/v1/predictions") {
+
+  // 3. Dispatch.
+  if (path == "/api/v1/predictions") {
     return Ingest(ingest::EventKind::kPrediction, req);
   }
-  if (req.path == "/api/v1/labels")
-    return Ingest(ingest::EventKind::kLabel, req);
-  if (req.path == "/api/v1/feedback") {
+  if (path == "/api/v1/labels") return Ingest(ingest::EventKind::kLabel, req);
+  if (path == "/api/v1/feedback") {
     return Ingest(ingest::EventKind::kFeedback, req);
   }
-  if (req.path == "/api/v1/models") {
-    if (!IngestAuthorized(req)) {
-      HttpResponse r = Error(401, "missing or invalid bearer token");
-      r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return r;
+  if (path == "/api/v1/models") return Models();
+  if (!model_name.empty()) {
+    model::ModelState* state = registry_.Find(model_name);
+    if (state == nullptr) {
+      return Error(404, absl::StrCat("unknown model \"", model_name, "\""));
     }
-    return Models();
+    return path == "/api/v1/models/{model}/drift" ? Drift(*state, req)
+                                                  : PutReference(*state, req);
   }
-  if (req.path == "/metrics") return Metrics(req);
-  if (req.path == "/-/healthy") {
+  if (path == "/metrics") return Metrics(req);
+  if (path == "/-/healthy") {
     return HttpResponse{200, "text/plain; charset=utf-8", "Healthy\n", {}};
   }
-  if (req.path == "/-/ready") {
+  if (path == "/-/ready") {
     return ready_.load()
                ? HttpResponse{200, "text/plain; charset=utf-8", "Ready\n", {}}
                : HttpResponse{
@@ -188,8 +206,7 @@ bool ExporterApp::MetricsAuthorized(const HttpRequest& req) const {
   if (auth.substr(0, kBasic.size()) != kBasic) return false;
   auth.remove_prefix(kBasic.size());
   std::string decoded;
-  if (!absl::Base64Unescape(absl::string_view(auth.data(), auth.size()),
-                            &decoded)) {
+  if (!absl::Base64Unescape(util::ToAbsl(auth), &decoded)) {
     return false;
   }
   return SecretEquals(decoded,
@@ -198,11 +215,6 @@ bool ExporterApp::MetricsAuthorized(const HttpRequest& req) const {
 
 HttpResponse ExporterApp::Ingest(ingest::EventKind kind,
                                  const HttpRequest& req) {
-  if (!IngestAuthorized(req)) {
-    HttpResponse r = Error(401, "missing or invalid bearer token");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return r;
-  }
   std::optional<ingest::BodyFormat> format =
       ingest::FormatFromContentType(req.header("Content-Type"));
   if (!format) {
@@ -357,50 +369,6 @@ HttpResponse ExporterApp::Models() {
                       {"join_pending", s.join_pending}});
   }
   return Json(200, json{{"models", std::move(models)}});
-}
-
-HttpResponse ExporterApp::ModelResource(const HttpRequest& req,
-                                        std::string& handler) {
-  // /api/v1/models/{model}/{resource}
-  const std::string rest = req.path.substr(std::strlen("/api/v1/models/"));
-  const size_t slash = rest.rfind('/');
-  const std::string name =
-      slash == std::string::npos ? rest : rest.substr(0, slash);
-  const std::string resource =
-      slash == std::string::npos ? "" : rest.substr(slash + 1);
-  const char* method = nullptr;
-  if (resource == "drift") {
-    handler = "/api/v1/models/{model}/drift";
-    method = "GET";
-  } else if (resource == "reference") {
-    handler = "/api/v1/models/{model}/reference";
-    method = "PUT";
-  } else {
-    return Error(404, absl::StrCat("no such endpoint: ", req.path,
-                                   " (see / for the list)"));
-  }
-  const bool head = req.method == "HEAD" && std::string_view(method) == "GET";
-  if (req.method != method && !head) {
-    HttpResponse r = Error(405, absl::StrCat(req.method, " not allowed on ",
-                                             req.path, "; use ", method));
-    r.headers.emplace_back("Allow", method);
-    return r;
-  }
-  if (!IngestAuthorized(req)) {
-    HttpResponse r = Error(401, "missing or invalid bearer token");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return r;
-  }
-  if (req.body_too_large) {
-    return Error(413, absl::StrCat("request body larger than "
-                                   "limits.max_body_bytes (",
-                                   config_->limits.max_body_bytes, " bytes)"));
-  }
-  model::ModelState* state = registry_.Find(name);
-  if (state == nullptr) {
-    return Error(404, absl::StrCat("unknown model \"", name, "\""));
-  }
-  return resource == "drift" ? Drift(*state, req) : PutReference(*state, req);
 }
 
 HttpResponse ExporterApp::Drift(model::ModelState& state,

@@ -54,9 +54,6 @@ class ExporterApp {
                        const model::ApplyResult& applied);
   http::HttpResponse Metrics(const http::HttpRequest& request);
   http::HttpResponse Models();
-  // /api/v1/models/{model}/drift and /api/v1/models/{model}/reference.
-  http::HttpResponse ModelResource(const http::HttpRequest& request,
-                                   std::string& handler);
   http::HttpResponse Drift(model::ModelState& state,
                            const http::HttpRequest& request);
   http::HttpResponse PutReference(model::ModelState& state,

@@ -17,6 +17,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "exporter/util/absl_compat.h"
 
 namespace aiq::data {
 namespace {
@@ -181,7 +182,7 @@ struct ColumnBuilder {
       ++column.missing;
       return;
     }
-    auto it = ids.find(absl::string_view(value.data(), value.size()));
+    auto it = ids.find(util::ToAbsl(value));
     if (it == ids.end()) {
       const auto id = static_cast<int32_t>(column.categories.size());
       it = ids.emplace(std::string(value), id).first;

@@ -14,8 +14,6 @@ struct HttpServer::Impl {
   Handler handler;
   mg_context* ctx = nullptr;
   int port = 0;
-  std::mutex start_errors_mu;
-  std::string start_errors;  // what civetweb logged while starting
 };
 
 namespace {
@@ -84,17 +82,6 @@ int HandleRequest(mg_connection* conn, void* data) {
   return r.status;
 }
 
-int LogMessage(const mg_connection* conn, const char* message) {
-  if (conn == nullptr) return 0;
-  const mg_context* ctx = mg_get_context(conn);
-  auto* impl = static_cast<HttpServer::Impl*>(mg_get_user_data(ctx));
-  if (impl != nullptr) {
-    std::lock_guard<std::mutex> lock(impl->start_errors_mu);
-    absl::StrAppend(&impl->start_errors, message, "; ");
-  }
-  return 1;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
@@ -119,9 +106,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
                               "request_timeout_ms",
                               "30000",
                               nullptr};
+  // No callbacks: civetweb logs its own errors (e.g. a busy port) to stderr.
   mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof(callbacks));
-  callbacks.log_message = LogMessage;
   impl->ctx = mg_start(&callbacks, impl.get(), mg_options);
   if (impl->ctx == nullptr) {
     return absl::UnavailableError(

@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "exporter/util/absl_compat.h"
 
 namespace aiq::ingest {
 
@@ -53,8 +54,7 @@ std::optional<BodyFormat> FormatFromContentType(std::string_view ct) {
   if (size_t semi = ct.find(';'); semi != std::string_view::npos) {
     ct = ct.substr(0, semi);
   }
-  std::string type(
-      absl::StripAsciiWhitespace(absl::string_view(ct.data(), ct.size())));
+  std::string type(absl::StripAsciiWhitespace(util::ToAbsl(ct)));
   absl::AsciiStrToLower(&type);
   if (type.empty() || type == "application/json") return BodyFormat::kJson;
   if (type == "application/x-ndjson" || type == "application/ndjson" ||
@@ -84,9 +84,8 @@ struct FieldError {
 
 [[noreturn]] void Fail(RejectReason reason, std::string_view field,
                        std::string_view what) {
-  throw FieldError{
-      reason, absl::StrCat(absl::string_view(field.data(), field.size()), ": ",
-                           absl::string_view(what.data(), what.size()))};
+  throw FieldError{reason,
+                   absl::StrCat(util::ToAbsl(field), ": ", util::ToAbsl(what))};
 }
 
 const char* TypeName(element_type t) {
@@ -108,9 +107,6 @@ const char* TypeName(element_type t) {
   }
   return "?";
 }
-
-// Debian's abseil has its own string_view type; convert explicitly.
-absl::string_view AV(std::string_view s) { return {s.data(), s.size()}; }
 
 // The JSON text of a scalar used as a category or class name.
 std::string ScalarText(element e) {
@@ -178,11 +174,10 @@ class EventParser {
       Fail(RejectReason::kMissingField, "model", "required");
     }
     std::string_view name = String(m, "model");
-    auto it = d_.models_.find(AV(name));
+    auto it = d_.models_.find(util::ToAbsl(name));
     if (it == d_.models_.end()) {
       Fail(RejectReason::kUnknownModel, "model",
-           absl::StrCat("unknown model \"",
-                        absl::string_view(name.data(), name.size()),
+           absl::StrCat("unknown model \"", util::ToAbsl(name),
                         "\" (not in the config)"));
     }
     return it->second;
@@ -239,8 +234,7 @@ class EventParser {
     if (e.type() == element_type::STRING) {
       std::string_view s = e.get_string().value_unsafe();
       std::string err;
-      if (!absl::ParseTime(absl::RFC3339_full,
-                           absl::string_view(s.data(), s.size()), &t, &err)) {
+      if (!absl::ParseTime(absl::RFC3339_full, util::ToAbsl(s), &t, &err)) {
         Fail(RejectReason::kInvalidField, "timestamp",
              absl::StrCat("not RFC 3339 (", err, ")"));
       }
@@ -288,11 +282,10 @@ class EventParser {
       Fail(RejectReason::kInvalidField, "features", "must be an object");
     }
     for (auto [key, value] : AsObject(e)) {
-      auto it = lookup.features.find(AV(key));
+      auto it = lookup.features.find(util::ToAbsl(key));
       if (it == lookup.features.end()) {
         Fail(RejectReason::kUnknownFeature,
-             absl::StrCat("features.",
-                          absl::string_view(key.data(), key.size())),
+             absl::StrCat("features.", util::ToAbsl(key)),
              "not declared for this model");
       }
       const int f = it->second;
@@ -398,8 +391,7 @@ class EventParser {
           Fail(RejectReason::kInvalidField, "segment", "must be an object");
         }
         for (auto [attr, v] : AsObject(value)) {
-          std::string field = absl::StrCat(
-              "segment.", absl::string_view(attr.data(), attr.size()));
+          std::string field = absl::StrCat("segment.", util::ToAbsl(attr));
           if (v.type() == element_type::NULL_VALUE) continue;
           p.segment.emplace_back(std::string(attr), ClassName(v, field));
         }
@@ -430,8 +422,7 @@ class EventParser {
     }
     double sum = 0;
     for (auto [cls, v] : AsObject(e)) {
-      std::string field = absl::StrCat(
-          "probabilities.", absl::string_view(cls.data(), cls.size()));
+      std::string field = absl::StrCat("probabilities.", util::ToAbsl(cls));
       double prob = Number(v, field);
       if (prob < 0 || prob > 1) {
         Fail(RejectReason::kOutOfRange, field, "must be in [0, 1]");
@@ -465,7 +456,7 @@ class EventParser {
         p.completion_tokens = Count(value, "tokens.completion");
       } else {
         Fail(RejectReason::kInvalidField,
-             absl::StrCat("tokens.", absl::string_view(key.data(), key.size())),
+             absl::StrCat("tokens.", util::ToAbsl(key)),
              "unknown field (expected prompt, completion)");
       }
     }

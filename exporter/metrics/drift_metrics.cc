@@ -9,11 +9,6 @@ namespace {
 
 using prometheus::MetricType;
 
-Labels With(Labels l, const char* name, std::string value) {
-  l.push_back({name, std::move(value)});
-  return l;
-}
-
 // The per-test scores and p-values of one channel (feature or prediction).
 void ChannelScores(const model::ChannelDrift& c, const Labels& labels,
                    FamilyBuilder& score, FamilyBuilder& p_value) {

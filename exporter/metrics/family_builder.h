@@ -21,6 +21,12 @@ namespace aiq::metrics {
 
 using Labels = std::vector<prometheus::ClientMetric::Label>;
 
+// `labels` plus one more label.
+inline Labels With(Labels labels, const char* name, std::string value) {
+  labels.push_back({name, std::move(value)});
+  return labels;
+}
+
 class FamilyBuilder {
  public:
   FamilyBuilder(std::string name, std::string help,

@@ -15,11 +15,6 @@ Labels ModelVersion(const model::ModelSnapshot& m, const std::string& v) {
   return {{"model", m.name}, {"version", v}};
 }
 
-Labels With(Labels l, const char* name, const std::string& value) {
-  l.push_back({name, value});
-  return l;
-}
-
 }  // namespace
 
 std::vector<prometheus::MetricFamily> ModelFamilies(

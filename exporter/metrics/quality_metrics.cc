@@ -8,11 +8,6 @@ namespace {
 
 using prometheus::MetricType;
 
-Labels With(Labels l, const char* name, std::string value) {
-  l.push_back({name, std::move(value)});
-  return l;
-}
-
 void GaugeIf(FamilyBuilder& f, const Labels& l, std::optional<double> v) {
   if (v.has_value()) f.Gauge(l, *v);
 }

@@ -1,5 +1,7 @@
 #include "exporter/model/bounded_interner.h"
 
+#include "exporter/util/absl_compat.h"
+
 namespace aiq::model {
 
 BoundedInterner::BoundedInterner(std::vector<std::string> declared, int cap,
@@ -16,7 +18,7 @@ int BoundedInterner::Add(std::string_view name) {
 }
 
 int BoundedInterner::Find(std::string_view name) const {
-  auto it = index_.find(absl::string_view(name.data(), name.size()));
+  auto it = index_.find(util::ToAbsl(name));
   return it == index_.end() ? kRejected : it->second;
 }
 

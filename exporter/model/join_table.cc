@@ -1,14 +1,13 @@
 #include "exporter/model/join_table.h"
 
+#include "exporter/util/absl_compat.h"
+
 namespace aiq::model {
-namespace {
-absl::string_view AV(std::string_view s) { return {s.data(), s.size()}; }
-}  // namespace
 
 bool JoinTable::Insert(std::string_view id, const JoinEntry& entry,
                        absl::Time now) {
   if (max_entries_ <= 0) return true;  // joining disabled
-  if (entries_.contains(AV(id))) return false;
+  if (entries_.contains(util::ToAbsl(id))) return false;
   while (static_cast<int64_t>(entries_.size()) >= max_entries_) EvictOldest();
   entries_.emplace(std::string(id), entry);
   order_.emplace_back(std::string(id), now);
@@ -16,7 +15,7 @@ bool JoinTable::Insert(std::string_view id, const JoinEntry& entry,
 }
 
 JoinEntry* JoinTable::Find(std::string_view id) {
-  auto it = entries_.find(AV(id));
+  auto it = entries_.find(util::ToAbsl(id));
   return it == entries_.end() ? nullptr : &it->second;
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "exporter/util/absl_compat.h"
 #include "yaml-cpp/yaml.h"
 
 namespace aiq::report {
@@ -34,8 +35,7 @@ class Reader {
       if (!known) {
         std::string list;
         for (std::string_view k : keys) {
-          absl::StrAppend(&list, list.empty() ? "" : ", ",
-                          absl::string_view(k.data(), k.size()));
+          absl::StrAppend(&list, list.empty() ? "" : ", ", util::ToAbsl(k));
         }
         return Error(kv.first, absl::StrCat(path, ".", key),
                      absl::StrCat("unknown key (expected one of: ", list, ")"));

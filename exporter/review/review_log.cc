@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "exporter/util/absl_compat.h"
 
 namespace aiq::review {
 namespace {
@@ -22,8 +23,7 @@ std::string ErrnoText(int err) { return std::strerror(err); }
 absl::Status PathError(const std::string& path, std::string_view what,
                        int err) {
   return absl::UnavailableError(absl::StrCat(
-      "review log ", path, ": ", absl::string_view(what.data(), what.size()),
-      ": ", ErrnoText(err)));
+      "review log ", path, ": ", util::ToAbsl(what), ": ", ErrnoText(err)));
 }
 
 void AppendJsonString(std::string& out, std::string_view s) {
@@ -194,7 +194,7 @@ absl::Status ReviewLog::Append(std::string_view model, ReasonSet reasons,
   if (reasons.empty()) {
     return absl::InvalidArgumentError("review log: no reasons to append");
   }
-  auto it = model_index_.find(absl::string_view(model.data(), model.size()));
+  auto it = model_index_.find(util::ToAbsl(model));
   const size_t slot = it == model_index_.end() ? models_.size() : it->second;
   for (int r = 0; r < kNumReasons; ++r) {
     if (reasons.Has(static_cast<Reason>(r))) {
@@ -216,9 +216,9 @@ absl::Status ReviewLog::Append(std::string_view model,
   for (std::string_view name : reasons) {
     std::optional<Reason> r = ReasonFromName(name);
     if (!r.has_value() || set.Has(*r)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "review log: ", r.has_value() ? "repeated" : "unknown", " reason \"",
-          absl::string_view(name.data(), name.size()), "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("review log: ", r.has_value() ? "repeated" : "unknown",
+                       " reason \"", util::ToAbsl(name), "\""));
     }
     set.Add(*r);
   }
