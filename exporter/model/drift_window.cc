@@ -241,23 +241,16 @@ ChannelDrift ComputeChannel(const FeatureProfile& profile, bool numeric,
     cd.out_of_range_ratio = static_cast<double>(in.out_of_range) / present;
     std::vector<double> sorted = in.values;
     stats::SortFinite(sorted);
-    // A sample's exact p-value is no more meaningful than kstwo's, and
-    // costs up to O(n*m): see docs/streaming.md.
+    // PSI and Jensen-Shannon from the window's exact bin counts, even when
+    // KS and Wasserstein use a sample; a sample's exact KS p-value is no more
+    // meaningful than kstwo's and costs up to O(n*m) (docs/streaming.md).
     absl::StatusOr<stats::NumericDrift> nd = stats::CompareNumericSorted(
         ref.numeric(), sorted,
-        in.sampled ? stats::KsMethod::kAsymptotic : stats::KsMethod::kAuto);
+        in.sampled ? stats::KsMethod::kAsymptotic : stats::KsMethod::kAuto,
+        in.bins);
     if (!nd.ok()) {
       cd.error = std::string(nd.status().message());
       return cd;
-    }
-    // PSI and Jensen-Shannon from the exact bin counts, even when KS and
-    // Wasserstein had to use a sample.
-    if (auto psi = stats::NumericPsi(ref.numeric(), in.bins); psi.ok()) {
-      nd->psi = *psi;
-    }
-    if (auto js = stats::NumericJensenShannon(ref.numeric(), in.bins);
-        js.ok()) {
-      nd->jensen_shannon = *js;
     }
     cd.numeric_stats = *nd;
     if (ref.choice().as_categories) {

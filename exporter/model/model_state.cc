@@ -86,8 +86,10 @@ std::unique_ptr<DriftWindow> ModelState::NewDriftWindow(int version) const {
 
 void ModelState::AddToDriftWindow(int version,
                                   const ingest::PredictionEvent& p) {
-  const size_t n = model_.features.size();
-  std::vector<DriftInput> inputs(n);
+  // Scratch reused across events (we hold the lock): no allocation per
+  // prediction on the ingest path.
+  std::vector<DriftInput>& inputs = drift_inputs_;
+  inputs.assign(model_.features.size(), DriftInput{});
   for (const ingest::FeatureValue& fv : p.features) {
     DriftInput& in = inputs[static_cast<size_t>(fv.feature)];
     if (const double* d = std::get_if<double>(&fv.value)) {
@@ -103,8 +105,8 @@ void ModelState::AddToDriftWindow(int version,
   if (p.predicted_value) prediction = DriftInput::Number(*p.predicted_value);
   std::optional<double> pca_error;
   if (reference_ && reference_->pca()) {
-    std::vector<double> row;
-    row.reserve(reference_->pca_features().size());
+    std::vector<double>& row = pca_row_;
+    row.clear();
     for (int f : reference_->pca_features()) {
       const DriftInput& in = inputs[static_cast<size_t>(f)];
       if (in.kind != DriftInput::Kind::kNumber) break;

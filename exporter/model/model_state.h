@@ -175,6 +175,9 @@ class ModelState {
   std::vector<QualityWindow> quality_windows_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const ConfidenceCalibration> calibration_
       ABSL_GUARDED_BY(mu_);
+  // Per-event scratch of AddToDriftWindow.
+  std::vector<DriftInput> drift_inputs_ ABSL_GUARDED_BY(mu_);
+  std::vector<double> pca_row_ ABSL_GUARDED_BY(mu_);
   // Mutable: a snapshot expires old entries.
   mutable JoinTable join_ ABSL_GUARDED_BY(mu_);
   const int max_classes_;

@@ -43,7 +43,7 @@ absl::StatusOr<double> NumericJensenShannon(
 
 absl::StatusOr<NumericDrift> CompareNumericSorted(
     const NumericReference& reference, std::span<const double> current_sorted,
-    KsMethod ks_method) {
+    KsMethod ks_method, std::span<const int64_t> current_bin_counts) {
   if (reference.sorted.empty()) {
     return absl::InvalidArgumentError("numeric drift: empty reference");
   }
@@ -61,7 +61,12 @@ absl::StatusOr<NumericDrift> CompareNumericSorted(
       KsTwoSampleSorted(reference.sorted, current_sorted, ks_method);
   if (!ks.ok()) return ks.status();
   d.ks = *ks;
-  const std::vector<int64_t> counts = reference.bins.Count(current_sorted);
+  std::vector<int64_t> binned;
+  if (current_bin_counts.empty()) {
+    binned = reference.bins.Count(current_sorted);
+    current_bin_counts = binned;
+  }
+  const std::span<const int64_t> counts = current_bin_counts;
   absl::StatusOr<double> psi = NumericPsi(reference, counts);
   if (!psi.ok()) return psi.status();
   d.psi = *psi;

@@ -52,10 +52,14 @@ struct NumericDrift {
 // Current: non-empty, finite, any order. O(m log m).
 absl::StatusOr<NumericDrift> CompareNumeric(const NumericReference& reference,
                                             std::span<const double> current);
-// Current sorted ascending. O(n + m) plus the KS p-value.
+// Current sorted ascending. O(n + m) plus the KS p-value. PSI and JS come
+// from `current_bin_counts` (counts over reference.bins) when given — a
+// streaming window keeps exact counts even when `current_sorted` is only a
+// sample of it — and from binning `current_sorted` otherwise.
 absl::StatusOr<NumericDrift> CompareNumericSorted(
     const NumericReference& reference, std::span<const double> current_sorted,
-    KsMethod ks_method = KsMethod::kAuto);
+    KsMethod ks_method = KsMethod::kAuto,
+    std::span<const int64_t> current_bin_counts = {});
 
 // PSI and JS alone from the current window's histogram over reference.bins.
 absl::StatusOr<double> NumericPsi(const NumericReference& reference,
