@@ -340,7 +340,8 @@ HttpResponse ExporterApp::Metrics(const HttpRequest& req) {
 
 HttpResponse ExporterApp::Models() {
   json models = json::array();
-  for (const model::ModelSnapshot& s : registry_.Snapshot()) {
+  for (const model::ModelSnapshot& s :
+       registry_.Snapshot(model::ModelState::SnapshotScope::kCountersOnly)) {
     const config::ModelConfig& mc = *config_->FindModel(s.name);
     json features = json::array();
     for (const config::FeatureConfig& f : mc.features) {

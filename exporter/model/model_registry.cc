@@ -53,14 +53,15 @@ ModelState* ModelRegistry::Find(std::string_view name) {
   return nullptr;
 }
 
-std::vector<ModelSnapshot> ModelRegistry::Snapshot() const {
+std::vector<ModelSnapshot> ModelRegistry::Snapshot(
+    ModelState::SnapshotScope scope) const {
   // Drift statistics dominate a scrape and models are independent: spread
   // them over the cores. Each model's lock is held only while copying.
   std::vector<ModelSnapshot> out(models_.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < models_.size();) {
-      out[i] = models_[i]->Snapshot();
+      out[i] = models_[i]->Snapshot(scope);
     }
   };
   const size_t threads = std::min<size_t>(

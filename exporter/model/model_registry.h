@@ -51,7 +51,8 @@ class ModelRegistry {
   const std::vector<std::unique_ptr<ModelState>>& models() const {
     return models_;
   }
-  std::vector<ModelSnapshot> Snapshot() const;
+  std::vector<ModelSnapshot> Snapshot(
+      ModelState::SnapshotScope scope = ModelState::SnapshotScope::kFull) const;
 
  private:
   std::vector<std::unique_ptr<ModelState>> models_;  // index = config index

@@ -443,7 +443,7 @@ std::optional<EventError> ModelState::ApplyFeedback(
   return std::nullopt;
 }
 
-ModelSnapshot ModelState::Snapshot() const {
+ModelSnapshot ModelState::Snapshot(SnapshotScope scope) const {
   ModelSnapshot snap;
   snap.name = model_.name;
   snap.task = model_.task;
@@ -472,6 +472,7 @@ ModelSnapshot ModelState::Snapshot() const {
     snap.join_pending = join_.unlabeled();
     snap.join_entries = join_.size();
     snap.join_capacity = join_.capacity();
+    if (scope == SnapshotScope::kCountersOnly) return snap;
     const absl::Time now = clock_->Now();
     for (size_t v = 0; v < snap.versions.size(); ++v) {
       snap.quality.push_back(quality_windows_[v].Snapshot(now));

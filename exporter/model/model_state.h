@@ -102,7 +102,11 @@ class ModelState {
   // Counters are copied under the lock; drift statistics are computed
   // outside it (and only for windows that changed since the last snapshot),
   // so a scrape holds up ingest only for the copy.
-  ModelSnapshot Snapshot() const ABSL_LOCKS_EXCLUDED(mu_);
+  // kCountersOnly skips the window statistics (drift, quality), for callers
+  // that only need counts.
+  enum class SnapshotScope { kFull, kCountersOnly };
+  ModelSnapshot Snapshot(SnapshotScope scope = SnapshotScope::kFull) const
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Replaces the reference; every version's drift window restarts empty
   // (bins and categories are the reference's). nullptr removes it.
