@@ -93,6 +93,27 @@ absl::Status ReadType(const Reader& r, const YAML::Node& n,
   return absl::OkStatus();
 }
 
+// One feature's overrides; the report's own format and the exporter's model
+// config name the test and threshold keys differently.
+absl::Status ReadOverride(const Reader& r, const YAML::Node& v,
+                          const std::string& fp, const char* test_key,
+                          const char* threshold_key, FeatureOverride& f) {
+  if (v[test_key]) {
+    if (absl::Status s = ReadTest(r, v[test_key], fp + "." + test_key, f);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (v[threshold_key]) {
+    absl::StatusOr<double> t =
+        r.Number(v[threshold_key], fp + "." + threshold_key, 0, 1e9);
+    if (!t.ok()) return t.status();
+    f.threshold = *t;
+  }
+  if (v["type"]) return ReadType(r, v["type"], fp + ".type", f);
+  return absl::OkStatus();
+}
+
 absl::Status ReadFeatures(const Reader& r, const YAML::Node& n,
                           const std::string& path, ReportConfig& c) {
   if (n.IsMap()) {  // features: {age: {test: psi, threshold: 0.2}}
@@ -105,22 +126,10 @@ absl::Status ReadFeatures(const Reader& r, const YAML::Node& n,
           !s.ok()) {
         return s;
       }
-      FeatureOverride& f = c.features[name];
-      if (v["test"]) {
-        if (absl::Status s = ReadTest(r, v["test"], fp + ".test", f); !s.ok()) {
-          return s;
-        }
-      }
-      if (v["threshold"]) {
-        absl::StatusOr<double> t =
-            r.Number(v["threshold"], fp + ".threshold", 0, 1e9);
-        if (!t.ok()) return t.status();
-        f.threshold = *t;
-      }
-      if (v["type"]) {
-        if (absl::Status s = ReadType(r, v["type"], fp + ".type", f); !s.ok()) {
-          return s;
-        }
+      if (absl::Status s =
+              ReadOverride(r, v, fp, "test", "threshold", c.features[name]);
+          !s.ok()) {
+        return s;
       }
     }
     return absl::OkStatus();
@@ -142,23 +151,10 @@ absl::Status ReadFeatures(const Reader& r, const YAML::Node& n,
     }
     absl::StatusOr<std::string> name = r.Scalar(v["name"], fp + ".name");
     if (!name.ok()) return name.status();
-    FeatureOverride& f = c.features[*name];
-    if (v["drift_test"]) {
-      if (absl::Status s = ReadTest(r, v["drift_test"], fp + ".drift_test", f);
-          !s.ok()) {
-        return s;
-      }
-    }
-    if (v["drift_threshold"]) {
-      absl::StatusOr<double> t =
-          r.Number(v["drift_threshold"], fp + ".drift_threshold", 0, 1e9);
-      if (!t.ok()) return t.status();
-      f.threshold = *t;
-    }
-    if (v["type"]) {
-      if (absl::Status s = ReadType(r, v["type"], fp + ".type", f); !s.ok()) {
-        return s;
-      }
+    if (absl::Status s = ReadOverride(r, v, fp, "drift_test", "drift_threshold",
+                                      c.features[*name]);
+        !s.ok()) {
+      return s;
     }
   }
   return absl::OkStatus();
