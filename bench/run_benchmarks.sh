@@ -10,10 +10,11 @@
 # 1. installs what it needs (scripts/setup.sh bench), builds Release in
 #    build-bench/ (AIQ_BENCH_BUILD overrides), compiles bench/macro/loadgen.cc
 #    and bench/macro/stats_driver.cc;
-# 2. macro: our exporter and the Python peer (shared/peers/py_exporter.py),
-#    one after the other on loopback, with the same reference
-#    (oracle large_stable_reference.csv) and the same events (oracle
-#    large_stable_current.csv rows): batched NDJSON at 100/1000/10000 events
+# 2. macro: our exporter and the Python peer (py_exporter.py, which comes
+#    with the product brief, not with this repository: AIQ_PEER=path; its
+#    runs are skipped when unset), one after the other on loopback, with the
+#    same reference (testdata/oracle large_stable_reference.csv) and the same
+#    events (large_stable_current.csv rows): batched NDJSON at 100/1000/10000 events
 #    per request (loadgen, 2 keep-alive connections), single-event requests
 #    (wrk + bench/macro/post.lua, 16 connections; and 1 connection for
 #    latency) -- both servers with TCP_NODELAY forced on by an LD_PRELOAD
@@ -22,7 +23,8 @@
 #    (VmHWM), /metrics scrape time with full windows;
 # 3. stats library vs scipy on identical arrays (1k/10k/100k);
 # 4. memory vs window.max_exact_samples;
-# 5. micro: bench/ingest_benchmark and bench/scrape_benchmark (JSON);
+# 5. micro: bench/ingest_benchmark and bench/scrape_benchmark (JSON, with
+#    the binary's path made relative to the repository);
 # 6. bench/macro/summarize.py: bench/results/summary.md + PNG plots.
 # Every loop is bounded by a request count and a time limit; every server
 # binds 127.0.0.1 and is stopped on exit.
@@ -31,12 +33,23 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${AIQ_BENCH_BUILD:-$ROOT/build-bench}
 OUT=${AIQ_BENCH_OUT:-$ROOT/bench/results}
-ORACLE=${AIQ_ORACLE_DIR:-/work/shared/oracle}
-PEER=${AIQ_PEER:-/work/shared/peers/py_exporter.py}
+ORACLE=${AIQ_ORACLE_DIR:-$ROOT/testdata/oracle}
+PEER=${AIQ_PEER:-}
 PY=/usr/bin/python3
 WHAT=${1:-all}
 REF=$ORACLE/datasets/large_stable_reference.csv
 CUR=$ORACLE/datasets/large_stable_current.csv
+for f in "$REF" "$CUR"; do
+  if [[ ! -r $f ]]; then
+    echo "missing test data $f: regenerate it with tools/oracle/generate.py" \
+      "(docs/testdata.md) or set AIQ_ORACLE_DIR" >&2
+    exit 2
+  fi
+done
+if [[ -n $PEER && ! -r $PEER ]]; then
+  echo "AIQ_PEER=$PEER: no such file" >&2
+  exit 2
+fi
 WORK=$(mktemp -d /tmp/aiq-bench.XXXXXX)
 CLK_TCK=$(getconf CLK_TCK)
 SERVER_PID=""
@@ -235,6 +248,10 @@ run_macro() {
     if [[ $variant == nodelay ]]; then drive ours "$port"; else drive_shipped ours_shipped "$port"; fi
     stop_server
 
+    if [[ -z $PEER ]]; then
+      log "macro: AIQ_PEER not set, no peer run ($variant)"
+      continue
+    fi
     port=$(free_port)
     env ${preload:+LD_PRELOAD=$preload} $PY "$PEER" --reference "$REF" \
       --port "$port" --window 10000 >"$WORK/peer.log" 2>&1 &
@@ -297,6 +314,24 @@ run_stats() {
     "$OUT/stats_vs_scipy.tsv"
 }
 
+# Google Benchmark records the binary's absolute path ("executable"); the
+# stored results keep it relative to the repository (or just its name).
+scrub_paths() {
+  $PY - "$ROOT" "$@" <<'EOF'
+import os, re, sys
+root = sys.argv[1]
+for path in sys.argv[2:]:
+    with open(path) as f:
+        text = f.read()
+    def rel(m):
+        p = m.group(2)
+        p = os.path.relpath(p, root) if p.startswith(root + "/") else os.path.basename(p)
+        return m.group(1) + p + '"'
+    with open(path, "w") as f:
+        f.write(re.sub(r'("executable": ")([^"]*)"', rel, text))
+EOF
+}
+
 run_micro() {
   log "micro: ingest_benchmark (load $(load1))"
   "$BUILD/bench/ingest_benchmark" --benchmark_min_time=0.5 \
@@ -306,6 +341,7 @@ run_micro() {
   "$BUILD/bench/scrape_benchmark" --benchmark_min_time=0.2 \
     --benchmark_out="$OUT/scrape_benchmark.json" --benchmark_out_format=json \
     >"$OUT/scrape_benchmark.txt"
+  scrub_paths "$OUT/ingest_benchmark.json" "$OUT/scrape_benchmark.json"
 }
 
 case "$WHAT" in

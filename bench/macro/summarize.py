@@ -92,7 +92,7 @@ if rows:
     if sc:
         o, q = sc.get("ours"), sc.get("peer")
         p(f"/metrics with full windows (median of 5, after one new event): ours "
-          f"{o * 1e3:.1f} ms, peer {q * 1e3:.1f} ms" +
+          f"{o * 1e3:.1f} ms, peer " + (f"{q * 1e3:.1f} ms" if q else "not run") +
           (f" (peer/ours {q / o:.1f}×)" if o and q else "") + ".")
     if rss:
         p(f"Peak RSS (VmHWM) after the run: ours {rss.get('ours', 0) / 1024:.1f} MiB, "
