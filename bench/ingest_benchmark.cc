@@ -23,6 +23,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <random>
@@ -59,8 +60,13 @@ std::unique_ptr<App> MakeApp(const std::string& yaml) {
   }
   a->app = std::make_unique<ExporterApp>(*std::move(c), &a->clock);
   if (absl::Status st = a->app->LoadReferences(); !st.ok()) {
-    std::fprintf(stderr, "reference: %s\n", st.ToString().c_str());
-    std::abort();
+    // The reference is the generated test data (docs/testdata.md).
+    std::fprintf(stderr,
+                 "reference: %s\nIf %s is missing, regenerate the test data "
+                 "with tools/oracle/generate.py or configure with "
+                 "-DAIQ_ORACLE_DIR=<copy>.\n",
+                 st.ToString().c_str(), kReference);
+    std::exit(1);
   }
   return a;
 }

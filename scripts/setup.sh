@@ -14,9 +14,10 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # promtool/amtool and servers for the rule and end-to-end tests; chromium
-# renders the HTML report; python3 drives the end-to-end test.
+# renders the HTML report; python3 drives the end-to-end test; numpy, scipy
+# and scikit-learn regenerate the test data (tools/oracle, oracle_reproducible).
 test_pkgs=(prometheus prometheus-alertmanager curl chromium python3 python3-yaml
-  docker-compose)
+  docker-compose python3-numpy python3-scipy python3-sklearn)
 # The Python peer and the plots in docs/benchmarks.md.
 bench_pkgs=(python3-numpy python3-scipy python3-prometheus-client wrk
   gnuplot-nox linux-perf)

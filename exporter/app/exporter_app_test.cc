@@ -4,13 +4,16 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include "exporter/config/config_loader.h"
+#include "exporter/testing/oracle_data.h"
 
 namespace aiq::app {
 namespace {
@@ -231,25 +234,25 @@ models:
     reference: {csv: unused.csv, target: target, prediction: prediction}
     window: {min_samples: 10}
 )");
-  const std::string dir = std::string(AIQ_ORACLE_DIR) + "/datasets/";
-  auto read = [](const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream buf;
-    buf << in.rdbuf();
-    return buf.str();
-  };
+  std::string reference_csv, current_csv;
+  json expected_all;
+  ASSERT_TRUE(testdata::ReadOracleFile("datasets/small_drift_reference.csv",
+                                       &reference_csv));
+  ASSERT_TRUE(testdata::ReadOracleFile("datasets/small_drift_current.csv",
+                                       &current_csv));
+  ASSERT_TRUE(
+      testdata::LoadOracleJson("datasets/expected.json", &expected_all));
   EXPECT_EQ(Request("GET", "/api/v1/models/churn/drift").status, 409);
   http::HttpResponse r =
       Request("PUT", "/api/v1/models/churn/reference", "income,age\n1,x\n");
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.body, HasSubstr("churn:2: column \\\"age\\\"")) << r.body;
-  r = Request("PUT", "/api/v1/models/churn/reference",
-              read(dir + "small_drift_reference.csv"));
+  r = Request("PUT", "/api/v1/models/churn/reference", reference_csv);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::parse(r.body)["rows"], 800);
 
   // Current rows as NDJSON prediction events.
-  std::istringstream csv(read(dir + "small_drift_current.csv"));
+  std::istringstream csv(current_csv);
   std::string header, line, body, labels;
   std::getline(csv, header);
   const std::vector<std::string> names = {"income", "age",  "score",
@@ -297,8 +300,7 @@ models:
   r = Request("GET", "/api/v1/models/churn/drift");
   ASSERT_EQ(r.status, 200) << r.body;
   const json got = json::parse(r.body);
-  std::ifstream in(dir + "expected.json");
-  const json expected = json::parse(in)["datasets"][0];
+  const json& expected = expected_all["datasets"][0];
   ASSERT_EQ(expected["current"], "small_drift_current.csv");
   EXPECT_EQ(got["rows"]["current"], rows);
   EXPECT_EQ(got["dataset_drift"]["drifted_features"],
@@ -325,7 +327,8 @@ models:
     EXPECT_NEAR(g, e, 1e-9 * std::abs(e)) << k;
   }
 
-  // The same numbers on /metrics.
+  // The same numbers on /metrics (the exposition prints 16 significant
+  // digits, hence 1e-15).
   const std::string text = Scrape();
   EXPECT_THAT(
       text,
@@ -334,13 +337,23 @@ models:
                               "\"default\",feature=\"income\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("aiq_feature_drifted{model=\"churn\",version="
                               "\"default\",feature=\"age\"} 0\n"));
-  EXPECT_THAT(
-      text,
-      HasSubstr("aiq_drift_p_value{model=\"churn\",version=\"default\",feature="
-                "\"income\",test=\"ks\"} 1.284264407623568e-14\n"));
+  auto value_of = [&text](const std::string& series) -> std::optional<double> {
+    const size_t at = text.find("\n" + series + " ");
+    if (at == std::string::npos) return std::nullopt;
+    return std::strtod(text.c_str() + at + series.size() + 2, nullptr);
+  };
+  const std::optional<double> income_p = value_of(
+      "aiq_drift_p_value{model=\"churn\",version=\"default\",feature="
+      "\"income\",test=\"ks\"}");
+  ASSERT_TRUE(income_p.has_value()) << text;
+  const double want_p = got["features"]["income"]["drift"]["score"];
+  EXPECT_NEAR(*income_p, want_p, 1e-15 * want_p);
   EXPECT_THAT(text, HasSubstr("aiq_baseline_accuracy{model=\"churn\"} "));
-  EXPECT_THAT(text, HasSubstr("aiq_accuracy{model=\"churn\",version="
-                              "\"default\"} 0.7466666666666667\n"));
+  const std::optional<double> accuracy =
+      value_of("aiq_accuracy{model=\"churn\",version=\"default\"}");
+  ASSERT_TRUE(accuracy.has_value()) << text;
+  const double want_accuracy = got["quality"]["accuracy"];
+  EXPECT_NEAR(*accuracy, want_accuracy, 1e-15 * want_accuracy);
   EXPECT_THAT(text, HasSubstr("aiq_window_samples{model=\"churn\",version="
                               "\"default\",kind=\"labeled\"} 600\n"));
   EXPECT_THAT(text,

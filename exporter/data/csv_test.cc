@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "exporter/testing/oracle_data.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -192,8 +193,9 @@ TEST(CsvTest, ReadsFiles) {
 }
 
 TEST(CsvTest, ReadsOracleDatasets) {
-  absl::StatusOr<Dataset> ds = ReadCsvFile(
-      std::string(AIQ_ORACLE_DIR) + "/datasets/small_drift_current.csv", {});
+  ASSERT_TRUE(testdata::OracleFilesExist({"datasets/small_drift_current.csv"}));
+  absl::StatusOr<Dataset> ds =
+      ReadCsvFile(testdata::OraclePath("datasets/small_drift_current.csv"), {});
   ASSERT_TRUE(ds.ok()) << ds.status();
   EXPECT_EQ(ds->num_rows(), 600u);
   std::vector<std::string> names;

@@ -3,13 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "exporter/config/config_loader.h"
 #include "exporter/data/csv.h"
 #include "exporter/stats/ks.h"
+#include "exporter/testing/oracle_data.h"
 
 namespace aiq::model {
 namespace {
@@ -47,20 +47,24 @@ void ExpectNear(double actual, double expected, const std::string& what) {
 // Feeds a dataset's current rows as events into one bucket, as the
 // exporter does, and checks every statistic against the batch oracle.
 TEST(DriftWindowTest, StreamingEqualsBatchOnEveryOracleDataset) {
-  const std::string dir = std::string(AIQ_ORACLE_DIR) + "/datasets/";
-  std::ifstream in(dir + "expected.json");
-  const json expected = json::parse(in);
+  json expected;
+  ASSERT_TRUE(testdata::LoadOracleJson("datasets/expected.json", &expected));
+  ASSERT_EQ(expected["datasets"].size(), 4u);
   const config::ModelConfig model = OracleModel();
   for (const json& ds : expected["datasets"]) {
     SCOPED_TRACE(ds["reference"].get<std::string>());
+    const std::string ref_file =
+        "datasets/" + ds["reference"].get<std::string>();
+    const std::string cur_file = "datasets/" + ds["current"].get<std::string>();
+    ASSERT_TRUE(testdata::OracleFilesExist({ref_file, cur_file}));
     absl::StatusOr<data::Dataset> ref_csv = data::ReadCsvFile(
-        dir + ds["reference"].get<std::string>(), ReferenceCsvOptions(model));
+        testdata::OraclePath(ref_file), ReferenceCsvOptions(model));
     ASSERT_TRUE(ref_csv.ok()) << ref_csv.status();
     absl::StatusOr<std::shared_ptr<const ModelReference>> ref =
         ModelReference::Build(model, *ref_csv);
     ASSERT_TRUE(ref.ok()) << ref.status();
     absl::StatusOr<data::Dataset> cur = data::ReadCsvFile(
-        dir + ds["current"].get<std::string>(), ReferenceCsvOptions(model));
+        testdata::OraclePath(cur_file), ReferenceCsvOptions(model));
     ASSERT_TRUE(cur.ok()) << cur.status();
 
     DriftWindow window(model, *ref, 100, /*seed=*/7);

@@ -7,12 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "exporter/data/csv.h"
+#include "exporter/testing/oracle_data.h"
 #include "nlohmann/json.hpp"
 
 namespace aiq::model {
@@ -29,12 +29,6 @@ const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);  // bucket-aligned
          << a_expr << " = " << a << " differs from " << e_expr << " = " << e;
 }
 #define EXPECT_NEAR_REL(a, e) EXPECT_PRED_FORMAT2(Near, a, e)
-
-nlohmann::json LoadJson(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  return nlohmann::json::parse(in);
-}
 
 config::ModelConfig Classifier(std::vector<std::string> classes,
                                int64_t min_samples = 1) {
@@ -65,13 +59,15 @@ int IndexOf(const std::vector<std::string>& v, const std::string& s) {
 // --- (1) streaming equals batch --------------------------------------------
 
 TEST(QualityWindowTest, StreamingEqualsBatchOnOracleDatasets) {
-  const std::string dir = std::string(AIQ_ORACLE_DIR) + "/datasets/";
-  const nlohmann::json expected = LoadJson(dir + "expected.json");
+  nlohmann::json expected;
+  ASSERT_TRUE(testdata::LoadOracleJson("datasets/expected.json", &expected));
   ASSERT_FALSE(expected["datasets"].empty());
   for (const nlohmann::json& ds : expected["datasets"]) {
-    const std::string file = ds["current"];
+    const std::string file = "datasets/" + ds["current"].get<std::string>();
     SCOPED_TRACE(file);
-    absl::StatusOr<data::Dataset> d = data::ReadCsvFile(dir + file, {});
+    ASSERT_TRUE(testdata::OracleFilesExist({file}));
+    absl::StatusOr<data::Dataset> d =
+        data::ReadCsvFile(testdata::OraclePath(file), {});
     ASSERT_TRUE(d.ok()) << d.status();
     const data::Column* target = d->Find(std::string(ds["target"]));
     const data::Column* prediction = d->Find(std::string(ds["prediction"]));
@@ -107,19 +103,21 @@ TEST(QualityWindowTest, StreamingEqualsBatchOnOracleDatasets) {
   }
 }
 
-const nlohmann::json& OracleCase(const std::string& name) {
-  static const nlohmann::json* oracle =
-      new nlohmann::json(LoadJson(std::string(AIQ_ORACLE_DIR) + "/stats.json"));
-  for (const nlohmann::json& c : (*oracle)["cases"]) {
-    if (c["name"] == name) return c;
+// A stats.json case by name; nullptr (and a test failure) when absent.
+const nlohmann::json* OracleCase(const std::string& name) {
+  for (const nlohmann::json& c : testdata::StatsOracle()["cases"]) {
+    if (c["name"] == name) return &c;
   }
-  ADD_FAILURE() << "no oracle case " << name;
-  static const nlohmann::json* empty = new nlohmann::json;
-  return *empty;
+  ADD_FAILURE() << "no case " << name << " in "
+                << testdata::OraclePath("stats.json");
+  return nullptr;
 }
 
 TEST(QualityWindowTest, StreamingEqualsBatchWithProbabilities) {
-  const nlohmann::json& c = OracleCase("multiclass_with_probabilities");
+  const nlohmann::json* oracle_case =
+      OracleCase("multiclass_with_probabilities");
+  ASSERT_NE(oracle_case, nullptr);
+  const nlohmann::json& c = *oracle_case;
   const std::vector<std::string> classes = c["classes"];
   QualityWindow w(Classifier(classes, /*min_samples=*/500));
   for (size_t i = 0; i < c["y_true"].size(); ++i) {
@@ -158,7 +156,9 @@ TEST(QualityWindowTest, StreamingEqualsBatchWithProbabilities) {
 }
 
 TEST(QualityWindowTest, StreamingEqualsBatchRegression) {
-  const nlohmann::json& c = OracleCase("regression");
+  const nlohmann::json* oracle_case = OracleCase("regression");
+  ASSERT_NE(oracle_case, nullptr);
+  const nlohmann::json& c = *oracle_case;
   config::ModelConfig cfg;
   cfg.task = config::Task::kRegression;
   cfg.window.min_samples = 400;

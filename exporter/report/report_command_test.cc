@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "exporter/report/report_config.h"
+#include "exporter/testing/oracle_data.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -24,11 +25,23 @@ using Json = nlohmann::ordered_json;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-const std::string kDatasets = std::string(AIQ_ORACLE_DIR) + "/datasets";
-const std::string kDriftRef = kDatasets + "/small_drift_reference.csv";
-const std::string kDriftCur = kDatasets + "/small_drift_current.csv";
-const std::string kStableRef = kDatasets + "/small_stable_reference.csv";
-const std::string kStableCur = kDatasets + "/small_stable_current.csv";
+const std::string kDriftRef =
+    testdata::OraclePath("datasets/small_drift_reference.csv");
+const std::string kDriftCur =
+    testdata::OraclePath("datasets/small_drift_current.csv");
+const std::string kStableRef =
+    testdata::OraclePath("datasets/small_stable_reference.csv");
+const std::string kStableCur =
+    testdata::OraclePath("datasets/small_stable_current.csv");
+
+// The test data files above exist; otherwise a failure that says how to
+// regenerate them (tests that run the command on them start with this).
+::testing::AssertionResult HaveDatasets() {
+  return testdata::OracleFilesExist({"datasets/small_drift_reference.csv",
+                                     "datasets/small_drift_current.csv",
+                                     "datasets/small_stable_reference.csv",
+                                     "datasets/small_stable_current.csv"});
+}
 
 struct Result {
   int code;
@@ -90,6 +103,7 @@ TEST(ReportCommandTest, BadFlagsExitTwo) {
 }
 
 TEST(ReportCommandTest, FlagEqualsValueForm) {
+  ASSERT_TRUE(HaveDatasets());
   Result r = RunCmd({"--reference=" + kStableRef, "--current=" + kStableCur,
                      "--target=target", "--prediction=prediction"});
   EXPECT_EQ(r.code, 0) << r.err;
@@ -142,6 +156,7 @@ TEST(ReportCommandTest, EmptyReferenceColumnIsNotTested) {
 }
 
 TEST(ReportCommandTest, UnknownColumnsExitTwo) {
+  ASSERT_TRUE(HaveDatasets());
   Result r = RunCmd({"--reference", kDriftRef, "--current", kDriftCur,
                      "--target", "label", "--prediction", "prediction"});
   EXPECT_EQ(r.code, 2);
@@ -157,6 +172,7 @@ TEST(ReportCommandTest, UnknownColumnsExitTwo) {
 }
 
 TEST(ReportCommandTest, FailOnDrift) {
+  ASSERT_TRUE(HaveDatasets());
   const std::vector<std::string> drift = {"--reference", kDriftRef, "--current",
                                           kDriftCur};
   EXPECT_EQ(RunCmd(drift).code, 0);  // drift without --fail-on-drift
@@ -173,6 +189,7 @@ TEST(ReportCommandTest, FailOnDrift) {
 }
 
 TEST(ReportCommandTest, OutputFileAndHtml) {
+  ASSERT_TRUE(HaveDatasets());
   TempDir dir;
   const std::string out = dir.path() + "/report.html";
   Result r = RunCmd({"--reference", kDriftRef, "--current", kDriftCur,
@@ -196,6 +213,7 @@ TEST(ReportCommandTest, OutputFileAndHtml) {
 }
 
 TEST(ReportCommandTest, CategoricalFlagForcesCategories) {
+  ASSERT_TRUE(HaveDatasets());
   Result r = RunCmd({"--reference", kDriftRef, "--current", kDriftCur,
                      "--categorical", "rooms,age"});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -207,6 +225,7 @@ TEST(ReportCommandTest, CategoricalFlagForcesCategories) {
 }
 
 TEST(ReportCommandTest, ConfigOverrides) {
+  ASSERT_TRUE(HaveDatasets());
   TempDir dir;
   const std::string cfg = dir.Write("report.yaml", R"(
 features:
@@ -230,6 +249,7 @@ dataset_drift_share: 0.9
 }
 
 TEST(ReportCommandTest, ModelConfigFeatureListIsAccepted) {
+  ASSERT_TRUE(HaveDatasets());
   TempDir dir;
   const std::string cfg = dir.Write("model.yaml", R"(
 models:
@@ -249,6 +269,7 @@ models:
 }
 
 TEST(ReportCommandTest, ConfigErrorsExitTwoWithLine) {
+  ASSERT_TRUE(HaveDatasets());
   TempDir dir;
   const std::string cfg = dir.Write("bad.yaml", R"(features:
   income: {test: magic}

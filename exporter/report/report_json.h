@@ -1,4 +1,4 @@
-// The report as JSON, the shape of shared/oracle/datasets/expected.json's
+// The report as JSON, the shape of testdata/oracle/datasets/expected.json's
 // entries (documented in docs/report.md):
 //
 //   {"reference": "ref.csv", "current": "cur.csv", "target": "t",

@@ -1,10 +1,9 @@
-// The report against the oracle (shared/oracle/datasets/expected.json,
-// computed with scipy/sklearn), value by value, plus BuildReport's edge
-// cases on in-memory datasets.
+// The report against the oracle (testdata/oracle/datasets/expected.json,
+// computed with scipy/sklearn, docs/testdata.md), value by value, plus
+// BuildReport's edge cases on in-memory datasets.
 #include "exporter/report/report.h"
 
 #include <cmath>
-#include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
@@ -12,6 +11,7 @@
 #include "exporter/report/report_command.h"
 #include "exporter/report/report_html.h"
 #include "exporter/report/report_json.h"
+#include "exporter/testing/oracle_data.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -24,13 +24,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const std::string kDatasets = std::string(AIQ_ORACLE_DIR) + "/datasets";
-
-Json LoadExpected() {
-  std::ifstream in(kDatasets + "/expected.json");
-  EXPECT_TRUE(in) << "cannot read " << kDatasets << "/expected.json";
-  return Json::parse(in);
-}
+const std::string kDatasets = testdata::OraclePath("datasets");
 
 std::string Basename(const std::string& p) {
   const size_t slash = p.rfind('/');
@@ -99,8 +93,13 @@ struct Comparer {
 class OracleTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(OracleTest, ReportMatchesExpectedJson) {
-  const Json expected = LoadExpected();
-  const Json& want = expected["datasets"][GetParam()];
+  Json expected;
+  ASSERT_TRUE(testdata::LoadOracleJson("datasets/expected.json", &expected));
+  ASSERT_EQ(expected["datasets"].size(), 4u);
+  const Json& want = expected["datasets"][static_cast<size_t>(GetParam())];
+  ASSERT_TRUE(testdata::OracleFilesExist(
+      {"datasets/" + want["reference"].get<std::string>(),
+       "datasets/" + want["current"].get<std::string>()}));
   std::vector<std::string> args = {
       "--reference", kDatasets + "/" + want["reference"].get<std::string>(),
       "--current", kDatasets + "/" + want["current"].get<std::string>()};
@@ -124,7 +123,9 @@ TEST_P(OracleTest, ReportMatchesExpectedJson) {
 INSTANTIATE_TEST_SUITE_P(Datasets, OracleTest, ::testing::Range(0, 4));
 
 TEST(OracleTest, ExpectedJsonHasFourDatasets) {
-  EXPECT_EQ(LoadExpected()["datasets"].size(), 4u);
+  Json expected;
+  ASSERT_TRUE(testdata::LoadOracleJson("datasets/expected.json", &expected));
+  EXPECT_EQ(expected["datasets"].size(), 4u);
 }
 
 // In-memory datasets for the edge cases.

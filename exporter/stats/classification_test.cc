@@ -110,7 +110,9 @@ TEST(CalibrationTest, BinEdges) {
 }
 
 TEST(AccumulatorTest, BucketsMergeAndExpireLikeBatch) {
-  const auto c = Cases("classification")[0];  // with probabilities
+  const auto cases = Cases("classification");
+  ASSERT_FALSE(cases.empty());
+  const auto& c = cases[0];  // with probabilities
   const auto y_true = c["y_true"].get<std::vector<std::string>>();
   const auto classes = c["classes"].get<std::vector<std::string>>();
   auto index = [&](const std::string& s) {

@@ -15,11 +15,11 @@
 
 #include "exporter/stats/classification.h"
 #include "exporter/stats/oracle_test_util.h"
+#include "exporter/testing/oracle_data.h"
 
 namespace aiq::stats {
 namespace {
 
-using ::aiq::stats::testing::LoadJson;
 using ::aiq::stats::testing::Near;
 using ::aiq::stats::testing::ReadSimpleCsv;
 using ::testing::HasSubstr;
@@ -58,12 +58,17 @@ Column ReadColumn(const std::vector<std::string>& cells) {
 class DatasetDriftTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(DatasetDriftTest, MatchesExpectedReport) {
-  const std::string dir = std::string(AIQ_ORACLE_DIR) + "/datasets/";
-  const nlohmann::json expected = LoadJson(
-      dir + "expected.json")["datasets"][static_cast<size_t>(GetParam())];
+  nlohmann::json all;
+  ASSERT_TRUE(aiq::testdata::LoadOracleJson("datasets/expected.json", &all));
+  ASSERT_EQ(all["datasets"].size(), 4u);
+  const nlohmann::json& expected =
+      all["datasets"][static_cast<size_t>(GetParam())];
   SCOPED_TRACE(expected["reference"].get<std::string>());
-  auto ref_csv = ReadSimpleCsv(dir + expected["reference"].get<std::string>());
-  auto cur_csv = ReadSimpleCsv(dir + expected["current"].get<std::string>());
+  auto ref_csv =
+      ReadSimpleCsv("datasets/" + expected["reference"].get<std::string>());
+  auto cur_csv =
+      ReadSimpleCsv("datasets/" + expected["current"].get<std::string>());
+  ASSERT_FALSE(ref_csv.empty() || cur_csv.empty());
 
   int64_t drifted = 0, total = 0;
   for (const auto& [name, fe] : expected["features"].items()) {

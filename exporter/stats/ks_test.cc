@@ -5,11 +5,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "exporter/testing/oracle_data.h"
 
 namespace aiq::stats {
 namespace {
@@ -36,9 +37,8 @@ const char* ModeName(KsMode m) {
 }
 
 TEST(KsOracleTest, MatchesScipyOnEveryNumericCase) {
-  std::ifstream in(std::string(AIQ_ORACLE_DIR) + "/stats.json");
-  ASSERT_TRUE(in) << "cannot open stats.json";
-  const nlohmann::json doc = nlohmann::json::parse(in);
+  nlohmann::json doc;
+  ASSERT_TRUE(aiq::testdata::LoadOracleJson("stats.json", &doc));
   int checked = 0;
   for (const auto& c : doc.at("cases")) {
     if (c.at("kind") != "numeric") continue;

@@ -1,8 +1,8 @@
-// Test-only helpers for the statistics tests: loading the scipy/sklearn
-// reference vectors (AIQ_ORACLE_DIR) and comparing within the project's
-// tolerance (1e-9 relative or 1e-12 absolute).
+// Test-only helpers for the statistics tests: the cases of the scipy/sklearn
+// reference vectors (stats.json, loaded by exporter/testing/oracle_data.h)
+// and comparing within the project's tolerance (1e-9 relative or 1e-12
+// absolute).
 //
-//   const nlohmann::json& oracle = aiq::stats::testing::StatsOracle();
 //   for (const auto& c : aiq::stats::testing::Cases("numeric")) { ... }
 //   EXPECT_PRED_FORMAT2(aiq::stats::testing::Near, actual, expected);
 //
@@ -13,12 +13,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "exporter/testing/oracle_data.h"
 #include "nlohmann/json.hpp"
 
 namespace aiq::stats::testing {
@@ -26,21 +27,11 @@ namespace aiq::stats::testing {
 inline constexpr double kRelTol = 1e-9;
 inline constexpr double kAbsTol = 1e-12;
 
-inline nlohmann::json LoadJson(const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  return nlohmann::json::parse(in);
-}
-
-inline const nlohmann::json& StatsOracle() {
-  static const nlohmann::json* j =
-      new nlohmann::json(LoadJson(std::string(AIQ_ORACLE_DIR) + "/stats.json"));
-  return *j;
-}
-
+// The stats.json cases of one kind; none (and a test failure naming the
+// missing file) when stats.json cannot be loaded.
 inline std::vector<nlohmann::json> Cases(const std::string& kind) {
   std::vector<nlohmann::json> out;
-  for (const auto& c : StatsOracle()["cases"]) {
+  for (const auto& c : aiq::testdata::StatsOracle()["cases"]) {
     if (c["kind"] == kind) out.push_back(c);
   }
   return out;
@@ -60,12 +51,20 @@ inline ::testing::AssertionResult Near(const char* a_expr, const char* e_expr,
 }
 
 // Minimal CSV reader for the oracle datasets (no quoting in those files):
-// column name -> cells as text ("" = missing).
+// column name -> cells as text ("" = missing). `relative` is the file's path
+// in the test data, e.g. "datasets/small_drift_current.csv"; a missing file
+// is a test failure (naming it) and gives no columns.
 inline std::map<std::string, std::vector<std::string>> ReadSimpleCsv(
-    const std::string& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
+    std::string_view relative) {
   std::map<std::string, std::vector<std::string>> cols;
+  std::string text;
+  ::testing::AssertionResult read =
+      aiq::testdata::ReadOracleFile(relative, &text);
+  if (!read) {
+    ADD_FAILURE() << read.message();
+    return cols;
+  }
+  std::istringstream in(text);
   std::vector<std::string> header;
   std::string line;
   auto split = [](const std::string& s) {

@@ -18,6 +18,14 @@ if [[ ! -x $chromium ]]; then
   exit 77
 fi
 
+for f in small_drift_reference.csv small_drift_current.csv; do
+  if [[ ! -r $data/$f ]]; then
+    echo "missing test data $data/$f: regenerate it with" \
+      "tools/oracle/generate.py (docs/testdata.md)" >&2
+    exit 1
+  fi
+done
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

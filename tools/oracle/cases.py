@@ -235,7 +235,8 @@ def regime_problems(case):
         if name == "ties_integers":
             need(len(set(case["reference"])) <= 6, "needs heavy ties")
         if name == "constant_reference":
-            need(len(set(case["reference"])) == 1, "reference must be constant")
+            need(len(set(case["reference"])) == 1,
+                 "reference must be constant")
     elif case["kind"] == "categorical":
         p = e["chi_square"]["p_value"]
         need((p < 0.05) == (name != "cat_same"), f"chi-square p {p}")

@@ -59,14 +59,15 @@ def _jensen_shannon(p, q):
 
 
 def _decile_counts(ref, cur):
-    """Counts of ref and cur in the reference's decile bins, outer edges inf."""
+    """Counts of ref and cur in the reference's decile bins (outer edges
+    at -inf/+inf)."""
     edges = np.percentile(np.asarray(ref), np.arange(0, 101, 10))
     edges[0], edges[-1] = -np.inf, np.inf
     return (np.histogram(ref, bins=edges)[0], np.histogram(cur, bins=edges)[0])
 
 
 def numeric_expected(ref, cur):
-    """`numeric` case: KS, binned PSI and JS, Wasserstein (plain and normed)."""
+    """`numeric` case: KS, binned PSI and JS, Wasserstein (plain, normed)."""
     ref_counts, cur_counts = _decile_counts(ref, cur)
     p, q = _proportions(ref_counts), _proportions(cur_counts)
     w = float(scipy.stats.wasserstein_distance(ref, cur))
@@ -169,7 +170,8 @@ def ece_bin(confidence):
 
 
 def expected_calibration_error(probs, truth):
-    """Guo et al. 2017: confidence = max probability, argmax (first) = class."""
+    """Guo et al. 2017: confidence = max probability, class = (first)
+    argmax."""
     conf = probs.max(axis=1)
     correct = (probs.argmax(axis=1) == truth).astype(np.float64)
     bins = np.array([ece_bin(c) for c in conf])
@@ -178,7 +180,8 @@ def expected_calibration_error(probs, truth):
     for b in range(ECE_BINS):
         mask = bins == b
         if mask.any():
-            ece += mask.sum() / n * abs(correct[mask].mean() - conf[mask].mean())
+            gap = abs(correct[mask].mean() - conf[mask].mean())
+            ece += mask.sum() / n * gap
     return float(ece)
 
 
