@@ -105,7 +105,7 @@ TEST(ParallelForTest, FirstExceptionReachesTheCallerAfterAllJoin) {
         }
         // Slow enough that the other threads cannot run out of indices
         // in the moment between the throw and the stop.
-        absl::SleepFor(absl::Microseconds(200));
+        absl::SleepFor(absl::Milliseconds(1));
         running.fetch_sub(1);
       });
       ADD_FAILURE() << "no exception, max_threads " << max_threads;
