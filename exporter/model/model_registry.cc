@@ -58,9 +58,8 @@ std::vector<ModelSnapshot> ModelRegistry::Snapshot(
   // Drift statistics dominate a scrape and models are independent: spread
   // them over the cores. Each model's lock is held only while copying.
   std::vector<ModelSnapshot> out(models_.size());
-  util::ParallelFor(models_.size(), /*max_threads=*/0, [&](size_t i) {
-    out[i] = models_[i]->Snapshot(scope);
-  });
+  util::ParallelFor(models_.size(), /*max_threads=*/0,
+                    [&](size_t i) { out[i] = models_[i]->Snapshot(scope); });
   return out;
 }
 
