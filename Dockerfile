@@ -27,12 +27,13 @@ RUN AIQ_BUILD_DIR=/build scripts/build.sh -DAIQ_BUILD_TESTS=OFF -DAIQ_BUILD_BENC
  && strip --strip-debug -o /ai_quality_exporter /build/ai_quality_exporter \
  && /ai_quality_exporter --version
 
-# --- simulator: tools/simulate/simulate.py (stdlib Python only) --------------
+# --- simulator: tools/simulate/ (stdlib Python only) -------------------------
 FROM debian:bookworm-slim AS simulator
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 \
  && rm -rf /var/lib/apt/lists/*
-COPY tools/simulate/simulate.py /usr/local/bin/simulate.py
+# simulate.py imports demo_distributions.py from its own directory.
+COPY tools/simulate/simulate.py tools/simulate/demo_distributions.py /usr/local/bin/
 USER 65534:65534
 ENTRYPOINT ["/usr/bin/python3", "-u", "/usr/local/bin/simulate.py"]
 CMD ["--target", "http://exporter:9477"]

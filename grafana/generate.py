@@ -4,9 +4,10 @@
     /usr/bin/python3 grafana/generate.py            # (re)write the JSON files
     /usr/bin/python3 grafana/generate.py --check    # exit 1 if they are stale
 
-Standard library only. The JSON is committed together with this script;
-tests/dashboards/check_dashboards.py fails when the committed files differ
-from what this script produces, so edit here, run it, commit both.
+Standard library plus PyYAML (Debian python3-yaml). The JSON is committed
+together with this script; tests/dashboards/check_dashboards.py fails when
+the committed files differ from what this script produces, so edit here, run
+it, commit both.
 
 Conventions (docs/dashboards.md):
   * datasource: the provisioned Prometheus, fixed uid `aiq-prometheus`
@@ -17,15 +18,25 @@ Conventions (docs/dashboards.md):
   * `$__rate_interval` in every rate()/irate()/increase() on raw counters;
     longer windows come from the recording rules in prometheus/rules/;
   * every panel has a unit and a description; thresholds are the alert
-    thresholds of alerts/*.yml (tests/dashboards checks the ones it can
-    parse from the alert expressions).
+    thresholds of alerts/*.yml, read from the alert expressions at build
+    time (tests/dashboards checks every panel that plots an alerted series
+    shows them); the SLO default objective and the health bands are read
+    from the recording rules in prometheus/rules/.
 """
 
 import json
 import os
+import re
 import sys
 
+try:
+    import yaml
+except ImportError:  # pragma: no cover - depends on the machine
+    sys.exit("grafana/generate.py needs PyYAML: apt-get install python3-yaml "
+             "(and run it with /usr/bin/python3)")
+
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 OUT_DIR = os.path.join(HERE, "dashboards")
 
 SCHEMA_VERSION = 39
@@ -38,32 +49,197 @@ EXPORTER_JOB = 'job="ai-quality-exporter"'
 # fixed, then re-run this script.
 COST_UNIT = "short"
 
-# Alert thresholds (alerts/*.yml; docs/alerting.md). The static check
-# re-reads the alert files and fails if a panel that shows an alerted series
-# lacks the alert's value among its thresholds.
-ERROR_RATE = 0.01          # AIQHighErrorRate           > 1 %
-LATENCY_P99 = 5            # AIQHighLatencyP99          > 5 s
-FEEDBACK_MIN = 3           # AIQLowFeedbackScore        < 3 stars
-FEEDBACK_MIN_RATINGS = 10  # AIQLowFeedbackScore        needs >= 10 ratings/h
-QUALITY_DROP = 0.05        # AIQQualityDegradation      > 5 % worse
-BUDGET = 1                 # AIQ{Token,Cost}BudgetExhausted >= 100 %
-LOW_CONFIDENCE = 0.2       # AIQLowConfidence           > 20 %
-SCRAPE_SLOW = 1            # AIQExporterScrapeSlow      > 1 s
-SCRAPE_SUCCESS = 0.9       # AIQExporterScrapeFailing   < 90 % over 30 m
-REJECTED = 0.05            # AIQEventsRejected          > 5 %
-EVICTIONS = 0.05           # AIQLabelJoinEvictions      > 5 %
-BACKLOG = 0.8              # AIQLabelBacklogHigh        > 80 %
-BURN_PAGE_1H, BURN_PAGE_6H, BURN_TICKET_1D, BURN_TICKET_3D = 14.4, 6, 3, 1
-SLO_DEFAULT = 0.99         # aiq:slo_objective:default (availability, latency)
+# --- thresholds from the alerting and recording rules ---------------------------
+#
+# Panels draw the alert thresholds of alerts/*.yml (docs/alerting.md) and the
+# bands of prometheus/rules/; they are read from the rule files here, so a
+# changed threshold changes the dashboards at the next run. A rule or a
+# threshold that cannot be found stops the script with the alert's name.
+
+class RuleError(Exception):
+    """A rule or a threshold the dashboards need is not in the rule files."""
+
+
+def load_rules(directory, kind):
+    """{name: [(expr, labels)]} of every `kind` ("alert"/"record") rule in
+    directory/*.yml, parsed with PyYAML."""
+    out = {}
+    files = sorted(f for f in os.listdir(directory) if f.endswith((".yml", ".yaml")))
+    for fn in files:
+        path = os.path.join(directory, fn)
+        with open(path, encoding="utf-8") as f:
+            doc = yaml.safe_load(f) or {}
+        for group in doc.get("groups") or []:
+            for rule in group.get("rules") or []:
+                if kind in rule:
+                    out.setdefault(rule[kind], []).append(
+                        (str(rule.get("expr", "")), rule.get("labels") or {}))
+    if not out:
+        raise RuleError("no %s rules in %s" % (kind, directory))
+    return out
+
+
+# Tokens of a PromQL expression once strings, label matchers and range
+# selectors are gone: names, numbers, operators, parentheses, commas.
+PROMQL_TOKEN_RE = re.compile(
+    r"\s*(?:(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
+    r"|(?P<name>[A-Za-z_:][\w:]*)|(?P<op>==|!=|>=|<=|>|<|[-+*/%^(),]))")
+COMPARISONS = {"==", "!=", ">=", "<=", ">", "<"}
+SET_OPERATORS = {"and", "or", "unless"}
+
+
+def promql_tokens(expr):
+    text = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`', '""', expr)
+    text = re.sub(r"\{[^}]*\}", " ", text)
+    text = re.sub(r"\[[^\]]*\]", " ", text)
+    tokens, pos = [], 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = PROMQL_TOKEN_RE.match(text, pos)
+        if not m or m.end() == pos:
+            raise RuleError("cannot read PromQL at %r" % text[pos:pos + 30])
+        tokens.append(m.group(m.lastgroup))
+        pos = m.end()
+    return tokens
+
+
+def comparisons(expr):
+    """[(names in the left operand, op, number)] for every `... op NUMBER`.
+
+    The left operand reaches back to the enclosing parenthesis or the
+    previous comparison or set operator (and, or, unless): the operators
+    that bind less tightly than arithmetic in PromQL."""
+    tokens = promql_tokens(expr)
+    out = []
+    for p, tok in enumerate(tokens):
+        if tok not in COMPARISONS:
+            continue
+        q = p + 1
+        if q < len(tokens) and tokens[q] == "bool":
+            q += 1
+        if q >= len(tokens) or not re.match(r"^[\d.]", tokens[q]):
+            continue
+        depth, j = 0, p - 1
+        while j >= 0:
+            t = tokens[j]
+            if t == ")":
+                depth += 1
+            elif t == "(":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and (t in COMPARISONS or t in SET_OPERATORS):
+                break
+            j -= 1
+        text = tokens[q]
+        value = int(text) if re.match(r"^\d+$", text) else float(text)
+        out.append(({t for t in tokens[j + 1:p] if re.match(r"^[A-Za-z_:]", t)}, tok, value))
+    return out
+
+
+def rule_exprs(rules, name, where, labels=None):
+    found = [expr for expr, l in rules.get(name, [])
+             if labels is None or all(str(l.get(k)) == v for k, v in labels.items())]
+    if not found:
+        raise RuleError("%s: no rule %s%s" % (where, name, "" if labels is None else " %s" % labels))
+    return found
+
+
+def alert_threshold(alert, series, op):
+    """N of `series ... op N` in the expression of `alert` (alerts/*.yml).
+
+    Comparisons with 0 are guards (`> 0` against division by zero), not
+    thresholds, and are skipped. Exactly one value must be found."""
+    values = set()
+    for expr in rule_exprs(ALERT_RULES, alert, "alerts/*.yml"):
+        for names, cmp_op, value in comparisons(expr):
+            if cmp_op == op and value != 0 and series in names:
+                values.add(value)
+    if len(values) != 1:
+        raise RuleError("alerts/*.yml: alert %s: %s `%s %s NUMBER`, found %s"
+                        % (alert, "expected one" if values else "no", series, op,
+                           sorted(values) if values else "none"))
+    return values.pop()
+
+
+def recorded_constant(record, labels):
+    """N of the recording rule `record: ... expr: vector(N)` with `labels`."""
+    exprs = rule_exprs(RECORDING_RULES, record, "prometheus/rules/*.yml", labels)
+    m = [re.fullmatch(r"\s*vector\(\s*([\d.]+)\s*\)\s*", e) for e in exprs]
+    if len(exprs) != 1 or not m[0]:
+        raise RuleError("prometheus/rules/*.yml: %s %s: expected one `vector(N)`, found %r"
+                        % (record, labels, exprs))
+    return float(m[0].group(1))
+
+
+def recorded_cut_points(record, series):
+    """The N of every `series >= bool N` of a recording rule, ascending."""
+    exprs = rule_exprs(RECORDING_RULES, record, "prometheus/rules/*.yml")
+    if len(exprs) != 1:
+        raise RuleError("prometheus/rules/*.yml: %s: %d rules, expected one"
+                        % (record, len(exprs)))
+    cuts = sorted(v for names, op, v in comparisons(exprs[0])
+                  if op == ">=" and series in names)
+    if not cuts:
+        raise RuleError("prometheus/rules/*.yml: %s: no `%s >= bool N`" % (record, series))
+    return cuts
+
+
+try:
+    ALERT_RULES = load_rules(os.path.join(ROOT, "alerts"), "alert")
+    RECORDING_RULES = load_rules(os.path.join(ROOT, "prometheus", "rules"), "record")
+
+    ERROR_RATE = alert_threshold("AIQHighErrorRate",
+                                 "model:aiq_prediction_errors:ratio_rate5m", ">")
+    LATENCY_P99 = alert_threshold("AIQHighLatencyP99",
+                                  "model:aiq_prediction_latency_seconds:p99_rate5m", ">")
+    FEEDBACK_MIN = alert_threshold("AIQLowFeedbackScore",
+                                   "model:aiq_feedback_score:avg_rate1h", "<")
+    FEEDBACK_MIN_RATINGS = alert_threshold(
+        "AIQLowFeedbackScore", "model:aiq_feedback_score_count:increase1h", ">=")
+    QUALITY_DROP = alert_threshold("AIQQualityDegradation",
+                                   "model_version:aiq_quality:drop_vs_baseline", ">")
+    TOKEN_BUDGET = alert_threshold("AIQTokenBudgetExhausted",
+                                   "model:aiq_token_budget:usage_ratio1d", ">=")
+    COST_BUDGET = alert_threshold("AIQCostBudgetExhausted",
+                                  "model:aiq_cost_budget:usage_ratio1d", ">=")
+    LOW_CONFIDENCE = alert_threshold("AIQLowConfidence", "aiq_low_confidence_ratio", ">")
+    SCRAPE_SLOW = alert_threshold("AIQExporterScrapeSlow",
+                                  "aiq_exporter_scrape_duration_seconds", ">")
+    SCRAPE_SUCCESS = alert_threshold("AIQExporterScrapeFailing", "up", "<")
+    REJECTED = alert_threshold("AIQEventsRejected", "aiq_exporter_events_rejected_total", ">")
+    EVICTIONS = alert_threshold("AIQLabelJoinEvictions", "aiq_join_evicted_total", ">")
+    BACKLOG = alert_threshold("AIQLabelBacklogHigh", "aiq_join_entries", ">")
+    # Multi-window burn rates (alerts/aiq-slo.yml): the long window's factor.
+    BURN_PAGE_1H = alert_threshold("AIQAvailabilityBudgetBurnFast",
+                                   "model:aiq_slo_availability:error_ratio_rate1h", ">")
+    BURN_PAGE_6H = alert_threshold("AIQAvailabilityBudgetBurnFast",
+                                   "model:aiq_slo_availability:error_ratio_rate6h", ">")
+    BURN_TICKET_1D = alert_threshold("AIQAvailabilityBudgetBurnSlow",
+                                     "model:aiq_slo_availability:error_ratio_rate1d", ">")
+    BURN_TICKET_3D = alert_threshold("AIQAvailabilityBudgetBurnSlow",
+                                     "model:aiq_slo_availability:error_ratio_rate3d", ">")
+    # The default availability objective (aiq:slo_objective:default).
+    SLO_DEFAULT = recorded_constant("aiq:slo_objective:default", {"slo": "availability"})
+    # Health score bands (model:aiq_health:band, docs/alerting.md): cut
+    # points from the rule, names and colours here (lowest band first).
+    HEALTH_CUTS = recorded_cut_points("model:aiq_health:band", "model:aiq_health:score")
+except (RuleError, OSError, yaml.YAMLError) as e:
+    sys.exit("grafana/generate.py: %s" % e)
+
 # Drift decision thresholds (docs/statistics.md, default per test; a
 # feature may override its own -- aiq_feature_drifted is authoritative).
 P_VALUE = 0.05             # ks, chi_square, z: drift when p <= 0.05
 DISTANCE = 0.1             # wasserstein_normed, jensen_shannon, psi: >= 0.1
 DATASET_DRIFT_SHARE = 0.5  # dataset drift: share of drifted features >= 0.5
-# Health score bands (model:aiq_health:band, docs/alerting.md).
-BANDS = [(0.0, "critical", "red"), (0.40, "poor", "orange"),
-         (0.60, "fair", "yellow"), (0.75, "good", "green"),
-         (0.90, "excellent", "dark-green")]
+BAND_NAMES = [("critical", "red"), ("poor", "orange"), ("fair", "yellow"),
+              ("good", "green"), ("excellent", "dark-green")]
+if len(HEALTH_CUTS) != len(BAND_NAMES) - 1:
+    sys.exit("grafana/generate.py: model:aiq_health:band has %d cut points, the "
+             "dashboards name %d bands" % (len(HEALTH_CUTS), len(BAND_NAMES)))
+# (lower bound, name, colour); the lowest band starts at 0.
+BANDS = [(lo, name, color) for lo, (name, color) in
+         zip([0.0] + HEALTH_CUTS, BAND_NAMES)]
 # A counter that went up at all: red from the smallest positive value.
 ANY = 1e-9
 
@@ -563,7 +739,7 @@ def executive():
                "Red at 100 % (AIQCostBudgetExhausted); only models with a budget.",
                targets(('max by (model) (model:aiq_cost_budget:usage_ratio1d{%s})' % M,
                         "{{model}}")),
-               "percentunit", steps("green", (0.8, "orange"), (BUDGET, "red")),
+               "percentunit", steps("green", (0.8, "orange"), (COST_BUDGET, "red")),
                decimals=0, links=[to_llm()]), 4, 5)
     L.add(stat("Business value per day",
                "Business value reported with feedback (sum of feedback `value`, "
@@ -1272,7 +1448,7 @@ def llm():
                 "(model:aiq_token_budget:usage_ratio1d). Red at 100 % "
                 "(AIQTokenBudgetExhausted).",
                 targets(('max by (model) (model:aiq_token_budget:usage_ratio1d{%s})' % M, "{{model}}")),
-                "percentunit", steps("green", (0.8, "orange"), (BUDGET, "red")),
+                "percentunit", steps("green", (0.8, "orange"), (TOKEN_BUDGET, "red")),
                 min_=0, max_=1.2), 6, 8)
     L.add(timeseries("Tokens per prediction",
                      "Average prompt and completion tokens per prediction.",
@@ -1304,7 +1480,7 @@ def llm():
                 "(model:aiq_cost_budget:usage_ratio1d). Red at 100 % "
                 "(AIQCostBudgetExhausted).",
                 targets(('max by (model) (model:aiq_cost_budget:usage_ratio1d{%s})' % M, "{{model}}")),
-                "percentunit", steps("green", (0.8, "orange"), (BUDGET, "red")),
+                "percentunit", steps("green", (0.8, "orange"), (COST_BUDGET, "red")),
                 min_=0, max_=1.2), 6, 8)
     L.add(timeseries("Cost per prediction (1 h)",
                      "Average cost of a prediction over the last hour, failed calls included "

@@ -221,16 +221,15 @@ absl::StatusOr<std::shared_ptr<const ModelReference>> ModelReference::Build(
       for (const data::Column* c : cols) complete &= !c->IsMissing(i);
       if (complete) rows.push_back(i);
     }
-    Eigen::MatrixXd m(static_cast<Eigen::Index>(rows.size()),
-                      static_cast<Eigen::Index>(cols.size()));
-    for (size_t r = 0; r < rows.size(); ++r) {
-      for (size_t c = 0; c < cols.size(); ++c) {
-        m(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) =
-            cols[c]->numbers[rows[r]];
-      }
+    std::vector<double> m;  // row-major, rows x cols
+    m.reserve(rows.size() * cols.size());
+    for (size_t r : rows) {
+      for (const data::Column* c : cols) m.push_back(c->numbers[r]);
     }
     if (rows.size() >= 20) {  // enough rows for 10 threshold chunks
-      absl::StatusOr<stats::PcaDriftModel> pca = stats::PcaDriftModel::Fit(m);
+      absl::StatusOr<stats::PcaDriftModel> pca =
+          stats::PcaDriftModel::Fit({m, static_cast<int64_t>(rows.size()),
+                                     static_cast<int64_t>(cols.size())});
       if (pca.ok()) ref->pca_ = *std::move(pca);
     }
   } else {

@@ -1,8 +1,8 @@
 #include "exporter/model/model_registry.h"
 
 #include <algorithm>
-#include <atomic>
-#include <thread>
+
+#include "exporter/util/parallel_for.h"
 
 namespace aiq::model {
 namespace {
@@ -58,18 +58,8 @@ std::vector<ModelSnapshot> ModelRegistry::Snapshot(
   // Drift statistics dominate a scrape and models are independent: spread
   // them over the cores. Each model's lock is held only while copying.
   std::vector<ModelSnapshot> out(models_.size());
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < models_.size();) {
-      out[i] = models_[i]->Snapshot(scope);
-    }
-  };
-  const size_t threads = std::min<size_t>(
-      std::max(1u, std::thread::hardware_concurrency()), models_.size());
-  std::vector<std::thread> helpers;
-  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
-  work();
-  for (std::thread& t : helpers) t.join();
+  util::ParallelFor(models_.size(), /*max_threads=*/0,
+                    [&](size_t i) { out[i] = models_[i]->Snapshot(scope); });
   return out;
 }
 

@@ -207,7 +207,6 @@ class QualityWindow {
   // configured positive_class once it has been registered.
   void EnsureClasses(std::span<const std::string> class_names);
   // Index of the class counted positive for fairness; -1 = none.
-  void SetPositiveClass(int class_index) { positive_class_ = class_index; }
   int positive_class() const { return positive_class_; }
 
   // `now` selects the bucket (the event's time as the caller defines it).

@@ -67,7 +67,6 @@ class SlidingWindow {
     if (s.id != id) {
       s.id = id;
       s.value = make_();
-      ++generation_;
     }
     return s.value;
   }
@@ -80,24 +79,6 @@ class SlidingWindow {
       if (s.id != kNever && clock_.IsLive(s.id, now_id)) f(s.value);
     }
   }
-
-  // Changes whenever a bucket is recycled; callers that cache results also
-  // bump it on writes (MarkWritten) to know when to recompute.
-  uint64_t generation() const { return generation_; }
-  void MarkWritten() { ++generation_; }
-  // The id of the newest live bucket at `now`, and of each slot: lets a
-  // cache notice that a bucket aged out without any write.
-  int64_t LiveSignature(absl::Time now) const {
-    const int64_t now_id = clock_.BucketOf(now);
-    int64_t oldest = now_id;
-    for (const Slot& s : slots_) {
-      if (s.id != kNever && clock_.IsLive(s.id, now_id) && s.id < oldest) {
-        oldest = s.id;
-      }
-    }
-    return oldest;
-  }
-  const BucketClock& clock() const { return clock_; }
 
  private:
   static constexpr int64_t kNever = INT64_MIN;
@@ -113,7 +94,6 @@ class SlidingWindow {
   BucketClock clock_;
   std::function<T()> make_;
   std::vector<Slot> slots_;
-  uint64_t generation_ = 0;
 };
 
 }  // namespace aiq::model

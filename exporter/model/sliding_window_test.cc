@@ -27,14 +27,30 @@ TEST(SlidingWindowTest, ExpiresOneBucketAtATime) {
   EXPECT_EQ(Sum(w, kT0 + absl::Minutes(120)), 1);
 }
 
-TEST(SlidingWindowTest, GenerationChangesOnRecycle) {
-  SlidingWindow<int64_t> w(absl::Minutes(10), 2, [] { return int64_t{0}; });
-  w.Current(kT0);
-  const uint64_t g = w.generation();
-  w.Current(kT0 + absl::Minutes(1));
-  EXPECT_EQ(w.generation(), g);
-  w.Current(kT0 + absl::Minutes(5));
-  EXPECT_EQ(w.generation(), g + 1);
+TEST(SlidingWindowTest, SameBucketAccumulatesNewBucketStartsFromMake) {
+  // 10 min in 2 buckets of 5 minutes; make() gives 100, not 0, so a
+  // recycled slot is told apart from a kept one.
+  SlidingWindow<int64_t> w(absl::Minutes(10), 2, [] { return int64_t{100}; });
+  w.Current(kT0) += 1;
+  w.Current(kT0 + absl::Minutes(4)) += 1;  // same bucket [0, 5)
+  EXPECT_EQ(Sum(w, kT0 + absl::Minutes(4)), 102);
+  w.Current(kT0 + absl::Minutes(5)) += 1;  // second slot
+  EXPECT_EQ(Sum(w, kT0 + absl::Minutes(5)), 102 + 101);
+  // Bucket [10, 15) reuses the first slot: starts again from make().
+  w.Current(kT0 + absl::Minutes(10)) += 1;
+  EXPECT_EQ(Sum(w, kT0 + absl::Minutes(10)), 101 + 101);
+}
+
+TEST(SlidingWindowTest, TimesBeforeTheEpochBucketByFloor) {
+  // Buckets of 1 s: -0.5 s is in bucket -1, not bucket 0 with +0.5 s.
+  BucketClock clock(absl::Seconds(2), 2);
+  EXPECT_EQ(clock.BucketOf(absl::UnixEpoch() + absl::Milliseconds(500)), 0);
+  EXPECT_EQ(clock.BucketOf(absl::UnixEpoch() - absl::Milliseconds(500)), -1);
+  EXPECT_EQ(clock.BucketOf(absl::UnixEpoch() - absl::Seconds(1)), -1);
+  EXPECT_EQ(clock.BucketOf(absl::UnixEpoch() - absl::Milliseconds(1001)), -2);
+  EXPECT_TRUE(clock.IsLive(-1, 0));
+  EXPECT_FALSE(clock.IsLive(-2, 0));
+  EXPECT_FALSE(clock.IsLive(1, 0));
 }
 
 }  // namespace

@@ -2,13 +2,11 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <bit>
 #include <cmath>
 #include <iterator>
 #include <memory>
 #include <span>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -16,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "exporter/stats/sort.h"
+#include "exporter/util/parallel_for.h"
 
 namespace aiq::report {
 namespace {
@@ -390,21 +389,13 @@ absl::StatusOr<Report> BuildReport(const data::Dataset& reference,
 
   std::vector<absl::StatusOr<FeatureReport>> results(
       jobs.size(), absl::UnknownError("not computed"));
-  std::atomic<size_t> next{0};
-  const auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < jobs.size();) {
-      results[i] = ComputeFeature(*jobs[i].ref, *jobs[i].cur,
-                                  report.current_rows, jobs[i].ovr, options);
-    }
-  };
-  size_t threads = options.threads > 0
-                       ? static_cast<size_t>(options.threads)
-                       : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min(threads, jobs.size());
-  std::vector<std::thread> pool;
-  for (size_t i = 1; i < threads; ++i) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
+  util::ParallelFor(
+      jobs.size(),
+      options.threads > 0 ? static_cast<size_t>(options.threads) : 0,
+      [&](size_t i) {
+        results[i] = ComputeFeature(*jobs[i].ref, *jobs[i].cur,
+                                    report.current_rows, jobs[i].ovr, options);
+      });
 
   int64_t drifted = 0;
   for (absl::StatusOr<FeatureReport>& r : results) {

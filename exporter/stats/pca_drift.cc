@@ -1,10 +1,13 @@
 #include "exporter/stats/pca_drift.h"
 
+#include <Eigen/Core>
 #include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <string>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "exporter/stats/summation.h"
@@ -12,31 +15,68 @@
 namespace aiq::stats {
 namespace {
 
-absl::Status CheckMatrix(const Eigen::MatrixXd& m, std::string_view what) {
-  if (m.rows() == 0 || m.cols() == 0) {
+using RowMajorMap =
+    Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
+                                   Eigen::RowMajor>>;
+
+// Checks shape and values; the Eigen view of `m` if they are fine.
+absl::StatusOr<RowMajorMap> CheckMatrix(MatrixView m, std::string_view what) {
+  if (m.rows < 0 || m.cols < 0 ||
+      (m.cols > 0 && m.rows > std::numeric_limits<int64_t>::max() / m.cols) ||
+      static_cast<int64_t>(m.values.size()) != m.rows * m.cols) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(what), ": ", m.rows, " rows x ", m.cols,
+                     " columns do not match ", m.values.size(), " values"));
+  }
+  if (m.rows == 0 || m.cols == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(std::string(what), ": empty input"));
   }
-  for (Eigen::Index r = 0; r < m.rows(); ++r) {
-    for (Eigen::Index c = 0; c < m.cols(); ++c) {
-      if (!std::isfinite(m(r, c))) {
+  for (int64_t r = 0; r < m.rows; ++r) {
+    for (int64_t c = 0; c < m.cols; ++c) {
+      if (!std::isfinite(m.values[static_cast<size_t>(r * m.cols + c)])) {
         return absl::InvalidArgumentError(absl::StrCat(
             std::string(what), ": non-finite value at row ", r, ", column ", c,
             " (impute or drop missing values first)"));
       }
     }
   }
-  return absl::OkStatus();
+  return RowMajorMap(m.values.data(), static_cast<Eigen::Index>(m.rows),
+                     static_cast<Eigen::Index>(m.cols));
 }
 
 }  // namespace
 
-absl::StatusOr<PcaDriftModel> PcaDriftModel::Fit(
-    const Eigen::MatrixXd& reference, const PcaDriftOptions& options) {
-  if (absl::Status s = CheckMatrix(reference, "pca drift: reference");
-      !s.ok()) {
-    return s;
+struct PcaDriftModel::Impl {
+  // ||z - z^|| with z^ = (z - c) V V^T + c, i.e. the norm of the part of
+  // (z - c) orthogonal to the kept components.
+  double RowError(const Eigen::Ref<const Eigen::RowVectorXd>& row) const {
+    const Eigen::RowVectorXd zc =
+        (row - mean.transpose()).cwiseQuotient(scale.transpose()) -
+        center.transpose();
+    const Eigen::RowVectorXd projected =
+        (zc * components) * components.transpose();
+    return (zc - projected).norm();
   }
+
+  Eigen::VectorXd mean;
+  Eigen::VectorXd scale;
+  Eigen::VectorXd center;  // mean of the standardized reference (~0)
+  // Columns = orthonormal principal axes in standardized space.
+  Eigen::MatrixXd components;
+  Eigen::VectorXd explained_variance_ratio;
+  double reference_error = 0;
+  std::vector<double> chunk_errors;
+  double lower_threshold = 0;
+  double upper_threshold = 0;
+};
+
+absl::StatusOr<PcaDriftModel> PcaDriftModel::Fit(
+    MatrixView reference_view, const PcaDriftOptions& options) {
+  absl::StatusOr<RowMajorMap> checked =
+      CheckMatrix(reference_view, "pca drift: reference");
+  if (!checked.ok()) return checked.status();
+  const RowMajorMap& reference = *checked;
   const Eigen::Index n = reference.rows(), d = reference.cols();
   if (n < 2) {
     return absl::InvalidArgumentError(
@@ -49,9 +89,9 @@ absl::StatusOr<PcaDriftModel> PcaDriftModel::Fit(
   if (options.chunk_size <= 0 && options.num_chunks < 1) {
     return absl::InvalidArgumentError("pca drift: num_chunks must be >= 1");
   }
-  PcaDriftModel model;
-  model.mean_.resize(d);
-  model.scale_.resize(d);
+  auto model = std::make_shared<Impl>();
+  model->mean.resize(d);
+  model->scale.resize(d);
   std::vector<double> col(static_cast<size_t>(n));
   for (Eigen::Index c = 0; c < d; ++c) {
     for (Eigen::Index r = 0; r < n; ++r) {
@@ -59,19 +99,19 @@ absl::StatusOr<PcaDriftModel> PcaDriftModel::Fit(
     }
     const double mean = Mean(col);
     const double sd = StdDevPopulation(col, mean);
-    model.mean_(c) = mean;
+    model->mean(c) = mean;
     // sklearn StandardScaler: a (numerically) constant feature is scaled by
     // 1, so it standardizes to ~0 instead of dividing by ~0.
     const double tiny = static_cast<double>(n) *
                         std::numeric_limits<double>::epsilon() * std::abs(mean);
-    model.scale_(c) = sd <= tiny ? 1.0 : sd;
+    model->scale(c) = sd <= tiny ? 1.0 : sd;
   }
   const Eigen::MatrixXd z =
-      (reference.rowwise() - model.mean_.transpose()).array().rowwise() /
-      model.scale_.transpose().array();
+      (reference.rowwise() - model->mean.transpose()).array().rowwise() /
+      model->scale.transpose().array();
   // sklearn's PCA centres again (its mean_ of the standardized data, ~0).
-  model.center_ = z.colwise().mean().transpose();
-  const Eigen::MatrixXd zc = z.rowwise() - model.center_.transpose();
+  model->center = z.colwise().mean().transpose();
+  const Eigen::MatrixXd zc = z.rowwise() - model->center.transpose();
   const Eigen::MatrixXd cov =
       (zc.transpose() * zc) / static_cast<double>(n - 1);
   // Principal axes = eigenvectors of the covariance, the same subspace as
@@ -84,29 +124,28 @@ absl::StatusOr<PcaDriftModel> PcaDriftModel::Fit(
   const Eigen::VectorXd values = eig.eigenvalues().reverse().cwiseMax(0.0);
   const Eigen::MatrixXd vectors = eig.eigenvectors().rowwise().reverse();
   const double total = values.sum();
-  model.explained_variance_ratio_ =
+  model->explained_variance_ratio =
       total > 0 ? Eigen::VectorXd(values / total) : Eigen::VectorXd::Zero(d);
   // sklearn: n_components = searchsorted(cumsum(ratio), 0.65, "right") + 1,
   // the fewest components with cumulative ratio strictly above 0.65.
   Eigen::Index k = d;
   double cumulative = 0;
   for (Eigen::Index i = 0; i < d; ++i) {
-    cumulative += model.explained_variance_ratio_(i);
+    cumulative += model->explained_variance_ratio(i);
     if (cumulative > options.explained_variance) {
       k = i + 1;
       break;
     }
   }
-  model.components_ = vectors.leftCols(k);
+  model->components = vectors.leftCols(k);
 
   // Per-row errors of the reference, then chunk means (NannyML: threshold
   // from the spread of the reference chunks' errors).
   std::vector<double> row_errors(static_cast<size_t>(n));
   for (Eigen::Index r = 0; r < n; ++r) {
-    row_errors[static_cast<size_t>(r)] =
-        model.RowErrorUnchecked(reference.row(r));
+    row_errors[static_cast<size_t>(r)] = model->RowError(reference.row(r));
   }
-  model.reference_error_ = Mean(row_errors);
+  model->reference_error = Mean(row_errors);
   int64_t chunk = options.chunk_size > 0
                       ? options.chunk_size
                       : static_cast<int64_t>(n) / options.num_chunks;
@@ -117,59 +156,74 @@ absl::StatusOr<PcaDriftModel> PcaDriftModel::Fit(
     const int64_t begin = i * chunk;
     const int64_t end =
         i + 1 == num_chunks ? static_cast<int64_t>(n) : begin + chunk;
-    model.chunk_errors_.push_back(
+    model->chunk_errors.push_back(
         Mean(std::span<const double>(row_errors)
                  .subspan(static_cast<size_t>(begin),
                           static_cast<size_t>(end - begin))));
   }
-  const double chunk_mean = Mean(model.chunk_errors_);
-  const double chunk_std = StdDevPopulation(model.chunk_errors_, chunk_mean);
-  model.upper_threshold_ = chunk_mean + options.sigmas * chunk_std;
-  model.lower_threshold_ =
+  const double chunk_mean = Mean(model->chunk_errors);
+  const double chunk_std = StdDevPopulation(model->chunk_errors, chunk_mean);
+  model->upper_threshold = chunk_mean + options.sigmas * chunk_std;
+  model->lower_threshold =
       std::max(0.0, chunk_mean - options.sigmas * chunk_std);
-  return model;
+  return PcaDriftModel(std::move(model));
 }
 
-// ||z - z^|| with z^ = (z - c) V V^T + c, i.e. the norm of the part of
-// (z - c) orthogonal to the kept components.
-double PcaDriftModel::RowErrorUnchecked(
-    const Eigen::Ref<const Eigen::RowVectorXd>& row) const {
-  const Eigen::RowVectorXd zc =
-      (row - mean_.transpose()).cwiseQuotient(scale_.transpose()) -
-      center_.transpose();
-  const Eigen::RowVectorXd projected =
-      (zc * components_) * components_.transpose();
-  return (zc - projected).norm();
+int PcaDriftModel::num_features() const {
+  return static_cast<int>(impl_->mean.size());
 }
+int PcaDriftModel::num_components() const {
+  return static_cast<int>(impl_->components.cols());
+}
+std::span<const double> PcaDriftModel::mean() const {
+  return {impl_->mean.data(), static_cast<size_t>(impl_->mean.size())};
+}
+std::span<const double> PcaDriftModel::scale() const {
+  return {impl_->scale.data(), static_cast<size_t>(impl_->scale.size())};
+}
+std::span<const double> PcaDriftModel::component(int k) const {
+  // Column-major: each axis (column) is contiguous.
+  return {impl_->components.col(k).data(),
+          static_cast<size_t>(impl_->components.rows())};
+}
+std::span<const double> PcaDriftModel::explained_variance_ratio() const {
+  return {impl_->explained_variance_ratio.data(),
+          static_cast<size_t>(impl_->explained_variance_ratio.size())};
+}
+double PcaDriftModel::reference_error() const { return impl_->reference_error; }
+const std::vector<double>& PcaDriftModel::chunk_errors() const {
+  return impl_->chunk_errors;
+}
+double PcaDriftModel::lower_threshold() const { return impl_->lower_threshold; }
+double PcaDriftModel::upper_threshold() const { return impl_->upper_threshold; }
 
 absl::StatusOr<double> PcaDriftModel::ReconstructionError(
-    const Eigen::MatrixXd& data) const {
-  if (absl::Status s = CheckMatrix(data, "pca drift: data"); !s.ok()) return s;
-  if (data.cols() != mean_.size()) {
+    MatrixView data_view) const {
+  absl::StatusOr<RowMajorMap> data = CheckMatrix(data_view, "pca drift: data");
+  if (!data.ok()) return data.status();
+  if (data->cols() != impl_->mean.size()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("pca drift: data has ", data.cols(),
-                     " columns, the reference had ", mean_.size()));
+        absl::StrCat("pca drift: data has ", data->cols(),
+                     " columns, the reference had ", impl_->mean.size()));
   }
   CompensatedSum sum;
-  for (Eigen::Index r = 0; r < data.rows(); ++r) {
-    sum.Add(RowErrorUnchecked(data.row(r)));
+  for (Eigen::Index r = 0; r < data->rows(); ++r) {
+    sum.Add(impl_->RowError(data->row(r)));
   }
-  return sum.Value() / static_cast<double>(data.rows());
+  return sum.Value() / static_cast<double>(data->rows());
 }
 
 absl::StatusOr<double> PcaDriftModel::RowError(
     std::span<const double> row) const {
-  if (static_cast<Eigen::Index>(row.size()) != mean_.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("pca drift: row has ",
-                                                   row.size(),
-                                                   " values, the "
-                                                   "reference had ",
-                                                   mean_.size(), " columns"));
+  if (static_cast<Eigen::Index>(row.size()) != impl_->mean.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "pca drift: row has ", row.size(), " values, the reference had ",
+        impl_->mean.size(), " columns"));
   }
   if (absl::Status s = CheckFinite(row, "pca drift: row"); !s.ok()) return s;
   const Eigen::Map<const Eigen::RowVectorXd> r(
       row.data(), static_cast<Eigen::Index>(row.size()));
-  return RowErrorUnchecked(r);
+  return impl_->RowError(r);
 }
 
 }  // namespace aiq::stats

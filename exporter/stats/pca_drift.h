@@ -2,10 +2,11 @@
 // reconstruction drift"): a change in the correlation between features
 // shows up even when every marginal distribution is unchanged.
 //
-//   Eigen::MatrixXd ref = ...;   // rows = observations, cols = features
+//   std::vector<double> ref = ...;  // row-major: rows x features values
 //   absl::StatusOr<aiq::stats::PcaDriftModel> model =
-//       aiq::stats::PcaDriftModel::Fit(ref);
-//   absl::StatusOr<double> err = model->ReconstructionError(current);
+//       aiq::stats::PcaDriftModel::Fit({ref, rows, features});
+//   absl::StatusOr<double> err =
+//       model->ReconstructionError({current, current_rows, features});
 //   bool drift = *err > model->upper_threshold() ||
 //                *err < model->lower_threshold();
 //
@@ -24,14 +25,24 @@
 #ifndef AIQ_EXPORTER_STATS_PCA_DRIFT_H_
 #define AIQ_EXPORTER_STATS_PCA_DRIFT_H_
 
-#include <Eigen/Core>
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 
 namespace aiq::stats {
+
+// A data set as the model reads it: `rows` rows of `cols` values each,
+// row-major (row r is values[r * cols, (r + 1) * cols)). Does not own the
+// values.
+struct MatrixView {
+  std::span<const double> values;
+  int64_t rows = 0;
+  int64_t cols = 0;
+};
 
 struct PcaDriftOptions {
   double explained_variance = 0.65;  // keep components until ratio > this
@@ -40,45 +51,41 @@ struct PcaDriftOptions {
   double sigmas = 3;                 // threshold = mean +- sigmas * std
 };
 
+// Immutable once fitted; copies share the fitted state. The linear algebra
+// (Eigen) stays in pca_drift.cc.
 class PcaDriftModel {
  public:
   // Reference: at least 2 rows and 1 column, all finite.
-  static absl::StatusOr<PcaDriftModel> Fit(const Eigen::MatrixXd& reference,
+  static absl::StatusOr<PcaDriftModel> Fit(MatrixView reference,
                                            const PcaDriftOptions& options = {});
 
-  int num_features() const { return static_cast<int>(mean_.size()); }
-  int num_components() const { return static_cast<int>(components_.cols()); }
-  const Eigen::VectorXd& mean() const { return mean_; }
-  const Eigen::VectorXd& scale() const { return scale_; }
-  // Columns = orthonormal principal axes in standardized space.
-  const Eigen::MatrixXd& components() const { return components_; }
-  const Eigen::VectorXd& explained_variance_ratio() const {
-    return explained_variance_ratio_;
-  }
+  int num_features() const;
+  int num_components() const;
+  // Per feature: the reference's mean and the scale it is divided by.
+  std::span<const double> mean() const;
+  std::span<const double> scale() const;
+  // Principal axis k (0 = most variance, k < num_components()): a unit
+  // vector of num_features() values in standardized space.
+  std::span<const double> component(int k) const;
+  // Of every axis, not only the kept ones (num_features() values).
+  std::span<const double> explained_variance_ratio() const;
 
-  double reference_error() const { return reference_error_; }
-  const std::vector<double>& chunk_errors() const { return chunk_errors_; }
-  double lower_threshold() const { return lower_threshold_; }
-  double upper_threshold() const { return upper_threshold_; }
+  double reference_error() const;
+  const std::vector<double>& chunk_errors() const;
+  double lower_threshold() const;
+  double upper_threshold() const;
 
   // Mean row error; data must have num_features() columns, >= 1 row, finite.
-  absl::StatusOr<double> ReconstructionError(const Eigen::MatrixXd& data) const;
+  absl::StatusOr<double> ReconstructionError(MatrixView data) const;
   // ||z - z^||_2 of one row (num_features() finite values).
   absl::StatusOr<double> RowError(std::span<const double> row) const;
 
  private:
-  double RowErrorUnchecked(
-      const Eigen::Ref<const Eigen::RowVectorXd>& row) const;
+  struct Impl;  // the fitted matrices; defined in pca_drift.cc
+  explicit PcaDriftModel(std::shared_ptr<const Impl> impl)
+      : impl_(std::move(impl)) {}
 
-  Eigen::VectorXd mean_;
-  Eigen::VectorXd scale_;
-  Eigen::VectorXd center_;  // mean of the standardized reference (~0)
-  Eigen::MatrixXd components_;
-  Eigen::VectorXd explained_variance_ratio_;
-  double reference_error_ = 0;
-  std::vector<double> chunk_errors_;
-  double lower_threshold_ = 0;
-  double upper_threshold_ = 0;
+  std::shared_ptr<const Impl> impl_;
 };
 
 }  // namespace aiq::stats

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "exporter/stats/oracle_test_util.h"
@@ -17,12 +19,26 @@ using ::aiq::stats::testing::Cases;
 using ::aiq::stats::testing::Near;
 using ::testing::HasSubstr;
 
-Eigen::MatrixXd ToMatrix(const nlohmann::json& rows) {
-  const auto n = static_cast<Eigen::Index>(rows.size());
-  const auto d = static_cast<Eigen::Index>(rows[0].size());
-  Eigen::MatrixXd m(n, d);
-  for (Eigen::Index r = 0; r < n; ++r) {
-    for (Eigen::Index c = 0; c < d; ++c) {
+// A data set and its view (row-major).
+struct Matrix {
+  Matrix(int64_t r, int64_t c, std::vector<double> v = {})
+      : rows(r), cols(c), values(std::move(v)) {
+    values.resize(static_cast<size_t>(r * c));
+  }
+  double& operator()(int64_t r, int64_t c) {
+    return values[static_cast<size_t>(r * cols + c)];
+  }
+  operator MatrixView() const { return {values, rows, cols}; }  // NOLINT
+  int64_t rows, cols;
+  std::vector<double> values;
+};
+
+Matrix ToMatrix(const nlohmann::json& rows) {
+  const auto n = static_cast<int64_t>(rows.size());
+  const auto d = static_cast<int64_t>(rows[0].size());
+  Matrix m(n, d);
+  for (int64_t r = 0; r < n; ++r) {
+    for (int64_t c = 0; c < d; ++c) {
       m(r, c) = rows[static_cast<size_t>(r)][static_cast<size_t>(c)];
     }
   }
@@ -66,8 +82,7 @@ TEST(PcaDriftOracleTest, EveryMultivariateCase) {
 TEST(PcaDriftTest, ComponentRuleIsStrictlyAbove) {
   // Two independent features with equal variance: ratios 0.5, 0.5. With
   // threshold 0.5 the first component alone is not "> 0.5" -> 2 components.
-  Eigen::MatrixXd m(4, 2);
-  m << 1, 1, -1, 1, 1, -1, -1, -1;
+  const Matrix m(4, 2, {1, 1, -1, 1, 1, -1, -1, -1});
   PcaDriftOptions o;
   o.explained_variance = 0.5;
   o.num_chunks = 2;
@@ -77,7 +92,7 @@ TEST(PcaDriftTest, ComponentRuleIsStrictlyAbove) {
 }
 
 TEST(PcaDriftTest, ConstantFeatureAndChunkSize) {
-  Eigen::MatrixXd m(100, 3);
+  Matrix m(100, 3);
   for (int r = 0; r < 100; ++r) {
     m(r, 0) = r;
     m(r, 1) = 2.0 * r + (r % 7);
@@ -87,22 +102,47 @@ TEST(PcaDriftTest, ConstantFeatureAndChunkSize) {
   o.chunk_size = 30;  // 3 chunks, the last one with 40 rows
   absl::StatusOr<PcaDriftModel> model = PcaDriftModel::Fit(m, o);
   ASSERT_TRUE(model.ok()) << model.status();
-  EXPECT_EQ(model->scale()(2), 1.0);
+  EXPECT_EQ(model->scale()[2], 1.0);
+  EXPECT_EQ(model->mean()[0], 49.5);
+  EXPECT_EQ(model->mean()[2], 5.0);
   EXPECT_EQ(model->chunk_errors().size(), 3u);
   EXPECT_TRUE(std::isfinite(model->upper_threshold()));
+  // The axes are orthonormal; the ratios of all axes sum to 1.
+  ASSERT_EQ(model->explained_variance_ratio().size(), 3u);
+  double ratio_sum = 0;
+  for (double v : model->explained_variance_ratio()) ratio_sum += v;
+  EXPECT_NEAR(ratio_sum, 1.0, 1e-12);
+  ASSERT_GE(model->num_components(), 1);
+  for (int a = 0; a < model->num_components(); ++a) {
+    ASSERT_EQ(model->component(a).size(), 3u);
+    for (int b = 0; b < model->num_components(); ++b) {
+      double dot = 0;
+      for (size_t i = 0; i < 3; ++i) {
+        dot += model->component(a)[i] * model->component(b)[i];
+      }
+      EXPECT_NEAR(dot, a == b ? 1.0 : 0.0, 1e-12) << a << "," << b;
+    }
+  }
+  // A copy shares the fitted state and gives the same errors.
+  const PcaDriftModel copy = *model;
+  const std::vector<double> row = {3.0, 7.0, 5.0};
+  EXPECT_EQ(*copy.RowError(row), *model->RowError(row));
 }
 
 TEST(PcaDriftTest, Errors) {
-  Eigen::MatrixXd empty(0, 3), one(1, 3), nan(2, 2);
-  one << 1, 2, 3;
-  nan << 1, 2, std::nan(""), 4;
+  const Matrix empty(0, 3), one(1, 3, {1, 2, 3}),
+      nan(2, 2, {1, 2, std::nan(""), 4});
   absl::StatusOr<PcaDriftModel> r = PcaDriftModel::Fit(empty);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(r.status().message(), HasSubstr("empty"));
   EXPECT_FALSE(PcaDriftModel::Fit(one).ok());
   EXPECT_FALSE(PcaDriftModel::Fit(nan).ok());
-  Eigen::MatrixXd ok(3, 2);
-  ok << 1, 2, 2, 1, 3, 5;
+  const std::vector<double> five(5, 1.0);
+  r = PcaDriftModel::Fit({five, 3, 2});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("3 rows x 2 columns do not match 5 values"));
+  const Matrix ok(3, 2, {1, 2, 2, 1, 3, 5});
   PcaDriftModel model = *PcaDriftModel::Fit(ok);
   EXPECT_FALSE(model.ReconstructionError(one).ok());  // 3 columns vs 2
   std::vector<double> row = {1.0, std::nan("")};

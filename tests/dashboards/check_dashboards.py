@@ -6,7 +6,8 @@
                                                      print every PromQL expr
 
 ROOT is the repository (default: two levels above this script). Standard
-library only; run with /usr/bin/python3. CTest: `dashboards_static`.
+library only (the `generated` check imports grafana/generate.py, which needs
+PyYAML); run with /usr/bin/python3. CTest: `dashboards_static`.
 
 Checks, per dashboard file unless noted (docs/dashboards.md "Static checks"):
   json            valid JSON

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Traffic generator for ai-quality-exporter's embedded demo config.
 
-Sends realistic events to a running exporter (stdlib only, Python >= 3.9):
+Sends realistic events to a running exporter (stdlib only, Python >= 3.9;
+needs demo_distributions.py beside it):
 
   churn-classifier (classification, classes churn/stay, versions v1/v2)
     predictions with features, probabilities, latency and segment region;
@@ -12,33 +13,15 @@ Sends realistic events to a running exporter (stdlib only, Python >= 3.9):
     violations; feedback (stars + business value) for a share of the calls.
 
 "Normal" churn traffic comes from the SAME distributions as the embedded
-reference (exporter/config/demo_reference.csv, scripts/make_demo_reference.py),
-so the drift gauges stay quiet until the scheduled drift:
-
-  income  lognormal: exp(N(10.8, 0.45))            (median ~49k)
-  age     N(40, 12) clipped to [18, 90], 1 decimal
-  score   N(0, 1)
-  rooms   1..5 with P = .10 .30 .30 .20 .10
-  plan    basic .5, plus .3, pro .2
-  channel web .6, app .4
-  target  churn with P = sigmoid(-1.2 + 1.1*score - 0.02*(age-40)
-                                 + 0.5*[plan=basic])
-  model   p_model = clip(P + N(0, 0.08), 0.001, 0.999);
-          prediction = churn if p_model >= 0.5; probabilities from p_model
-
-After --drift-after SECONDS the churn traffic drifts and the model gets worse:
-
-  income  exp(N(11.3, 0.45))   (median ~81k: +65 %)
-  age     N(55, 12)            (+15 years)
-  score   N(1.2, 1)
-  rooms   P = .02 .08 .20 .35 .35
-  plan    basic .15, plus .25, pro .6
-  channel web .2, app .8
-  target  concept drift: P = sigmoid(0.3 - 0.9*(score-1.2) + 0.03*(age-55))
-          while the model keeps its old formula -> accuracy drops from the
-          reference baseline ~0.74 to ~0.55, concept-drift detectors fire,
-          predictions drift.
-  The assistant's feedback also gets worse (mean ~4.2 -> ~3.0 stars).
+reference (exporter/config/demo_reference.csv, scripts/make_demo_reference.py):
+both draw from demo_distributions.py next to this script, whose docstring
+lists them. After --drift-after SECONDS the churn traffic drifts (every
+feature's distribution shifts: income +65 %, age +15 years, score +1.2,
+more rooms, pro plans and app) and the model gets worse: the true outcome
+follows a new formula (concept drift) while the model keeps the old one, so
+accuracy drops from the reference baseline ~0.74 to ~0.55, concept-drift
+detectors fire and predictions drift. The assistant's feedback also gets
+worse (mean ~4.2 -> ~3.0 stars).
 
 With the default rates, a 10-minute drift window holds thousands of samples
 per version, so sampling noise stays well below the drift thresholds (normed
@@ -69,6 +52,9 @@ import sys
 import time
 import urllib.parse
 
+import demo_distributions as demo
+from demo_distributions import pick, sigmoid
+
 CHURN = "churn-classifier"
 ASSISTANT = "support-assistant"
 SAFETY_CATEGORIES = [("toxicity", 0.45), ("pii", 0.35), ("jailbreak", 0.15),
@@ -76,19 +62,6 @@ SAFETY_CATEGORIES = [("toxicity", 0.45), ("pii", 0.35), ("jailbreak", 0.15),
 ASSISTANT_ERRORS = [("timeout", 0.6), ("rate_limited", 0.3),
                     ("upstream_5xx", 0.1)]
 REGIONS = [("eu", 0.45), ("us", 0.40), ("apac", 0.15)]
-
-
-def sigmoid(x):
-    return 1.0 / (1.0 + math.exp(-x))
-
-
-def pick(rng, choices):
-    r, acc = rng.random(), 0.0
-    for value, p in choices:
-        acc += p
-        if r < acc:
-            return value
-    return choices[-1][0]
 
 
 class Generator:
@@ -109,24 +82,11 @@ class Generator:
 
     # --- churn-classifier -------------------------------------------------
     def churn_features(self, drifted):
-        rng = self.rng
-        if not drifted:
-            income = math.exp(rng.gauss(10.8, 0.45))
-            age = min(90.0, max(18.0, rng.gauss(40, 12)))
-            score = rng.gauss(0, 1)
-            rooms = pick(rng, [(1, .1), (2, .3), (3, .3), (4, .2), (5, .1)])
-            plan = pick(rng, [("basic", .5), ("plus", .3), ("pro", .2)])
-            channel = pick(rng, [("web", .6), ("app", .4)])
-        else:
-            income = math.exp(rng.gauss(11.3, 0.45))
-            age = min(90.0, max(18.0, rng.gauss(55, 12)))
-            score = rng.gauss(1.2, 1)
-            rooms = pick(rng, [(1, .02), (2, .08), (3, .2), (4, .35), (5, .35)])
-            plan = pick(rng, [("basic", .15), ("plus", .25), ("pro", .6)])
-            channel = pick(rng, [("web", .2), ("app", .8)])
-        return {"income": round(income, 2), "age": round(age, 1),
-                "score": round(score, 4), "rooms": rooms, "plan": plan,
-                "channel": channel}
+        f = demo.sample_features(self.rng,
+                                 demo.DRIFTED if drifted else demo.NORMAL)
+        return {"income": round(f["income"], 2), "age": round(f["age"], 1),
+                "score": round(f["score"], 4), "rooms": f["rooms"],
+                "plan": f["plan"], "channel": f["channel"]}
 
     def churn(self, drifted):
         """(prediction event, label event or None, feedback event or None)."""
@@ -143,20 +103,18 @@ class Generator:
             return ev, None, None
         f = self.churn_features(drifted)
         # The model was trained on the reference relationship ...
-        model_logit = (-1.2 + 1.1 * f["score"] - 0.02 * (f["age"] - 40)
-                       + (0.5 if f["plan"] == "basic" else 0.0))
-        p_model = min(0.999, max(0.001, sigmoid(model_logit)
-                                 + rng.gauss(0, 0.08)))
+        model_logit = demo.reference_logit(f["score"], f["age"], f["plan"])
+        p_model = demo.model_probability(rng, sigmoid(model_logit))
         # ... which changes after the drift (concept drift).
         if drifted:
-            true_logit = 0.3 - 0.9 * (f["score"] - 1.2) + 0.03 * (f["age"] - 55)
+            true_logit = demo.drifted_logit(f["score"], f["age"])
         else:
             true_logit = model_logit
-        target = "churn" if rng.random() < sigmoid(true_logit) else "stay"
+        target = demo.outcome(rng, sigmoid(true_logit))
         p = round(p_model, 4)
         ev["features"] = f
-        ev["prediction"] = "churn" if p >= 0.5 else "stay"
-        ev["probabilities"] = {"churn": p, "stay": round(1 - p, 4)}
+        ev["prediction"] = demo.POSITIVE if p >= 0.5 else demo.NEGATIVE
+        ev["probabilities"] = {demo.POSITIVE: p, demo.NEGATIVE: round(1 - p, 4)}
         label = None
         if rng.random() < a.label_fraction:
             label = {"model": CHURN, "id": ev["id"], "label": target}
