@@ -9,11 +9,11 @@
 //   std::vector<aiq::config::ConfigError> errors;
 //   aiq::config::YamlReader r("aiq.yaml", errors);
 //   std::optional<YAML::Node> root = r.Load(text);
-//   if (root && r.ExpectMap(*root, "server")) {
-//     aiq::config::YamlSection s(r, *root, "server");
+//   if (root && r.ExpectMap((*root)["server"], "server")) {
+//     aiq::config::YamlSection s(r, (*root)["server"], "server");
 //     s.String("listen", listen);
 //     s.Integer("threads", threads, 1, 256);
-//   }  // an unknown key under server is an error here
+//   }  // an unknown key under server is reported here
 //   for (const auto& e : errors) std::cerr << e.ToString() << "\n";
 #ifndef AIQ_EXPORTER_CONFIG_YAML_READER_H_
 #define AIQ_EXPORTER_CONFIG_YAML_READER_H_

@@ -180,7 +180,7 @@ absl::StatusOr<FeatureReport> ComputeFeature(
                                       : static_cast<double>(cur.missing) /
                                             static_cast<double>(current_rows);
   const stats::DriftTestOverride ovr = ToStatsOverride(override_spec);
-  if (ovr.test && ref.type == stats::FeatureKind::kCategorical &&
+  if (ovr.test && ref.type == FeatureKind::kCategorical &&
       (*ovr.test == stats::DriftTest::kKs ||
        *ovr.test == stats::DriftTest::kWasserstein)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -193,7 +193,7 @@ absl::StatusOr<FeatureReport> ComputeFeature(
     f.note = "no values in the reference";
     return f;
   }
-  if (ref.type == stats::FeatureKind::kNumeric) {
+  if (ref.type == FeatureKind::kNumeric) {
     std::vector<double> rv = NonMissing(ref);
     std::vector<double> cv = NonMissing(cur);
     f.reference_values = static_cast<int64_t>(rv.size());
@@ -252,8 +252,8 @@ absl::StatusOr<FeatureReport> ComputeFeature(
 bool IsIntegral(double x) { return std::floor(x) == x; }
 
 QualityTask DecideTask(const Column& t, const Column& p) {
-  if (t.type == stats::FeatureKind::kCategorical ||
-      p.type == stats::FeatureKind::kCategorical) {
+  if (t.type == FeatureKind::kCategorical ||
+      p.type == FeatureKind::kCategorical) {
     return QualityTask::kClassification;
   }
   absl::flat_hash_set<double> distinct;
@@ -292,11 +292,10 @@ absl::StatusOr<std::optional<QualityReport>> ComputeQuality(
       options.task == QualityTask::kAuto ? DecideTask(*t, *p) : options.task;
   const size_t n = current.num_rows();
   if (q.task == QualityTask::kRegression) {
-    if (t->type != stats::FeatureKind::kNumeric ||
-        p->type != stats::FeatureKind::kNumeric) {
+    if (t->type != FeatureKind::kNumeric || p->type != FeatureKind::kNumeric) {
       return absl::InvalidArgumentError(absl::StrCat(
           "regression quality needs numeric target and prediction; \"",
-          (t->type != stats::FeatureKind::kNumeric ? t : p)->name,
+          (t->type != FeatureKind::kNumeric ? t : p)->name,
           "\" is categorical"));
     }
     std::vector<double> yt, yp;
