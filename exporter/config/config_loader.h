@@ -3,7 +3,7 @@
 // can list them all:
 //
 //   std::vector<aiq::config::ConfigError> errors;
-//   std::optional<Config> c = aiq::config::ParseConfigFile("aiq.yaml",
+//   std::optional<Config> c = aiq::config::ParseConfig(yaml, "aiq.yaml",
 //   errors); for (const auto& e : errors) std::cerr << e.ToString() << "\n";
 //
 // Unknown keys are errors: a typo must not silently fall back to a default.
