@@ -20,8 +20,8 @@ report::Report DriftReport(const config::ModelConfig& model,
   for (const model::ChannelDrift& c : drift.features) {
     report::FeatureReport f;
     f.name = c.name;
-    f.type =
-        c.numeric ? data::ColumnType::kNumeric : data::ColumnType::kCategorical;
+    f.type = c.numeric ? stats::FeatureKind::kNumeric
+                       : stats::FeatureKind::kCategorical;
     f.current_values = c.present;
     f.missing_ratio = c.total > 0 ? static_cast<double>(c.total - c.present) /
                                         static_cast<double>(c.total)

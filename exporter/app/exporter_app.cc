@@ -346,7 +346,7 @@ HttpResponse ExporterApp::Models() {
     json features = json::array();
     for (const config::FeatureConfig& f : mc.features) {
       features.push_back(
-          {{"name", f.name}, {"type", config::FeatureTypeName(f.type)}});
+          {{"name", f.name}, {"type", stats::FeatureKindName(f.type)}});
     }
     uint64_t predictions = 0, errors = 0, labels = 0, feedback = 0;
     for (const model::VersionStats& v : s.per_version) {

@@ -3,14 +3,15 @@
 #include <malloc.h>
 #include <signal.h>
 
-#include <fstream>
+#include <memory>
 #include <optional>
-#include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "exporter/app/exporter_app.h"
 #include "exporter/config/config_loader.h"
 #include "exporter/http/server.h"
 #include "exporter/metrics/self_metrics.h"
+#include "exporter/model/model_reference.h"
 #include "exporter/report/report_command.h"
 
 namespace aiq::cli {
@@ -45,17 +46,23 @@ int ValidateConfig(const std::vector<std::string>& args, std::ostream& out,
     err << "usage: ai_quality_exporter validate-config FILE\n";
     return kExitUsage;
   }
-  std::ifstream in(args[0], std::ios::binary);
-  if (!in) {
-    err << args[0] << ": cannot read file\n";
-    return kExitUsage;
-  }
-  std::stringstream buf;
-  buf << in.rdbuf();
   std::vector<config::ConfigError> errors;
-  std::optional<config::Config> c =
-      config::ParseConfig(buf.str(), args[0], errors);
-  if (!c) {
+  std::optional<config::Config> c = config::ParseConfigFile(args[0], errors);
+  if (c) {
+    // The references, read as `serve` reads them: the same parser resolved
+    // their paths, the same loader checks their contents.
+    for (size_t i = 0; i < c->models.size(); ++i) {
+      const config::ModelConfig& m = c->models[i];
+      if (m.reference_csv.empty()) continue;
+      absl::StatusOr<std::shared_ptr<const model::ModelReference>> ref =
+          model::LoadReference(m);
+      if (!ref.ok()) {
+        errors.push_back({args[0], 0, absl::StrCat("models[", i, "].reference"),
+                          std::string(ref.status().message())});
+      }
+    }
+  }
+  if (!errors.empty()) {
     for (const config::ConfigError& e : errors) err << e.ToString() << "\n";
     err << errors.size() << (errors.size() == 1 ? " problem" : " problems")
         << " found\n";

@@ -63,6 +63,46 @@ TEST(CliTest, ValidateConfigReportsEveryProblem) {
   EXPECT_EQ(Call({"validate-config", "/nonexistent.yaml"}).code, kExitUsage);
 }
 
+// validate-config reads a config's reference as serve does: a relative path
+// resolves against the config file's directory, not the working directory.
+TEST(CliTest, ValidateConfigResolvesReferencesLikeServe) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / "aiq_cli_rel_config";
+  const fs::path elsewhere = fs::temp_directory_path() / "aiq_cli_rel_cwd";
+  fs::create_directories(dir / "ref");
+  fs::create_directories(elsewhere);
+  std::ofstream(dir / "ref" / "x.csv") << "x\n1\n2\n3\n4\n";
+  std::ofstream(dir / "good.yaml")
+      << "models:\n"
+         "  - {name: m, task: regression, features: [x],\n"
+         "     reference: ref/x.csv}\n";
+  std::ofstream(dir / "bad.yaml")
+      << "models:\n"
+         "  - {name: m, task: regression, features: [x],\n"
+         "     reference: {csv: ref/missing.csv}}\n"
+         "  - {name: n, task: regression, features: [y],\n"
+         "     reference: ref/x.csv}\n";
+  const fs::path cwd = fs::current_path();
+  fs::current_path(elsewhere);  // ref/x.csv does not exist here
+  const std::string good = (dir / "good.yaml").string();
+  const std::string bad = (dir / "bad.yaml").string();
+  CliRun r = Call({"validate-config", good});
+  CliRun b = Call({"validate-config", bad});
+  fs::current_path(cwd);
+  fs::remove_all(dir);
+  fs::remove_all(elsewhere);
+
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, good + ": OK (1 model)\n");
+  EXPECT_EQ(b.code, kExitUsage);
+  EXPECT_THAT(b.err, HasSubstr(bad + ": models[0].reference: " +
+                               (dir / "ref" / "missing.csv").string()));
+  EXPECT_THAT(b.err, HasSubstr(bad + ": models[1].reference: " +
+                               (dir / "ref" / "x.csv").string() +
+                               ": no column \"y\" (a declared feature)"));
+  EXPECT_THAT(b.err, HasSubstr("2 problems found"));
+}
+
 TEST(CliTest, DefaultConfigRoundTrips) {
   CliRun r = Call({"default-config"});
   EXPECT_EQ(r.code, kExitOk);

@@ -14,20 +14,31 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "exporter/stats/drift_policy.h"
+#include "exporter/stats/feature_kind.h"
+#include "exporter/util/enum_names.h"
 
 namespace aiq::config {
 
 enum class Task { kClassification, kRegression, kGeneration };
-enum class FeatureType { kNumeric, kCategorical, kBoolean };
 
-const char* TaskName(Task task);
-const char* FeatureTypeName(FeatureType type);
+// The `task` values of a model (also the `task` field of the API).
+inline constexpr auto kTaskNames = util::MakeEnumNames<Task>({
+    {Task::kClassification, "classification"},
+    {Task::kRegression, "regression"},
+    {Task::kGeneration, "generation"},
+});
+inline const char* TaskName(Task task) { return kTaskNames.Name(task); }
+
+// The version that feedback without a matching prediction is counted
+// under; reserved, so no declared version may use it.
+inline constexpr char kUnknownVersion[] = "unknown";
 
 struct FeatureConfig {
   std::string name;
-  FeatureType type = FeatureType::kNumeric;
+  stats::FeatureKind type = stats::FeatureKind::kNumeric;
   // Per-feature override of the default drift test and its threshold.
-  std::optional<std::string> drift_test;
+  std::optional<stats::DriftTest> drift_test;
   std::optional<double> drift_threshold;
 };
 

@@ -7,6 +7,9 @@
 //   errors); for (const auto& e : errors) std::cerr << e.ToString() << "\n";
 //
 // Unknown keys are errors: a typo must not silently fall back to a default.
+// A relative reference CSV path resolves against the config file's
+// directory; `serve` and `validate-config` both read files through
+// ParseConfigFile / LoadConfigFile, so they resolve paths the same way.
 #ifndef AIQ_EXPORTER_CONFIG_CONFIG_LOADER_H_
 #define AIQ_EXPORTER_CONFIG_CONFIG_LOADER_H_
 
@@ -17,26 +20,30 @@
 
 #include "absl/status/statusor.h"
 #include "exporter/config/config.h"
+#include "exporter/config/config_error.h"
 
 namespace aiq::config {
 
-struct ConfigError {
-  std::string source;  // file name, or "<embedded>"
-  int line = 0;        // 1-based; 0 when unknown
-  std::string path;    // e.g. "models[0].features[2].type"
-  std::string message;
-
-  // "aiq.yaml:12: models[0].task: must be one of classification, ..."
-  std::string ToString() const;
-};
-
 // Parses and validates `yaml`. Returns the config when there are no errors;
-// otherwise std::nullopt with `errors` filled.
+// otherwise std::nullopt with `errors` filled (in file order). Relative
+// reference paths are kept as written.
 std::optional<Config> ParseConfig(std::string_view yaml,
                                   std::string_view source,
                                   std::vector<ConfigError>& errors);
 
-// Reads `path` and parses it; all errors joined into one InvalidArgument.
+// As ParseConfig for text read from `config_path`: relative reference paths
+// resolve against that file's directory.
+std::optional<Config> ParseConfigText(std::string_view yaml,
+                                      const std::string& config_path,
+                                      std::vector<ConfigError>& errors);
+
+// Reads `path` and parses it with ParseConfigText; an unreadable file is one
+// error ("PATH: cannot read file").
+std::optional<Config> ParseConfigFile(const std::string& path,
+                                      std::vector<ConfigError>& errors);
+
+// ParseConfigFile as a Status: NotFound ("cannot read config PATH") for an
+// unreadable file, else all errors joined into one InvalidArgument.
 absl::StatusOr<Config> LoadConfigFile(const std::string& path);
 
 // The embedded demo configuration served when no --config is given.

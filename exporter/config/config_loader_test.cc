@@ -3,6 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+
 namespace aiq::config {
 namespace {
 
@@ -63,9 +68,9 @@ models:
   const ModelConfig& m = c->models[0];
   EXPECT_EQ(m.task, Task::kRegression);
   ASSERT_EQ(m.features.size(), 2u);
-  EXPECT_EQ(m.features[0].type, FeatureType::kNumeric);
-  EXPECT_EQ(m.features[1].type, FeatureType::kCategorical);
-  EXPECT_EQ(m.features[1].drift_test, "psi");
+  EXPECT_EQ(m.features[0].type, stats::FeatureKind::kNumeric);
+  EXPECT_EQ(m.features[1].type, stats::FeatureKind::kCategorical);
+  EXPECT_EQ(m.features[1].drift_test, stats::DriftTest::kPsi);
   EXPECT_EQ(m.features[1].drift_threshold, 0.2);
   EXPECT_EQ(m.window.duration, absl::Minutes(30));
   EXPECT_EQ(m.window.buckets, 6);
@@ -164,6 +169,90 @@ TEST(ConfigLoaderTest, BuiltinReference) {
       Errors("models: [{name: a, reference: builtin:nope}]\n");
   ASSERT_EQ(e.size(), 1u);
   EXPECT_THAT(e[0], HasSubstr("unknown builtin reference"));
+}
+
+TEST(ConfigLoaderTest, FeatureKindsAndDriftTestsAreParsedOnce) {
+  std::vector<ConfigError> errors;
+  std::optional<Config> c = ParseConfig(
+      "models:\n"
+      "  - name: a\n"
+      "    features:\n"
+      "      - {name: b, type: boolean}\n"
+      "      - {name: c, drift_test: jensen_shannon, drift_threshold: 0.3}\n"
+      "      - d\n",
+      "t.yaml", errors);
+  ASSERT_TRUE(c.has_value()) << errors.front().ToString();
+  const std::vector<FeatureConfig>& f = c->models[0].features;
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[0].type, stats::FeatureKind::kBoolean);
+  EXPECT_EQ(f[0].drift_test, std::nullopt);
+  EXPECT_EQ(f[1].type, stats::FeatureKind::kNumeric);
+  EXPECT_EQ(f[1].drift_test, stats::DriftTest::kJensenShannon);
+  EXPECT_EQ(f[1].drift_threshold, 0.3);
+  EXPECT_EQ(f[2].name, "d");
+  EXPECT_EQ(f[2].type, stats::FeatureKind::kNumeric);
+
+  std::vector<std::string> e = Errors(
+      "models:\n"
+      "  - name: a\n"
+      "    features:\n"
+      "      - {name: b, drift_test: anderson}\n"
+      "      - {name: c, type: text}\n");
+  EXPECT_EQ(e, (std::vector<std::string>{
+                   "t.yaml:4: models[0].features[0].drift_test: must be one "
+                   "of ks, z, chi_square, wasserstein, jensen_shannon, psi",
+                   "t.yaml:5: models[0].features[1].type: must be one of "
+                   "numeric, categorical, boolean"}));
+}
+
+TEST(ConfigLoaderTest, UnknownKeysListTheSectionsKeys) {
+  std::vector<std::string> e =
+      Errors("review: {path: r.jsonl, sampel_fraction: 0.1}\n");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0],
+            "t.yaml:1: review.sampel_fraction: unknown key (expected one of: "
+            "path, sample_fraction, low_feedback_score, max_bytes, max_files)");
+  e = Errors("modles: []\n");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0],
+            "t.yaml:1: modles: unknown key (expected one of: limits, server, "
+            "review, models)");
+}
+
+TEST(ConfigLoaderTest, UnknownVersionIsReserved) {
+  std::vector<std::string> e = Errors(absl::StrCat(
+      "models: [{name: a, versions: [v1, ", kUnknownVersion, "]}]\n"));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0],
+            "t.yaml:1: models[0].versions: \"unknown\" is reserved (feedback "
+            "for unmatched ids)");
+}
+
+TEST(ConfigLoaderTest, FileRelativeReferenceResolvesAgainstTheConfigsDir) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / "aiq_config_loader_test_rel";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "aiq.yaml").string();
+  std::ofstream(path) << "models:\n"
+                         "  - {name: a, reference: ref/a.csv}\n"
+                         "  - {name: b, reference: {csv: /abs/b.csv}}\n"
+                         "  - {name: c, reference: builtin:churn-demo}\n";
+  std::vector<ConfigError> errors;
+  std::optional<Config> c = ParseConfigFile(path, errors);
+  ASSERT_TRUE(c.has_value()) << errors.front().ToString();
+  EXPECT_EQ(c->models[0].reference_csv, (dir / "ref/a.csv").string());
+  EXPECT_EQ(c->models[1].reference_csv, "/abs/b.csv");
+  EXPECT_EQ(c->models[2].reference_csv, "builtin:churn-demo");
+  absl::StatusOr<Config> loaded = LoadConfigFile(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->models[0].reference_csv, c->models[0].reference_csv);
+
+  errors.clear();
+  EXPECT_FALSE(ParseConfigFile((dir / "none.yaml").string(), errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].ToString(),
+            (dir / "none.yaml").string() + ": cannot read file");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ConfigLoaderTest, MissingFileIsNotFound) {

@@ -263,10 +263,11 @@ absl::StatusOr<Dataset> ParseCsv(std::string_view text, std::string source,
     c.name = header[i];
     auto it = options.column_types.find(header[i]);
     if (it != options.column_types.end()) {
-      c.type = it->second;
+      c.type = stats::IsNumeric(it->second) ? stats::FeatureKind::kNumeric
+                                            : stats::FeatureKind::kCategorical;
       builders[i].fixed = true;
     }
-    if (c.type == ColumnType::kNumeric) {
+    if (c.type == stats::FeatureKind::kNumeric) {
       c.numbers.reserve(rows_hint);
     } else {
       c.codes.reserve(rows_hint);
@@ -285,7 +286,7 @@ absl::StatusOr<Dataset> ParseCsv(std::string_view text, std::string source,
       ColumnBuilder& b = builders[i];
       if (b.rescan) continue;
       Column& c = b.column;
-      if (c.type == ColumnType::kCategorical) {
+      if (c.type == stats::FeatureKind::kCategorical) {
         b.AddCategory(fields[i]);
         continue;
       }
@@ -304,7 +305,7 @@ absl::StatusOr<Dataset> ParseCsv(std::string_view text, std::string source,
       } else {
         // Not numeric after all. Earlier rows were parsed as numbers and
         // their text is gone, so a second pass rebuilds the column.
-        c.type = ColumnType::kCategorical;
+        c.type = stats::FeatureKind::kCategorical;
         c.numbers = {};
         c.missing = 0;
         if (rows == 0) {
@@ -322,7 +323,7 @@ absl::StatusOr<Dataset> ParseCsv(std::string_view text, std::string source,
           1.02 * static_cast<double>(text.size() - header_bytes) / per_row +
           64);
       for (ColumnBuilder& b : builders) {
-        if (b.column.type == ColumnType::kNumeric) {
+        if (b.column.type == stats::FeatureKind::kNumeric) {
           b.column.numbers.reserve(estimate);
         } else {
           b.column.codes.reserve(estimate);

@@ -39,9 +39,9 @@ namespace aiq::data {
 
 struct CsvOptions {
   // Columns whose type is fixed rather than inferred. A value that does not
-  // parse in a column fixed numeric is an error. Names absent from the file
-  // are ignored.
-  absl::flat_hash_map<std::string, ColumnType> column_types;
+  // parse in a column fixed numeric is an error; kBoolean columns are read
+  // as categorical. Names absent from the file are ignored.
+  absl::flat_hash_map<std::string, stats::FeatureKind> column_types;
   // Where column_types came from, for error messages ("the reference").
   std::string types_from = "the schema";
 };

@@ -40,14 +40,14 @@ TEST(CsvTest, InfersNumericAndCategorical) {
   ASSERT_EQ(ds.num_rows(), 3u);
   ASSERT_EQ(ds.columns().size(), 3u);
   const Column& a = ds.columns()[0];
-  EXPECT_EQ(a.type, ColumnType::kNumeric);
+  EXPECT_EQ(a.type, stats::FeatureKind::kNumeric);
   EXPECT_THAT(a.numbers, ElementsAre(1, -300, 4));
   const Column& b = ds.columns()[1];
-  EXPECT_EQ(b.type, ColumnType::kCategorical);
+  EXPECT_EQ(b.type, stats::FeatureKind::kCategorical);
   EXPECT_THAT(b.categories, ElementsAre("x", "y"));
   EXPECT_THAT(b.codes, ElementsAre(0, 1, 0));
   const Column& c = ds.columns()[2];
-  EXPECT_EQ(c.type, ColumnType::kNumeric);
+  EXPECT_EQ(c.type, stats::FeatureKind::kNumeric);
   EXPECT_EQ(c.missing, 1u);
   EXPECT_TRUE(std::isnan(c.numbers[1]));
 }
@@ -55,10 +55,10 @@ TEST(CsvTest, InfersNumericAndCategorical) {
 TEST(CsvTest, ColumnTurningCategoricalLateKeepsEveryValue) {
   Dataset ds = Parse("v,w\n1,1\n2.0,2\nabc,3\n,4\n2.0,5\n");
   const Column& v = ds.columns()[0];
-  EXPECT_EQ(v.type, ColumnType::kCategorical);
+  EXPECT_EQ(v.type, stats::FeatureKind::kCategorical);
   EXPECT_THAT(Values(v), ElementsAre("1", "2.0", "abc", "", "2.0"));
   EXPECT_EQ(v.missing, 1u);
-  EXPECT_EQ(ds.columns()[1].type, ColumnType::kNumeric);
+  EXPECT_EQ(ds.columns()[1].type, stats::FeatureKind::kNumeric);
 }
 
 TEST(CsvTest, ManyRowsAndALateCategoricalValue) {
@@ -69,21 +69,26 @@ TEST(CsvTest, ManyRowsAndALateCategoricalValue) {
   }
   Dataset ds = Parse(text);
   ASSERT_EQ(ds.num_rows(), 5000u);
-  EXPECT_EQ(ds.columns()[0].type, ColumnType::kNumeric);
+  EXPECT_EQ(ds.columns()[0].type, stats::FeatureKind::kNumeric);
   EXPECT_EQ(ds.columns()[0].numbers[4999], 4999);
   const Column& v = ds.columns()[1];
-  EXPECT_EQ(v.type, ColumnType::kCategorical);
+  EXPECT_EQ(v.type, stats::FeatureKind::kCategorical);
   EXPECT_EQ(v.categories.size(), 8u);
   EXPECT_EQ(v.ValueAsString(4321), "x");
   EXPECT_EQ(v.ValueAsString(4999), std::to_string(4999 % 7));
 }
 
 TEST(CsvTest, NonFiniteMakesCategorical) {
-  EXPECT_EQ(Parse("v\n1\nnan\n").columns()[0].type, ColumnType::kCategorical);
-  EXPECT_EQ(Parse("v\n1\ninf\n").columns()[0].type, ColumnType::kCategorical);
-  EXPECT_EQ(Parse("v\n1\n1e999\n").columns()[0].type, ColumnType::kCategorical);
-  EXPECT_EQ(Parse("v\n1\n0x10\n").columns()[0].type, ColumnType::kCategorical);
-  EXPECT_EQ(Parse("v\n 1 \n\t2\n").columns()[0].type, ColumnType::kNumeric);
+  EXPECT_EQ(Parse("v\n1\nnan\n").columns()[0].type,
+            stats::FeatureKind::kCategorical);
+  EXPECT_EQ(Parse("v\n1\ninf\n").columns()[0].type,
+            stats::FeatureKind::kCategorical);
+  EXPECT_EQ(Parse("v\n1\n1e999\n").columns()[0].type,
+            stats::FeatureKind::kCategorical);
+  EXPECT_EQ(Parse("v\n1\n0x10\n").columns()[0].type,
+            stats::FeatureKind::kCategorical);
+  EXPECT_EQ(Parse("v\n 1 \n\t2\n").columns()[0].type,
+            stats::FeatureKind::kNumeric);
 }
 
 TEST(CsvTest, QuotingPerRfc4180) {
@@ -101,7 +106,7 @@ TEST(CsvTest, QuotingPerRfc4180) {
 
 TEST(CsvTest, QuotedNumbersAreNumbers) {
   Dataset ds = Parse("x,y\n\"1.5\",a\n\"\",b\n");
-  EXPECT_EQ(ds.columns()[0].type, ColumnType::kNumeric);
+  EXPECT_EQ(ds.columns()[0].type, stats::FeatureKind::kNumeric);
   EXPECT_EQ(ds.columns()[0].numbers[0], 1.5);
   EXPECT_EQ(ds.columns()[0].missing, 1u);
 }
@@ -127,16 +132,16 @@ TEST(CsvTest, EmptyHeaderNamesGetNames) {
 
 TEST(CsvTest, FixedTypes) {
   CsvOptions opts;
-  opts.column_types = {{"a", ColumnType::kCategorical}};
+  opts.column_types = {{"a", stats::FeatureKind::kCategorical}};
   Dataset ds = Parse("a,b\n1,2\n1.0,3\n", opts);
-  EXPECT_EQ(ds.columns()[0].type, ColumnType::kCategorical);
+  EXPECT_EQ(ds.columns()[0].type, stats::FeatureKind::kCategorical);
   EXPECT_THAT(ds.columns()[0].categories, ElementsAre("1", "1.0"));
-  EXPECT_EQ(ds.columns()[1].type, ColumnType::kNumeric);
+  EXPECT_EQ(ds.columns()[1].type, stats::FeatureKind::kNumeric);
 }
 
 TEST(CsvTest, FixedNumericRejectsText) {
   CsvOptions opts;
-  opts.column_types = {{"b", ColumnType::kNumeric}};
+  opts.column_types = {{"b", stats::FeatureKind::kNumeric}};
   opts.types_from = "the reference";
   EXPECT_EQ(ParseError("a,b\nx,1\ny,\nz,oops\n", opts),
             "t.csv:4: column \"b\": \"oops\" is not a finite number (the "
@@ -202,9 +207,9 @@ TEST(CsvTest, ReadsOracleDatasets) {
   for (const Column& c : ds->columns()) names.push_back(c.name);
   EXPECT_THAT(names, ElementsAre("income", "age", "score", "rooms", "plan",
                                  "channel", "target", "prediction"));
-  EXPECT_EQ(ds->Find("age")->type, ColumnType::kNumeric);
+  EXPECT_EQ(ds->Find("age")->type, stats::FeatureKind::kNumeric);
   EXPECT_GT(ds->Find("age")->missing, 0u);
-  EXPECT_EQ(ds->Find("plan")->type, ColumnType::kCategorical);
+  EXPECT_EQ(ds->Find("plan")->type, stats::FeatureKind::kCategorical);
 }
 
 TEST(DatasetTest, BuildsInMemory) {

@@ -6,18 +6,14 @@
 
 namespace aiq::data {
 
-std::string_view ColumnTypeName(ColumnType type) {
-  return type == ColumnType::kNumeric ? "numeric" : "categorical";
-}
-
 bool Column::IsMissing(size_t row) const {
-  return type == ColumnType::kNumeric ? std::isnan(numbers[row])
-                                      : codes[row] == kMissingCode;
+  return type == stats::FeatureKind::kNumeric ? std::isnan(numbers[row])
+                                              : codes[row] == kMissingCode;
 }
 
 std::string Column::ValueAsString(size_t row) const {
   if (IsMissing(row)) return "";
-  if (type == ColumnType::kCategorical) return categories[codes[row]];
+  if (type == stats::FeatureKind::kCategorical) return categories[codes[row]];
   char buf[32];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), numbers[row]);
   return std::string(buf, end);
@@ -30,8 +26,8 @@ const Column* Dataset::Find(std::string_view name) const {
   return nullptr;
 }
 
-absl::flat_hash_map<std::string, ColumnType> Dataset::Types() const {
-  absl::flat_hash_map<std::string, ColumnType> types;
+absl::flat_hash_map<std::string, stats::FeatureKind> Dataset::Types() const {
+  absl::flat_hash_map<std::string, stats::FeatureKind> types;
   for (const Column& c : columns_) types[c.name] = c.type;
   return types;
 }
@@ -39,7 +35,7 @@ absl::flat_hash_map<std::string, ColumnType> Dataset::Types() const {
 void Dataset::AddNumeric(std::string name, std::vector<double> values) {
   Column c;
   c.name = std::move(name);
-  c.type = ColumnType::kNumeric;
+  c.type = stats::FeatureKind::kNumeric;
   for (double v : values) c.missing += std::isnan(v) ? 1 : 0;
   c.numbers = std::move(values);
   AddColumn(std::move(c));
@@ -49,7 +45,7 @@ void Dataset::AddCategorical(std::string name,
                              const std::vector<std::string>& values) {
   Column c;
   c.name = std::move(name);
-  c.type = ColumnType::kCategorical;
+  c.type = stats::FeatureKind::kCategorical;
   absl::flat_hash_map<std::string_view, int32_t> ids;
   c.codes.reserve(values.size());
   for (const std::string& v : values) {

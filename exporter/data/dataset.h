@@ -20,19 +20,16 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "exporter/stats/feature_kind.h"
 
 namespace aiq::data {
-
-enum class ColumnType { kNumeric, kCategorical };
-
-// "numeric" or "categorical": the spelling used in reports and configs.
-std::string_view ColumnTypeName(ColumnType type);
 
 inline constexpr int32_t kMissingCode = -1;
 
 struct Column {
   std::string name;
-  ColumnType type = ColumnType::kNumeric;
+  // kNumeric or kCategorical (a column read as boolean is categorical).
+  stats::FeatureKind type = stats::FeatureKind::kNumeric;
   // kNumeric: one value per row, NaN = missing.
   std::vector<double> numbers;
   // kCategorical: one code per row indexing `categories`, kMissingCode =
@@ -43,7 +40,7 @@ struct Column {
   size_t missing = 0;
 
   size_t size() const {
-    return type == ColumnType::kNumeric ? numbers.size() : codes.size();
+    return type == stats::FeatureKind::kNumeric ? numbers.size() : codes.size();
   }
   bool IsMissing(size_t row) const;
   // The row's value as text: the category, or the number in shortest
@@ -64,7 +61,7 @@ class Dataset {
   // nullptr when there is no such column.
   const Column* Find(std::string_view name) const;
   // Column types by name, to read another file with the same schema.
-  absl::flat_hash_map<std::string, ColumnType> Types() const;
+  absl::flat_hash_map<std::string, stats::FeatureKind> Types() const;
 
   // Appends a column; every column must have the same number of rows.
   // NaN values are missing.

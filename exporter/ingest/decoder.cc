@@ -11,44 +11,6 @@
 
 namespace aiq::ingest {
 
-const char* EventKindName(EventKind kind) {
-  switch (kind) {
-    case EventKind::kPrediction:
-      return "prediction";
-    case EventKind::kLabel:
-      return "label";
-    case EventKind::kFeedback:
-      return "feedback";
-  }
-  return "?";
-}
-
-const char* RejectReasonName(RejectReason reason) {
-  switch (reason) {
-    case RejectReason::kInvalidJson:
-      return "invalid_json";
-    case RejectReason::kInvalidField:
-      return "invalid_field";
-    case RejectReason::kMissingField:
-      return "missing_field";
-    case RejectReason::kUnknownModel:
-      return "unknown_model";
-    case RejectReason::kUnknownVersion:
-      return "unknown_version";
-    case RejectReason::kUnknownClass:
-      return "unknown_class";
-    case RejectReason::kUnknownFeature:
-      return "unknown_feature";
-    case RejectReason::kOutOfRange:
-      return "out_of_range";
-    case RejectReason::kTooLarge:
-      return "too_large";
-    case RejectReason::kDuplicateId:
-      return "duplicate_id";
-  }
-  return "?";
-}
-
 std::optional<BodyFormat> FormatFromContentType(std::string_view ct) {
   // Parameters such as "; charset=utf-8" do not change the format.
   if (size_t semi = ct.find(';'); semi != std::string_view::npos) {
@@ -289,24 +251,24 @@ class EventParser {
              "not declared for this model");
       }
       const int f = it->second;
-      const config::FeatureType type = mc.features[f].type;
+      const stats::FeatureKind type = mc.features[f].type;
       FeatureValue fv{f, std::monostate{}};
       const element_type t = value.type();
-      const char* type_error = nullptr;
+      std::optional<TypeErrorReason> type_error;
       if (t == element_type::NULL_VALUE) {
         // missing
-      } else if (type == config::FeatureType::kNumeric) {
+      } else if (type == stats::FeatureKind::kNumeric) {
         if (IsNumber(t)) {
           fv.value =
               Number(value, absl::StrCat("features.", mc.features[f].name));
         } else {
-          type_error = "expected_number";
+          type_error = TypeErrorReason::kExpectedNumber;
         }
-      } else if (type == config::FeatureType::kBoolean) {
+      } else if (type == stats::FeatureKind::kBoolean) {
         if (t == element_type::BOOL) {
           fv.value = value.get_bool().value_unsafe();
         } else {
-          type_error = "expected_bool";
+          type_error = TypeErrorReason::kExpectedBool;
         }
       } else {  // categorical: strings, or numbers/bools used as categories
         if (t == element_type::STRING) {
@@ -315,11 +277,11 @@ class EventParser {
         } else if (IsNumber(t) || t == element_type::BOOL) {
           fv.value = ScalarText(value);
         } else {
-          type_error = "expected_string";
+          type_error = TypeErrorReason::kExpectedString;
         }
       }
-      if (type_error != nullptr) {
-        p.feature_type_errors.push_back({f, type_error});
+      if (type_error) {
+        p.feature_type_errors.push_back({f, *type_error});
       } else {
         p.features.push_back(std::move(fv));
       }

@@ -89,6 +89,30 @@ TEST_F(DecoderTest, DefaultsAndUnixTimestamp) {
   EXPECT_EQ(p.predicted_value, 3.0);
 }
 
+// The names are label values and API fields: a contract.
+TEST(EventNamesTest, WireNamesAreFixed) {
+  std::vector<std::string> kinds, reasons, type_errors;
+  for (int k = 0; k < kNumEventKinds; ++k) {
+    kinds.push_back(EventKindName(static_cast<EventKind>(k)));
+  }
+  for (int r = 0; r < kNumRejectReasons; ++r) {
+    reasons.push_back(RejectReasonName(static_cast<RejectReason>(r)));
+  }
+  for (int r = 0; r < kNumTypeErrorReasons; ++r) {
+    type_errors.push_back(TypeErrorReasonName(static_cast<TypeErrorReason>(r)));
+  }
+  EXPECT_EQ(kinds,
+            (std::vector<std::string>{"prediction", "label", "feedback"}));
+  EXPECT_EQ(reasons, (std::vector<std::string>{
+                         "invalid_json", "invalid_field", "missing_field",
+                         "unknown_model", "unknown_version", "unknown_class",
+                         "unknown_feature", "out_of_range", "too_large",
+                         "duplicate_id"}));
+  EXPECT_EQ(type_errors,
+            (std::vector<std::string>{"expected_number", "expected_string",
+                                      "expected_bool"}));
+}
+
 TEST_F(DecoderTest, FeatureTypeErrorsKeepTheEvent) {
   DecodeResult r = Decode(
       EventKind::kPrediction,
@@ -96,7 +120,9 @@ TEST_F(DecoderTest, FeatureTypeErrorsKeepTheEvent) {
   ASSERT_EQ(r.events.size(), 1u);
   const auto& p = std::get<PredictionEvent>(r.events[0].event);
   ASSERT_EQ(p.feature_type_errors.size(), 1u);
-  EXPECT_STREQ(p.feature_type_errors[0].reason, "expected_number");
+  EXPECT_EQ(p.feature_type_errors[0].reason, TypeErrorReason::kExpectedNumber);
+  EXPECT_STREQ(TypeErrorReasonName(p.feature_type_errors[0].reason),
+               "expected_number");
   ASSERT_EQ(p.features.size(), 2u);
   EXPECT_EQ(std::get<std::string>(p.features[0].value), "7");
   EXPECT_TRUE(std::holds_alternative<std::monostate>(p.features[1].value));

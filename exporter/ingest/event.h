@@ -14,11 +14,21 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "exporter/util/enum_names.h"
 
 namespace aiq::ingest {
 
 enum class EventKind { kPrediction, kLabel, kFeedback };
-const char* EventKindName(EventKind kind);  // "prediction", "label", ...
+inline constexpr int kNumEventKinds = 3;
+// The `kind` label of the exporter's own ingest metrics.
+inline constexpr auto kEventKindNames = util::MakeEnumNames<EventKind>({
+    {EventKind::kPrediction, "prediction"},
+    {EventKind::kLabel, "label"},
+    {EventKind::kFeedback, "feedback"},
+});
+inline const char* EventKindName(EventKind kind) {
+  return kEventKindNames.Name(kind);
+}
 
 // Why an event was rejected; the label value of
 // aiq_exporter_events_rejected_total{reason}.
@@ -35,7 +45,22 @@ enum class RejectReason {
   kDuplicateId,
 };
 inline constexpr int kNumRejectReasons = 10;
-const char* RejectReasonName(RejectReason reason);
+inline constexpr auto kRejectReasonNames = util::MakeEnumNames<RejectReason>({
+    {RejectReason::kInvalidJson, "invalid_json"},
+    {RejectReason::kInvalidField, "invalid_field"},
+    {RejectReason::kMissingField, "missing_field"},
+    {RejectReason::kUnknownModel, "unknown_model"},
+    {RejectReason::kUnknownVersion, "unknown_version"},
+    {RejectReason::kUnknownClass, "unknown_class"},
+    {RejectReason::kUnknownFeature, "unknown_feature"},
+    {RejectReason::kOutOfRange, "out_of_range"},
+    {RejectReason::kTooLarge, "too_large"},
+    {RejectReason::kDuplicateId, "duplicate_id"},
+});
+static_assert(kRejectReasonNames.size() == kNumRejectReasons);
+inline const char* RejectReasonName(RejectReason reason) {
+  return kRejectReasonNames.Name(reason);
+}
 
 // A feature value as sent: JSON null (missing), number, string or bool.
 using FeatureScalar = std::variant<std::monostate, double, std::string, bool>;
@@ -45,11 +70,31 @@ struct FeatureValue {
   FeatureScalar value;
 };
 
+// Why a feature value had the wrong JSON type for its declared type; the
+// `reason` label of aiq_feature_type_errors_total. Values index per-reason
+// counters (0 .. kNumTypeErrorReasons - 1).
+enum class TypeErrorReason {
+  kExpectedNumber = 0,
+  kExpectedString = 1,
+  kExpectedBool = 2,
+};
+inline constexpr int kNumTypeErrorReasons = 3;
+inline constexpr auto kTypeErrorReasonNames =
+    util::MakeEnumNames<TypeErrorReason>({
+        {TypeErrorReason::kExpectedNumber, "expected_number"},
+        {TypeErrorReason::kExpectedString, "expected_string"},
+        {TypeErrorReason::kExpectedBool, "expected_bool"},
+    });
+static_assert(kTypeErrorReasonNames.size() == kNumTypeErrorReasons);
+inline const char* TypeErrorReasonName(TypeErrorReason reason) {
+  return kTypeErrorReasonNames.Name(reason);
+}
+
 // A feature whose value had the wrong JSON type for its declared type: the
 // event is still accepted and the value counted as a type error.
 struct FeatureTypeError {
   int feature = 0;
-  const char* reason = "";  // "expected_number", "expected_string", ...
+  TypeErrorReason reason = TypeErrorReason::kExpectedNumber;
 };
 
 struct PredictionEvent {

@@ -115,7 +115,7 @@ std::vector<prometheus::MetricFamily> ModelFamilies(
     }
     if (m.unmatched_feedback.feedback.count() > 0) {
       const model::VersionStats& u = m.unmatched_feedback;
-      const Labels mv = ModelVersion(m, "unknown");
+      const Labels mv = ModelVersion(m, config::kUnknownVersion);
       feedback.Histogram(mv, u.feedback.bounds(), u.feedback.counts(),
                          u.feedback.sum());
       outcome.Counter(mv, u.outcome_value);
@@ -126,12 +126,14 @@ std::vector<prometheus::MetricFamily> ModelFamilies(
       token_budget.Gauge(model_only, *m.token_budget_per_day);
     }
     for (size_t f = 0; f < m.feature_type_errors.size(); ++f) {
-      for (size_t r = 0; r < std::size(model::kTypeErrorReasons); ++r) {
+      for (size_t r = 0; r < ingest::kNumTypeErrorReasons; ++r) {
         if (m.feature_type_errors[f][r] == 0) continue;
-        type_errors.Counter({{"model", m.name},
-                             {"feature", m.features[f]},
-                             {"reason", model::kTypeErrorReasons[r]}},
-                            static_cast<double>(m.feature_type_errors[f][r]));
+        type_errors.Counter(
+            {{"model", m.name},
+             {"feature", m.features[f]},
+             {"reason", ingest::TypeErrorReasonName(
+                            static_cast<ingest::TypeErrorReason>(r))}},
+            static_cast<double>(m.feature_type_errors[f][r]));
       }
     }
     unmatched.Counter(model_only, static_cast<double>(m.labels_unmatched));

@@ -33,7 +33,7 @@ DriftWindow::DriftWindow(const config::ModelConfig& model,
   const size_t channels = model.features.size() + 1;
   stored_.assign(channels, 0);
   for (const config::FeatureConfig& f : model.features) {
-    channel_numeric_.push_back(f.type == config::FeatureType::kNumeric);
+    channel_numeric_.push_back(f.type == stats::FeatureKind::kNumeric);
   }
   channel_numeric_.push_back(model.task == config::Task::kRegression);
 }
@@ -297,7 +297,7 @@ WindowDrift ComputeDrift(const ModelReference& reference,
   for (size_t f = 0; f < inputs.features.size(); ++f) {
     out.features.push_back(
         ComputeChannel(reference.features()[f],
-                       model.features[f].type == config::FeatureType::kNumeric,
+                       model.features[f].type == stats::FeatureKind::kNumeric,
                        inputs.features[f], out.min_samples));
     if (const auto& d = out.features.back().decision) {
       ++evaluated;

@@ -78,7 +78,7 @@ TEST(DriftWindowTest, StreamingEqualsBatchOnEveryOracleDataset) {
         const data::Column& c = *cols[f];
         if (c.IsMissing(row)) {
           inputs[f] = DriftInput{};
-        } else if (c.type == data::ColumnType::kNumeric) {
+        } else if (c.type == stats::FeatureKind::kNumeric) {
           inputs[f] = DriftInput::Number(c.numbers[row]);
         } else {
           text[f] = c.ValueAsString(row);

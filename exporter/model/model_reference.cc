@@ -10,13 +10,7 @@ namespace aiq::model {
 namespace {
 
 stats::DriftTestOverride OverrideOf(const config::FeatureConfig& f) {
-  stats::DriftTestOverride o;
-  if (f.drift_test) {
-    absl::StatusOr<stats::DriftTest> t = stats::ParseDriftTest(*f.drift_test);
-    if (t.ok()) o.test = *t;  // names are validated by the config loader
-  }
-  o.threshold = f.drift_threshold;
-  return o;
+  return {f.drift_test, f.drift_threshold};
 }
 
 std::vector<double> PresentNumbers(const data::Column& c) {
@@ -30,7 +24,7 @@ std::vector<double> PresentNumbers(const data::Column& c) {
 
 stats::CategoryCounts CategoriesOf(const data::Column& c) {
   stats::CategoryCounts counts;
-  if (c.type == data::ColumnType::kCategorical) {
+  if (c.type == stats::FeatureKind::kCategorical) {
     std::vector<int64_t> per_code(c.categories.size(), 0);
     for (int32_t code : c.codes) {
       if (code != data::kMissingCode) ++per_code[static_cast<size_t>(code)];
@@ -94,25 +88,23 @@ const data::Column* Require(const data::Dataset& ds, const std::string& name,
 data::CsvOptions ReferenceCsvOptions(const config::ModelConfig& model) {
   data::CsvOptions o;
   for (const config::FeatureConfig& f : model.features) {
-    o.column_types[f.name] = f.type == config::FeatureType::kNumeric
-                                 ? data::ColumnType::kNumeric
-                                 : data::ColumnType::kCategorical;
+    o.column_types[f.name] = f.type;
   }
   // Class labels are categories even when they look like numbers.
   if (model.task == config::Task::kClassification) {
     for (const std::string* c :
          {&model.reference_target_column, &model.reference_prediction_column}) {
-      if (!c->empty()) o.column_types[*c] = data::ColumnType::kCategorical;
+      if (!c->empty()) o.column_types[*c] = stats::FeatureKind::kCategorical;
     }
   } else if (model.task == config::Task::kRegression) {
     for (const std::string* c :
          {&model.reference_target_column, &model.reference_prediction_column}) {
-      if (!c->empty()) o.column_types[*c] = data::ColumnType::kNumeric;
+      if (!c->empty()) o.column_types[*c] = stats::FeatureKind::kNumeric;
     }
   }
   if (!model.reference_confidence_column.empty()) {
     o.column_types[model.reference_confidence_column] =
-        data::ColumnType::kNumeric;
+        stats::FeatureKind::kNumeric;
   }
   o.types_from = "the model's config";
   return o;
@@ -131,7 +123,7 @@ absl::StatusOr<std::shared_ptr<const ModelReference>> ModelReference::Build(
   for (const config::FeatureConfig& f : model.features) {
     const data::Column* c = Require(ds, f.name, "a declared feature", missing);
     if (c == nullptr) continue;
-    const bool numeric = f.type == config::FeatureType::kNumeric;
+    const bool numeric = f.type == stats::FeatureKind::kNumeric;
     absl::StatusOr<FeatureProfile> p =
         Profile(f.name, *c, numeric, OverrideOf(f));
     if (!p.ok()) {
@@ -207,7 +199,7 @@ absl::StatusOr<std::shared_ptr<const ModelReference>> ModelReference::Build(
 
   // PCA over the numeric features, on rows where all of them are present.
   for (size_t f = 0; f < model.features.size(); ++f) {
-    if (model.features[f].type == config::FeatureType::kNumeric) {
+    if (model.features[f].type == stats::FeatureKind::kNumeric) {
       ref->pca_features_.push_back(static_cast<int>(f));
     }
   }

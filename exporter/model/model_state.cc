@@ -48,7 +48,7 @@ ModelState::ModelState(const config::ModelConfig& model,
       max_categories_(config.limits.max_categories_per_feature) {
   absl::MutexLock lock(&mu_);
   if (versions_.size() > 0) Version(versions_.size() - 1);
-  feature_type_errors_.resize(model.features.size(), {0, 0, 0});
+  feature_type_errors_.resize(model.features.size(), {});
 }
 
 VersionStats ModelState::NewVersionStats() const {
@@ -284,10 +284,11 @@ std::optional<EventError> ModelState::ApplyPrediction(
   // no trace (not even a new version with zero counts).
   const std::string& version_name =
       p.version.empty() ? model_.default_version : p.version;
-  if (version_name == "unknown") {
+  if (version_name == config::kUnknownVersion) {
     return Reject(RejectReason::kUnknownVersion,
-                  "version: \"unknown\" is reserved (it labels feedback "
-                  "whose prediction was not found)");
+                  absl::StrCat("version: \"", config::kUnknownVersion,
+                               "\" is reserved (it labels feedback whose "
+                               "prediction was not found)"));
   }
   if (!versions_.CanIntern(version_name)) {
     return Reject(RejectReason::kUnknownVersion,
@@ -362,11 +363,7 @@ std::optional<EventError> ModelState::ApplyPrediction(
     ++s.safety_by_category[c];
   }
   for (const ingest::FeatureTypeError& e : p.feature_type_errors) {
-    for (size_t r = 0; r < std::size(kTypeErrorReasons); ++r) {
-      if (std::string_view(kTypeErrorReasons[r]) == e.reason) {
-        ++feature_type_errors_[e.feature][r];
-      }
-    }
+    ++feature_type_errors_[e.feature][static_cast<size_t>(e.reason)];
   }
   const int classes_before = classes_.size();
   int predicted_class = -1;

@@ -49,24 +49,22 @@ struct VersionStats {
   Histogram label_delay;
 };
 
-// The reasons of ModelSnapshot::feature_type_errors, in index order.
-inline constexpr const char* kTypeErrorReasons[] = {
-    "expected_number", "expected_string", "expected_bool"};
-
 // A consistent copy of a model's state, taken under its lock.
 struct ModelSnapshot {
   std::string name;
   config::Task task = config::Task::kClassification;
   std::vector<std::string> versions;
   std::vector<VersionStats> per_version;  // parallel to versions
-  // Feedback whose id matched no prediction (exported as version="unknown").
+  // Feedback whose id matched no prediction (exported as
+  // version=config::kUnknownVersion).
   VersionStats unmatched_feedback;
   std::vector<std::string> error_reasons;
   std::vector<std::string> safety_categories;
   std::vector<std::string> classes;
   std::vector<std::string> features;
-  // [feature][reason]: values of the wrong JSON type (kTypeErrorReasons).
-  std::vector<std::array<uint64_t, 3>> feature_type_errors;
+  // [feature][ingest::TypeErrorReason]: values of the wrong JSON type.
+  std::vector<std::array<uint64_t, ingest::kNumTypeErrorReasons>>
+      feature_type_errors;
   uint64_t labels_unmatched = 0;
   uint64_t feedback_unmatched = 0;
   uint64_t join_evicted = 0;
@@ -186,8 +184,8 @@ class ModelState {
   mutable JoinTable join_ ABSL_GUARDED_BY(mu_);
   const int max_classes_;
   const int max_categories_;
-  std::vector<std::array<uint64_t, 3>> feature_type_errors_
-      ABSL_GUARDED_BY(mu_);
+  std::vector<std::array<uint64_t, ingest::kNumTypeErrorReasons>>
+      feature_type_errors_ ABSL_GUARDED_BY(mu_);
   uint64_t labels_unmatched_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t feedback_unmatched_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -34,18 +34,6 @@ std::optional<double> Spread(const std::vector<SegmentValueQuality>& values,
 
 }  // namespace
 
-const char* DetectorName(Detector d) {
-  switch (d) {
-    case Detector::kAdwin:
-      return "adwin";
-    case Detector::kDdm:
-      return "ddm";
-    case Detector::kPageHinkley:
-      return "page_hinkley";
-  }
-  return "unknown";
-}
-
 // ---------------------------------------------------------------------------
 // ConfidenceCalibration
 

@@ -52,6 +52,7 @@
 #include "exporter/stats/classification.h"
 #include "exporter/stats/concept_drift.h"
 #include "exporter/stats/regression.h"
+#include "exporter/util/enum_names.h"
 
 namespace aiq::model {
 
@@ -62,8 +63,14 @@ inline constexpr std::array<double, 10> kConfidenceBounds = {
 // The concept-drift detectors, in exposition order.
 enum class Detector { kAdwin = 0, kDdm = 1, kPageHinkley = 2 };
 inline constexpr int kNumDetectors = 3;
-// "adwin", "ddm", "page_hinkley" (the `detector` label).
-const char* DetectorName(Detector d);
+// The `detector` label.
+inline constexpr auto kDetectorNames = util::MakeEnumNames<Detector>({
+    {Detector::kAdwin, "adwin"},
+    {Detector::kDdm, "ddm"},
+    {Detector::kPageHinkley, "page_hinkley"},
+});
+static_assert(kDetectorNames.size() == kNumDetectors);
+inline const char* DetectorName(Detector d) { return kDetectorNames.Name(d); }
 
 // What the window needs from one accepted prediction.
 struct PredictionSample {

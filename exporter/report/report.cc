@@ -23,7 +23,7 @@ namespace {
 absl::string_view A(std::string_view s) { return {s.data(), s.size()}; }
 
 using data::Column;
-using data::ColumnType;
+using stats::FeatureKind;
 
 // Categorical histograms show this many bars; the rest are summed into one.
 constexpr size_t kMaxBars = 12;
@@ -179,7 +179,7 @@ absl::StatusOr<FeatureReport> ComputeFeature(
                                       : static_cast<double>(cur.missing) /
                                             static_cast<double>(current_rows);
   const stats::DriftTestOverride ovr = ToStatsOverride(override_spec);
-  if (ovr.test && ref.type == ColumnType::kCategorical &&
+  if (ovr.test && ref.type == FeatureKind::kCategorical &&
       (*ovr.test == stats::DriftTest::kKs ||
        *ovr.test == stats::DriftTest::kWasserstein)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -192,7 +192,7 @@ absl::StatusOr<FeatureReport> ComputeFeature(
     f.note = "no values in the reference";
     return f;
   }
-  if (ref.type == ColumnType::kNumeric) {
+  if (ref.type == FeatureKind::kNumeric) {
     std::vector<double> rv = NonMissing(ref);
     std::vector<double> cv = NonMissing(cur);
     f.reference_values = static_cast<int64_t>(rv.size());
@@ -251,8 +251,8 @@ absl::StatusOr<FeatureReport> ComputeFeature(
 bool IsIntegral(double x) { return std::floor(x) == x; }
 
 QualityTask DecideTask(const Column& t, const Column& p) {
-  if (t.type == ColumnType::kCategorical ||
-      p.type == ColumnType::kCategorical) {
+  if (t.type == FeatureKind::kCategorical ||
+      p.type == FeatureKind::kCategorical) {
     return QualityTask::kClassification;
   }
   absl::flat_hash_set<double> distinct;
@@ -291,10 +291,10 @@ absl::StatusOr<std::optional<QualityReport>> ComputeQuality(
       options.task == QualityTask::kAuto ? DecideTask(*t, *p) : options.task;
   const size_t n = current.num_rows();
   if (q.task == QualityTask::kRegression) {
-    if (t->type != ColumnType::kNumeric || p->type != ColumnType::kNumeric) {
+    if (t->type != FeatureKind::kNumeric || p->type != FeatureKind::kNumeric) {
       return absl::InvalidArgumentError(absl::StrCat(
           "regression quality needs numeric target and prediction; \"",
-          (t->type != ColumnType::kNumeric ? t : p)->name,
+          (t->type != FeatureKind::kNumeric ? t : p)->name,
           "\" is categorical"));
     }
     std::vector<double> yt, yp;
@@ -379,8 +379,8 @@ absl::StatusOr<Report> BuildReport(const data::Dataset& reference,
     if (cc->type != rc.type && rc.missing < rc.size()) {
       return absl::InvalidArgumentError(absl::StrCat(
           current.source(), ": column \"", rc.name, "\" is ",
-          A(data::ColumnTypeName(cc->type)), " but ",
-          A(data::ColumnTypeName(rc.type)), " in ", reference.source()));
+          A(stats::FeatureKindName(cc->type)), " but ",
+          A(stats::FeatureKindName(rc.type)), " in ", reference.source()));
     }
     auto it = options.features.find(rc.name);
     jobs.push_back(

@@ -32,6 +32,7 @@
 #include "exporter/stats/drift_policy.h"
 #include "exporter/stats/numeric_drift.h"
 #include "exporter/stats/regression.h"
+#include "exporter/util/enum_names.h"
 
 namespace aiq::report {
 
@@ -39,12 +40,19 @@ namespace aiq::report {
 struct FeatureOverride {
   std::optional<stats::DriftTest> test;
   std::optional<double> threshold;
-  // Only kCategorical is meaningful: read the column as categories even
-  // when its values are numbers.
-  std::optional<data::ColumnType> type;
+  // kNumeric: a value that is not a number is an error; kCategorical or
+  // kBoolean: read the column as categories even when its values are
+  // numbers.
+  std::optional<stats::FeatureKind> type;
 };
 
 enum class QualityTask { kAuto, kClassification, kRegression };
+// The values of --task and of the report config's `task`.
+inline constexpr auto kQualityTaskNames = util::MakeEnumNames<QualityTask>({
+    {QualityTask::kClassification, "classification"},
+    {QualityTask::kRegression, "regression"},
+    {QualityTask::kAuto, "auto"},
+});
 
 struct ReportOptions {
   std::string target;      // "" = no quality section
@@ -73,7 +81,7 @@ struct Histogram {
 
 struct FeatureReport {
   std::string name;
-  data::ColumnType type = data::ColumnType::kNumeric;
+  stats::FeatureKind type = stats::FeatureKind::kNumeric;
   int64_t reference_values = 0;  // non-missing
   int64_t current_values = 0;    // non-missing
   double missing_ratio = 0;      // of the current rows

@@ -97,16 +97,11 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
     } else if (name == "--output") {
       f.output = value;
     } else if (name == "--task") {
-      if (value == "classification") {
-        f.task = QualityTask::kClassification;
-      } else if (value == "regression") {
-        f.task = QualityTask::kRegression;
-      } else if (value == "auto") {
-        f.task = QualityTask::kAuto;
-      } else {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--task must be classification, regression or auto, not \"", value,
-            "\""));
+      f.task = kQualityTaskNames.Parse(value);
+      if (!f.task) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--task must be one of ", kQualityTaskNames.List(),
+                         ", not \"", value, "\""));
       }
     } else {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag ", name));
@@ -174,7 +169,7 @@ absl::StatusOr<Report> Run(const Flags& flags, std::string& rendered) {
     if (o.type) ref_opts.column_types[name] = *o.type;
   }
   for (const std::string& c : flags.categorical) {
-    ref_opts.column_types[c] = data::ColumnType::kCategorical;
+    ref_opts.column_types[c] = stats::FeatureKind::kCategorical;
   }
   absl::StatusOr<data::Dataset> ref =
       data::ReadCsvFile(flags.reference, ref_opts);

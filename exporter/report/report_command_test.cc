@@ -320,7 +320,76 @@ TEST(ReportConfigTest, ParsesBothForms) {
   EXPECT_THAT(ParseReportConfig("features:\n  a: {threshold: -1}\n", "c.yaml")
                   .status()
                   .message(),
-              HasSubstr("c.yaml:2: features.a.threshold: expected a number"));
+              HasSubstr("c.yaml:2: features.a.threshold: must be between 0 "
+                        "and 1e+09"));
+}
+
+TEST(ReportConfigTest, ListsEveryProblemInFileOrder) {
+  absl::StatusOr<ReportConfig> c = ParseReportConfig(
+      "features:\n"
+      "  a: {test: magic, treshold: 0.1}\n"
+      "  b: {type: text}\n"
+      "task: ranking\n"
+      "dataset_drift_share: 2\n",
+      "c.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.status().message(),
+            "c.yaml:2: features.a.test: must be one of ks, z, chi_square, "
+            "wasserstein, jensen_shannon, psi\n"
+            "c.yaml:2: features.a.treshold: unknown key (expected one of: "
+            "test, threshold, type)\n"
+            "c.yaml:3: features.b.type: must be one of numeric, categorical, "
+            "boolean\n"
+            "c.yaml:4: task: must be one of classification, regression, auto\n"
+            "c.yaml:5: dataset_drift_share: must be between 0 and 1");
+}
+
+TEST(ReportConfigTest, BooleanTypeAndAutoTask) {
+  absl::StatusOr<ReportConfig> c = ParseReportConfig(
+      "features:\n  a: {type: boolean}\ntask: auto\n", "c.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->features["a"].type, stats::FeatureKind::kBoolean);
+  EXPECT_EQ(c->task, QualityTask::kAuto);
+}
+
+// A whole exporter config goes through the exporter's parser: its problems
+// are the ones validate-config reports, and its features keep their meaning.
+TEST(ReportConfigTest, ExporterConfigIsParsedByTheExporterParser) {
+  absl::StatusOr<ReportConfig> c = ParseReportConfig(
+      "server: {threads: 0}\n"
+      "models:\n"
+      "  - name: m\n"
+      "    taks: regression\n"
+      "    features: [{name: a, drift_test: psi}]\n",
+      "e.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(),
+              HasSubstr("e.yaml:1: server.threads: must be between 1 and 256"));
+  EXPECT_THAT(c.status().message(),
+              HasSubstr("e.yaml:4: models[0].taks: unknown key"));
+
+  c = ParseReportConfig(
+      "models:\n"
+      "  - name: m\n"
+      "    features:\n"
+      "      - {name: a, drift_test: psi, drift_threshold: 0.3}\n"
+      "      - {name: b, type: boolean}\n"
+      "      - c\n",
+      "e.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->features.size(), 3u);
+  EXPECT_EQ(c->features["a"].test, stats::DriftTest::kPsi);
+  EXPECT_EQ(c->features["a"].threshold, 0.3);
+  EXPECT_EQ(c->features["a"].type, stats::FeatureKind::kNumeric);
+  EXPECT_EQ(c->features["b"].type, stats::FeatureKind::kBoolean);
+  EXPECT_EQ(c->features["c"].type, stats::FeatureKind::kNumeric);
+
+  c = ParseReportConfig("models: [{name: a}, {name: b}]\n", "e.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(),
+              HasSubstr("e.yaml:1: models: a report config takes the features "
+                        "of exactly one model"));
 }
 
 }  // namespace

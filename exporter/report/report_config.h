@@ -9,8 +9,10 @@
 //   task: classification      # or regression; default: decided from data
 //
 // The exporter's model-config form of `features` is accepted too (a list of
-// {name, type, drift_test, drift_threshold}), as is a whole exporter config
-// with exactly one model.
+// {name, type, drift_test, drift_threshold}, read by the exporter's own
+// reader), as is a whole exporter config with exactly one model (parsed and
+// validated by config::ParseConfigText, then its features used). Both files
+// go through config::YamlReader: every problem is reported, with its line.
 //
 //   absl::StatusOr<aiq::report::ReportConfig> c =
 //       aiq::report::LoadReportConfig("report.yaml");
@@ -36,7 +38,8 @@ struct ReportConfig {
   std::optional<std::string> prediction;
 };
 
-// Errors are InvalidArgument and read "<source>:<line>: <key path>: why".
+// Errors are InvalidArgument, one line per problem in file order:
+// "<source>:<line>: <key path>: why".
 absl::StatusOr<ReportConfig> ParseReportConfig(std::string_view yaml,
                                                const std::string& source);
 absl::StatusOr<ReportConfig> LoadReportConfig(const std::string& path);

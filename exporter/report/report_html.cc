@@ -311,7 +311,7 @@ std::string FeatureCard(const FeatureReport& f, size_t index) {
   std::string s = Fmt("<article class=\"%s\" id=\"f%zu\">", cls, index);
   absl::StrAppend(&s, "<h3><span class=\"name\">", Esc(f.name),
                   "</span><span class=\"badge\">",
-                  A(data::ColumnTypeName(f.type)), "</span>", VerdictPill(f),
+                  A(stats::FeatureKindName(f.type)), "</span>", VerdictPill(f),
                   "</h3>");
   if (f.drift) {
     absl::StrAppend(&s, "<div class=\"headline\">", TestHeadline(*f.drift),
@@ -510,7 +510,7 @@ std::string RenderHtml(const Report& r) {
     const FeatureReport& f = r.features[i];
     absl::StrAppend(
         &s, Fmt("<tr><td><a href=\"#f%zu\">", i), Esc(Shorten(f.name, 48)),
-        "</a></td><td>", A(data::ColumnTypeName(f.type)), "</td><td>",
+        "</a></td><td>", A(stats::FeatureKindName(f.type)), "</td><td>",
         A(f.drift ? stats::DriftTestName(f.drift->test) : ""),
         "</td><td class=\"num\">", f.drift ? Num(f.drift->score) : "",
         "</td><td class=\"num\">", f.drift ? Num(f.drift->threshold) : "",

@@ -18,7 +18,7 @@ Json OptionalString(const std::string& s) {
 
 Json FeatureJson(const FeatureReport& f) {
   Json j = Json::object();
-  j["type"] = std::string(data::ColumnTypeName(f.type));
+  j["type"] = std::string(stats::FeatureKindName(f.type));
   j["missing_ratio"] = Number(f.missing_ratio);
   if (f.numeric) {
     const stats::NumericDrift& n = *f.numeric;

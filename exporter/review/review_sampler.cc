@@ -5,11 +5,18 @@
 #include <cmath>
 #include <random>
 
+#include "exporter/util/enum_names.h"
+
 namespace aiq::review {
 namespace {
 
-constexpr std::array<std::string_view, kNumReasons> kReasonNames = {
-    "random", "safety", "low_feedback", "low_confidence"};
+constexpr auto kReasonNames = util::MakeEnumNames<Reason>({
+    {Reason::kRandom, "random"},
+    {Reason::kSafety, "safety"},
+    {Reason::kLowFeedback, "low_feedback"},
+    {Reason::kLowConfidence, "low_confidence"},
+});
+static_assert(kReasonNames.size() == kNumReasons);
 
 // splitmix64 (Steele, Lea, Flood 2014): one word of state, passes BigCrush,
 // a handful of instructions per draw.
@@ -47,17 +54,10 @@ uint64_t NextRandom() {
 
 }  // namespace
 
-std::string_view ReasonName(Reason reason) {
-  return kReasonNames[static_cast<size_t>(reason)];
-}
+std::string_view ReasonName(Reason reason) { return kReasonNames.Name(reason); }
 
 std::optional<Reason> ReasonFromName(std::string_view name) {
-  for (int i = 0; i < kNumReasons; ++i) {
-    if (kReasonNames[static_cast<size_t>(i)] == name) {
-      return static_cast<Reason>(i);
-    }
-  }
-  return std::nullopt;
+  return kReasonNames.Parse(name);
 }
 
 int ReasonSet::size() const { return std::popcount(bits_); }
@@ -67,7 +67,7 @@ ReasonNames ReasonSet::Names() const {
   for (int i = 0; i < kNumReasons; ++i) {
     if (Has(static_cast<Reason>(i))) {
       out.names[static_cast<size_t>(out.size++)] =
-          kReasonNames[static_cast<size_t>(i)];
+          kReasonNames.Name(static_cast<Reason>(i));
     }
   }
   return out;

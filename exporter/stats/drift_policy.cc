@@ -9,15 +9,6 @@
 namespace aiq::stats {
 namespace {
 
-constexpr std::pair<DriftTest, std::string_view> kNames[] = {
-    {DriftTest::kKs, "ks"},
-    {DriftTest::kZ, "z"},
-    {DriftTest::kChiSquare, "chi_square"},
-    {DriftTest::kWasserstein, "wasserstein"},
-    {DriftTest::kJensenShannon, "jensen_shannon"},
-    {DriftTest::kPsi, "psi"},
-};
-
 bool IsNumericOnly(DriftTest t) {
   return t == DriftTest::kKs || t == DriftTest::kWasserstein;
 }
@@ -31,19 +22,14 @@ CategoryCounts NumericCategories(std::span<const double> values) {
 }  // namespace
 
 std::string_view DriftTestName(DriftTest test) {
-  for (const auto& [t, name] : kNames) {
-    if (t == test) return name;
-  }
-  return "unknown";
+  return kDriftTestNames.Name(test);
 }
 
 absl::StatusOr<DriftTest> ParseDriftTest(std::string_view name) {
-  for (const auto& [t, n] : kNames) {
-    if (n == name) return t;
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown drift test \"", std::string(name),
-      "\" (expected ks, z, chi_square, wasserstein, jensen_shannon or psi)"));
+  if (std::optional<DriftTest> t = kDriftTestNames.Parse(name)) return *t;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown drift test \"", std::string(name),
+                   "\" (expected one of ", kDriftTestNames.List(), ")"));
 }
 
 bool IsPValueTest(DriftTest test) {
@@ -73,19 +59,20 @@ bool IsDrift(DriftTest test, double score, double threshold) {
 }
 
 absl::StatusOr<DriftTestChoice> ChooseDriftTest(
-    FeatureType type, int64_t reference_rows, int64_t reference_unique,
+    FeatureKind kind, int64_t reference_rows, int64_t reference_unique,
     const DriftTestOverride& override_spec) {
+  const bool numeric = IsNumeric(kind);  // booleans are tested as categories
   const bool few_values = reference_unique <= kMaxCategoricalUnique;
   DriftTestChoice c;
   if (override_spec.test.has_value()) {
     c.test = *override_spec.test;
-    if (type == FeatureType::kCategorical && IsNumericOnly(c.test)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("drift test \"", std::string(DriftTestName(c.test)),
-                       "\" needs a numeric feature; this one is categorical"));
+    if (!numeric && IsNumericOnly(c.test)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "drift test \"", std::string(DriftTestName(c.test)),
+          "\" needs a numeric feature; this one is ", FeatureKindName(kind)));
     }
   } else if (reference_rows <= kSmallReferenceRows) {
-    if (type == FeatureType::kNumeric && !few_values) {
+    if (numeric && !few_values) {
       c.test = DriftTest::kKs;
     } else if (reference_unique <= kMaxBinaryUnique) {
       c.test = DriftTest::kZ;
@@ -93,12 +80,11 @@ absl::StatusOr<DriftTestChoice> ChooseDriftTest(
       c.test = DriftTest::kChiSquare;
     }
   } else {
-    c.test = type == FeatureType::kNumeric && !few_values
-                 ? DriftTest::kWasserstein
-                 : DriftTest::kJensenShannon;
+    c.test = numeric && !few_values ? DriftTest::kWasserstein
+                                    : DriftTest::kJensenShannon;
   }
   c.threshold = override_spec.threshold.value_or(DefaultThreshold(c.test));
-  if (type == FeatureType::kCategorical) {
+  if (!numeric) {
     c.as_categories = true;
   } else {
     c.as_categories = c.test == DriftTest::kZ ||
@@ -113,9 +99,9 @@ absl::StatusOr<FeatureReference> FeatureReference::Numeric(
   absl::StatusOr<NumericReference> num = MakeNumericReference(values);
   if (!num.ok()) return num.status();
   FeatureReference ref;
-  ref.type_ = FeatureType::kNumeric;
+  ref.type_ = FeatureKind::kNumeric;
   absl::StatusOr<DriftTestChoice> choice = ChooseDriftTest(
-      FeatureType::kNumeric, num->size(), num->unique_count, ovr);
+      FeatureKind::kNumeric, num->size(), num->unique_count, ovr);
   if (!choice.ok()) return choice.status();
   ref.choice_ = *choice;
   if (ref.choice_.as_categories) ref.categories_ = NumericCategories(values);
@@ -129,9 +115,9 @@ absl::StatusOr<FeatureReference> FeatureReference::Categorical(
     return absl::InvalidArgumentError("categorical reference: empty input");
   }
   FeatureReference ref;
-  ref.type_ = FeatureType::kCategorical;
+  ref.type_ = FeatureKind::kCategorical;
   absl::StatusOr<DriftTestChoice> choice = ChooseDriftTest(
-      FeatureType::kCategorical, counts.total(), counts.num_categories(), ovr);
+      FeatureKind::kCategorical, counts.total(), counts.num_categories(), ovr);
   if (!choice.ok()) return choice.status();
   ref.choice_ = *choice;
   ref.categories_ = counts;
@@ -205,7 +191,7 @@ absl::StatusOr<DriftDecision> DecideDrift(
 
 absl::StatusOr<FeatureDrift> CompareFeature(const FeatureReference& reference,
                                             std::span<const double> current) {
-  if (reference.type() != FeatureType::kNumeric) {
+  if (reference.type() != FeatureKind::kNumeric) {
     return absl::InvalidArgumentError(
         "feature drift: numeric current data for a categorical feature");
   }
@@ -213,7 +199,7 @@ absl::StatusOr<FeatureDrift> CompareFeature(const FeatureReference& reference,
       CompareNumeric(reference.numeric(), current);
   if (!num.ok()) return num.status();
   FeatureDrift out;
-  out.type = FeatureType::kNumeric;
+  out.type = FeatureKind::kNumeric;
   out.numeric = *num;
   absl::StatusOr<DriftDecision> d;
   if (reference.choice().as_categories) {
@@ -229,7 +215,7 @@ absl::StatusOr<FeatureDrift> CompareFeature(const FeatureReference& reference,
 
 absl::StatusOr<FeatureDrift> CompareFeature(const FeatureReference& reference,
                                             const CategoryCounts& current) {
-  if (reference.type() != FeatureType::kCategorical) {
+  if (reference.type() != FeatureKind::kCategorical) {
     return absl::InvalidArgumentError(
         "feature drift: category counts for a numeric feature");
   }
@@ -237,7 +223,7 @@ absl::StatusOr<FeatureDrift> CompareFeature(const FeatureReference& reference,
       reference.categories(), current, reference.category_order());
   if (!cat.ok()) return cat.status();
   FeatureDrift out;
-  out.type = FeatureType::kCategorical;
+  out.type = FeatureKind::kCategorical;
   out.categorical = *std::move(cat);
   absl::StatusOr<DriftDecision> d = DecideDrift(reference, nullptr, &current);
   if (!d.ok()) return d.status();

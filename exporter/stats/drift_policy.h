@@ -34,7 +34,9 @@
 
 #include "absl/status/statusor.h"
 #include "exporter/stats/categorical.h"
+#include "exporter/stats/feature_kind.h"
 #include "exporter/stats/numeric_drift.h"
+#include "exporter/util/enum_names.h"
 
 namespace aiq::stats {
 
@@ -47,9 +49,17 @@ enum class DriftTest {
   kPsi,            // score = PSI, drift if >= threshold
 };
 
-// "ks", "z", "chi_square", "wasserstein", "jensen_shannon", "psi": the
-// spelling in reports, configs and the `test` metric label.
+// The spelling in reports, configs and the `test` metric label.
+inline constexpr auto kDriftTestNames = util::MakeEnumNames<DriftTest>({
+    {DriftTest::kKs, "ks"},
+    {DriftTest::kZ, "z"},
+    {DriftTest::kChiSquare, "chi_square"},
+    {DriftTest::kWasserstein, "wasserstein"},
+    {DriftTest::kJensenShannon, "jensen_shannon"},
+    {DriftTest::kPsi, "psi"},
+});
 std::string_view DriftTestName(DriftTest test);
+// InvalidArgument naming the valid tests for an unknown name.
 absl::StatusOr<DriftTest> ParseDriftTest(std::string_view name);
 
 bool IsPValueTest(DriftTest test);
@@ -57,8 +67,6 @@ bool IsPValueTest(DriftTest test);
 double DefaultThreshold(DriftTest test);
 // The comparison direction of each test (see the enum).
 bool IsDrift(DriftTest test, double score, double threshold);
-
-enum class FeatureType { kNumeric, kCategorical };
 
 inline constexpr int64_t kSmallReferenceRows = 1000;
 inline constexpr int64_t kMaxCategoricalUnique = 5;  // numeric -> categories
@@ -79,10 +87,11 @@ struct DriftTestChoice {
 };
 
 // The default rule plus overrides. An override of a numeric-only test (KS,
-// Wasserstein) on a categorical feature is InvalidArgument; a numeric feature
-// overridden to Z / chi-square is tested over its values as categories.
+// Wasserstein) on a categorical (or boolean) feature is InvalidArgument; a
+// numeric feature overridden to Z / chi-square is tested over its values as
+// categories.
 absl::StatusOr<DriftTestChoice> ChooseDriftTest(
-    FeatureType type, int64_t reference_rows, int64_t reference_unique,
+    FeatureKind kind, int64_t reference_rows, int64_t reference_unique,
     const DriftTestOverride& override_spec = {});
 
 struct DriftDecision {
@@ -100,26 +109,27 @@ class FeatureReference {
   static absl::StatusOr<FeatureReference> Categorical(
       const CategoryCounts& counts, const DriftTestOverride& ovr = {});
 
-  FeatureType type() const { return type_; }
+  // kNumeric or kCategorical.
+  FeatureKind type() const { return type_; }
   const DriftTestChoice& choice() const { return choice_; }
   // Numeric features only.
   const NumericReference& numeric() const { return numeric_; }
   // Categorical features, and numeric ones with choice().as_categories.
   const CategoryCounts& categories() const { return categories_; }
   CategoryOrder category_order() const {
-    return type_ == FeatureType::kNumeric ? CategoryOrder::kNumeric
+    return type_ == FeatureKind::kNumeric ? CategoryOrder::kNumeric
                                           : CategoryOrder::kLexicographic;
   }
 
  private:
-  FeatureType type_ = FeatureType::kNumeric;
+  FeatureKind type_ = FeatureKind::kNumeric;
   DriftTestChoice choice_;
   NumericReference numeric_;
   CategoryCounts categories_;
 };
 
 struct FeatureDrift {
-  FeatureType type = FeatureType::kNumeric;
+  FeatureKind type = FeatureKind::kNumeric;  // kNumeric or kCategorical
   // Set for numeric features (always the numeric statistics, also when the
   // drift test runs over categories).
   std::optional<NumericDrift> numeric;

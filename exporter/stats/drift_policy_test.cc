@@ -155,11 +155,11 @@ INSTANTIATE_TEST_SUITE_P(OracleDatasets, DatasetDriftTest,
                          ::testing::Range(0, 4));
 
 TEST(ChooseDriftTestTest, DefaultRule) {
-  auto test = [](FeatureType t, int64_t rows, int64_t unique) {
+  auto test = [](FeatureKind t, int64_t rows, int64_t unique) {
     return ChooseDriftTest(t, rows, unique)->test;
   };
-  const FeatureType num = FeatureType::kNumeric,
-                    cat = FeatureType::kCategorical;
+  const FeatureKind num = FeatureKind::kNumeric,
+                    cat = FeatureKind::kCategorical;
   EXPECT_EQ(test(num, 1000, 6), DriftTest::kKs);
   EXPECT_EQ(test(num, 1000, 5), DriftTest::kChiSquare);
   EXPECT_EQ(test(num, 1000, 2), DriftTest::kZ);
@@ -179,20 +179,41 @@ TEST(ChooseDriftTestTest, Overrides) {
   DriftTestOverride o;
   o.test = DriftTest::kPsi;
   o.threshold = 0.2;
-  DriftTestChoice c = *ChooseDriftTest(FeatureType::kNumeric, 10, 100, o);
+  DriftTestChoice c = *ChooseDriftTest(FeatureKind::kNumeric, 10, 100, o);
   EXPECT_EQ(c.test, DriftTest::kPsi);
   EXPECT_EQ(c.threshold, 0.2);
   EXPECT_FALSE(c.as_categories);
   o.test = DriftTest::kKs;
   absl::StatusOr<DriftTestChoice> bad =
-      ChooseDriftTest(FeatureType::kCategorical, 10, 3, o);
+      ChooseDriftTest(FeatureKind::kCategorical, 10, 3, o);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(bad.status().message(), HasSubstr("numeric"));
   o.test = DriftTest::kChiSquare;
   o.threshold.reset();
-  c = *ChooseDriftTest(FeatureType::kNumeric, 5000, 100, o);
+  c = *ChooseDriftTest(FeatureKind::kNumeric, 5000, 100, o);
   EXPECT_TRUE(c.as_categories);
   EXPECT_EQ(c.threshold, 0.05);
+}
+
+TEST(ChooseDriftTestTest, BooleansAreTestedAsCategories) {
+  const FeatureKind b = FeatureKind::kBoolean;
+  EXPECT_EQ(ChooseDriftTest(b, 1000, 2)->test, DriftTest::kZ);
+  EXPECT_TRUE(ChooseDriftTest(b, 1000, 2)->as_categories);
+  EXPECT_EQ(ChooseDriftTest(b, 1001, 2)->test, DriftTest::kJensenShannon);
+  DriftTestOverride o;
+  o.test = DriftTest::kWasserstein;
+  absl::StatusOr<DriftTestChoice> bad = ChooseDriftTest(b, 10, 2, o);
+  EXPECT_EQ(bad.status().message(),
+            "drift test \"wasserstein\" needs a numeric feature; this one is "
+            "boolean");
+}
+
+TEST(FeatureKindTest, WireNames) {
+  EXPECT_STREQ(FeatureKindName(FeatureKind::kNumeric), "numeric");
+  EXPECT_STREQ(FeatureKindName(FeatureKind::kCategorical), "categorical");
+  EXPECT_STREQ(FeatureKindName(FeatureKind::kBoolean), "boolean");
+  EXPECT_EQ(kFeatureKindNames.Parse("boolean"), FeatureKind::kBoolean);
+  EXPECT_EQ(kFeatureKindNames.size(), 3u);
 }
 
 TEST(DriftDecisionTest, DirectionsAndNames) {
@@ -207,7 +228,10 @@ TEST(DriftDecisionTest, DirectionsAndNames) {
         DriftTest::kWasserstein, DriftTest::kJensenShannon, DriftTest::kPsi}) {
     EXPECT_EQ(*ParseDriftTest(DriftTestName(t)), t);
   }
-  EXPECT_FALSE(ParseDriftTest("anderson").ok());
+  EXPECT_EQ(ParseDriftTest("anderson").status().message(),
+            "unknown drift test \"anderson\" (expected one of ks, z, "
+            "chi_square, wasserstein, jensen_shannon, psi)");
+  EXPECT_EQ(kDriftTestNames.size(), 6u);
 }
 
 TEST(DatasetDriftRuleTest, ShareRule) {

@@ -1,0 +1,31 @@
+// The `features:` list of a model config, read by the exporter config and by
+// the report config's list form, so both accept the same keys and values.
+//
+//   # - age                                   (a numeric feature)
+//   # - {name: plan, type: categorical, drift_test: psi, drift_threshold: 0.2}
+//   std::vector<aiq::config::FeatureConfig> features;
+//   aiq::config::ReadFeatureList(reader, node, "models[0].features",
+//                                features);
+#ifndef AIQ_EXPORTER_CONFIG_FEATURE_LIST_H_
+#define AIQ_EXPORTER_CONFIG_FEATURE_LIST_H_
+
+#include <string>
+#include <vector>
+
+#include "exporter/config/config.h"
+#include "exporter/config/yaml_reader.h"
+
+namespace aiq::config {
+
+// Appends one FeatureConfig per item; bad items are reported (names must be
+// label-safe and distinct) and still appended, so later checks can run.
+void ReadFeatureList(YamlReader& r, const YAML::Node& list,
+                     const std::string& path, std::vector<FeatureConfig>& out);
+
+// Names end up in label values and URLs: 1-128 printable characters without
+// '"', '\\' or '/'.
+bool IsLabelSafe(std::string_view s);
+
+}  // namespace aiq::config
+
+#endif  // AIQ_EXPORTER_CONFIG_FEATURE_LIST_H_
