@@ -256,6 +256,24 @@ models: [{name: m}]
       r.body,
       HasSubstr("aiq_predictions_total{model=\"m\",version=\"default\"} 1\n"));
   EXPECT_EQ(Request("GET", "/-/healthy").status, 200);  // always open
+
+  // Authentication is checked before the body size, on every route with
+  // authentication (an unauthenticated client learns nothing else).
+  for (const char* path : {"/api/v1/predictions", "/metrics"}) {
+    http::HttpRequest big;
+    big.method = path[1] == 'a' ? "POST" : "GET";
+    big.path = path;
+    big.body_too_large = true;
+    big.header = [](const char*) { return std::string_view(); };
+    r = app_->Handle(big);
+    EXPECT_EQ(r.status, 401) << path;
+    ASSERT_EQ(r.headers.size(), 1u) << path;
+    EXPECT_EQ(r.headers[0].first, "WWW-Authenticate");
+    EXPECT_EQ(r.headers[0].second,
+              path[1] == 'a' ? "Bearer" : "Basic realm=\"aiq\"");
+  }
+  EXPECT_EQ(Request("GET", "/metrics", "", {{"Authorization", "Basic x"}}).body,
+            R"({"error":"metrics require basic authentication"})");
 }
 
 TEST_F(ExporterAppTest, GzipWhenAsked) {
