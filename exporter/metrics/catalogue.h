@@ -1,8 +1,9 @@
 // The metric catalogue: name, type, help text and label names of every
 // metric family the exporter exposes on /metrics. Every family is built from
 // its entry here (FamilyBuilder and SelfMetrics take a MetricDef), so a name
-// or help text is written once; catalogue_test checks the catalogue against
-// docs/metrics.md, and the app's scrape test checks real scrapes against it.
+// or help text is written once. CatalogueTest checks the catalogue against
+// docs/metrics.md; ScrapeCatalogueTest (exporter/app) checks a real scrape
+// against the catalogue (every family, its help, type and label names).
 // Names, types and labels are a contract (rules, alerts, dashboards).
 //
 //   FamilyBuilder f(aiq::metrics::kPredictionsTotal);
