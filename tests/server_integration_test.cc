@@ -180,7 +180,11 @@ TEST(ServerIntegrationTest, IngestScrapeLintShutdown) {
   EXPECT_EQ(HttpFetch(port, "GET", "/api/v1/predictions").status, 405);
   EXPECT_EQ(HttpFetch(port, "GET", "/no/such/path").status, 404);
   EXPECT_EQ(HttpFetch(port, "GET", "/-/healthy").status, 200);
-  EXPECT_EQ(HttpFetch(port, "GET", "/-/ready").status, 200);
+  // serve marks the last start-up condition (listening) before it prints
+  // the port: ready from the first request.
+  TestResponse ready = HttpFetch(port, "GET", "/-/ready");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.body, "Ready\n");
 
   TestResponse scrape = HttpFetch(port, "GET", "/metrics");
   ASSERT_EQ(scrape.status, 200);

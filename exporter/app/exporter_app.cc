@@ -2,19 +2,17 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "exporter/app/drift_report.h"
 #include "exporter/data/csv.h"
+#include "exporter/http/html.h"
 #include "exporter/ingest/event_json.h"
-#include "exporter/metrics/drift_metrics.h"
 #include "exporter/metrics/exposition.h"
-#include "exporter/metrics/model_metrics.h"
-#include "exporter/metrics/process_metrics.h"
-#include "exporter/metrics/quality_metrics.h"
+#include "exporter/metrics/scrape.h"
 #include "exporter/report/report_json.h"
-#include "exporter/review/review_metrics.h"
 #include "exporter/util/absl_compat.h"
 
 namespace aiq::app {
@@ -56,7 +54,55 @@ ExporterApp::ExporterApp(config::Config config, util::Clock* clock)
       decoder_(*config_),
       review_sampler_(config_->review),
       registry_(*config_, clock),
-      self_(static_cast<int>(config_->models.size())) {}
+      self_(static_cast<int>(config_->models.size())),
+      routes_(BuildRoutes()) {
+  readiness_.Add(kReferencesCondition,
+                 "the models' reference data is not loaded yet");
+  readiness_.Add(kReviewLogCondition, "the review log is not open yet");
+  readiness_.Add(kServerCondition, "the HTTP server is not listening yet");
+}
+
+std::vector<ExporterApp::Route> ExporterApp::BuildRoutes() {
+  using ingest::EventKind;
+  auto ingest = [this](EventKind kind) {
+    return [this, kind](const HttpRequest& req, const RouteContext& c) {
+      return Ingest(kind, c.format, req);
+    };
+  };
+  // Every route of docs/api.md; the order is the label order of docs.
+  return {
+      {"/api/v1/predictions", "POST", AuthPolicy::kBearer, BodyPolicy::kEvents,
+       ingest(EventKind::kPrediction)},
+      {"/api/v1/labels", "POST", AuthPolicy::kBearer, BodyPolicy::kEvents,
+       ingest(EventKind::kLabel)},
+      {"/api/v1/feedback", "POST", AuthPolicy::kBearer, BodyPolicy::kEvents,
+       ingest(EventKind::kFeedback)},
+      {"/api/v1/models", "GET", AuthPolicy::kBearer, BodyPolicy::kAny,
+       [this](const HttpRequest&, const RouteContext&) { return Models(); }},
+      {"/metrics", "GET", AuthPolicy::kBasic, BodyPolicy::kAny,
+       [this](const HttpRequest& req, const RouteContext&) {
+         return Metrics(req);
+       }},
+      {"/-/healthy", "GET", AuthPolicy::kNone, BodyPolicy::kAny,
+       [](const HttpRequest&, const RouteContext&) {
+         return HttpResponse{200, "text/plain; charset=utf-8", "Healthy\n", {}};
+       }},
+      {"/-/ready", "GET", AuthPolicy::kNone, BodyPolicy::kAny,
+       [this](const HttpRequest&, const RouteContext&) { return Ready(); }},
+      {"/", "GET", AuthPolicy::kNone, BodyPolicy::kAny,
+       [this](const HttpRequest&, const RouteContext&) { return Landing(); }},
+      {"/api/v1/models/{model}/drift", "GET", AuthPolicy::kBearer,
+       BodyPolicy::kAny,
+       [this](const HttpRequest& req, const RouteContext& c) {
+         return Drift(*c.model, req);
+       }},
+      {"/api/v1/models/{model}/reference", "PUT", AuthPolicy::kBearer,
+       BodyPolicy::kAny,
+       [this](const HttpRequest& req, const RouteContext& c) {
+         return PutReference(*c.model, req);
+       }},
+  };
+}
 
 absl::Status ExporterApp::Init() {
   if (absl::Status st = LoadReferences(); !st.ok()) return st;
@@ -64,6 +110,7 @@ absl::Status ExporterApp::Init() {
       review::ReviewLog::Open(*config_);
   if (!log.ok()) return log.status();
   review_log_ = *std::move(log);
+  readiness_.SetMet(kReviewLogCondition);
   return absl::OkStatus();
 }
 
@@ -80,74 +127,68 @@ absl::Status ExporterApp::LoadReferences() {
     }
     state->SetReference(*std::move(ref));
   }
+  readiness_.SetMet(kReferencesCondition);
   return absl::OkStatus();
 }
 
 HttpResponse ExporterApp::Handle(const HttpRequest& request) {
-  std::string handler = "other";
-  HttpResponse r = Route(request, handler);
-  self_.CountRequest(handler, r.status);
+  std::string_view handler = "other";
+  HttpResponse r = Dispatch(request, handler);
+  self_.CountRequest(std::string(handler), r.status);
   return r;
 }
 
-HttpResponse ExporterApp::Route(const HttpRequest& req, std::string& handler) {
-  // 1. Resolve the endpoint: its handler label (a fixed set, for
-  // aiq_exporter_http_requests_total), its method and, for per-model
-  // resources, the model name.
-  struct Endpoint {
-    const char* path;
-    const char* method;
-  };
-  static constexpr Endpoint kEndpoints[] = {
-      {"/api/v1/predictions", "POST"},
-      {"/api/v1/labels", "POST"},
-      {"/api/v1/feedback", "POST"},
-      {"/api/v1/models", "GET"},
-      {"/metrics", "GET"},
-      {"/-/healthy", "GET"},
-      {"/-/ready", "GET"},
-      {"/", "GET"},
-      {"/api/v1/models/{model}/drift", "GET"},
-      {"/api/v1/models/{model}/reference", "PUT"},
-  };
-  std::string model_name;
-  std::string_view path = req.path;
-  constexpr std::string_view kModelsPrefix = "/api/v1/models/";
-  if (path.rfind(kModelsPrefix, 0) == 0) {
-    // /api/v1/models/{model}/{resource}; names cannot contain '/'.
-    const std::string_view rest = path.substr(kModelsPrefix.size());
-    const size_t slash = rest.rfind('/');
-    if (slash != std::string_view::npos) {
-      model_name = std::string(rest.substr(0, slash));
-      const std::string_view resource = rest.substr(slash + 1);
-      if (resource == "drift") path = "/api/v1/models/{model}/drift";
-      if (resource == "reference") path = "/api/v1/models/{model}/reference";
+const ExporterApp::Route* ExporterApp::Match(
+    std::string_view path, std::string_view& model_name) const {
+  constexpr std::string_view kModel = "{model}";
+  for (const Route& route : routes_) {
+    const size_t at = route.pattern.find(kModel);
+    if (at == std::string_view::npos) {
+      if (path == route.pattern) return &route;
+      continue;
+    }
+    // prefix{model}suffix; a name may contain '/', so the suffix is
+    // matched at the end of the path.
+    const std::string_view prefix = route.pattern.substr(0, at);
+    const std::string_view suffix = route.pattern.substr(at + kModel.size());
+    if (path.size() > prefix.size() + suffix.size() &&
+        path.substr(0, prefix.size()) == prefix &&
+        path.substr(path.size() - suffix.size()) == suffix) {
+      model_name = path.substr(prefix.size(),
+                               path.size() - prefix.size() - suffix.size());
+      return &route;
     }
   }
-  const Endpoint* endpoint = nullptr;
-  for (const Endpoint& e : kEndpoints) {
-    if (path == e.path) endpoint = &e;
-  }
-  if (endpoint == nullptr) {
+  return nullptr;
+}
+
+HttpResponse ExporterApp::Dispatch(const HttpRequest& req,
+                                   std::string_view& handler) {
+  std::string_view model_name;
+  const Route* route = Match(req.path, model_name);
+  if (route == nullptr) {
     return Error(404, absl::StrCat("no such endpoint: ", req.path,
                                    " (see / for the list)"));
   }
-  handler = endpoint->path;
+  handler = route->pattern;
 
-  // 2. Checks every endpoint shares, authentication before the body size
-  // (an unauthenticated client learns nothing else).
-  const bool head =
-      req.method == "HEAD" && std::string_view(endpoint->method) == "GET";
-  if (req.method != endpoint->method && !head) {
+  // The checks every route shares, authentication before the body (an
+  // unauthenticated client learns nothing else).
+  const bool head = req.method == "HEAD" && route->method == "GET";
+  if (req.method != route->method && !head) {
     HttpResponse r =
         Error(405, absl::StrCat(req.method, " not allowed on ", req.path,
-                                "; use ", endpoint->method));
-    r.headers.emplace_back("Allow", endpoint->method);
+                                "; use ", util::ToAbsl(route->method)));
+    r.headers.emplace_back("Allow", route->method);
     return r;
   }
-  if (req.path.rfind("/api/v1/", 0) == 0 && !IngestAuthorized(req)) {
-    HttpResponse r = Error(401, "missing or invalid bearer token");
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  if (!Authorized(route->auth, req)) {
+    HttpResponse r = route->auth == AuthPolicy::kBasic
+                         ? Error(401, "metrics require basic authentication")
+                         : Error(401, "missing or invalid bearer token");
+    r.headers.emplace_back("WWW-Authenticate", route->auth == AuthPolicy::kBasic
+                                                   ? "Basic realm=\"aiq\""
+                                                   : "Bearer");
     return r;
   }
   if (req.body_too_large) {
@@ -155,35 +196,44 @@ HttpResponse ExporterApp::Route(const HttpRequest& req, std::string& handler) {
                                    "limits.max_body_bytes (",
                                    config_->limits.max_body_bytes, " bytes)"));
   }
-
-  // 3. Dispatch.
-  if (path == "/api/v1/predictions") {
-    return Ingest(ingest::EventKind::kPrediction, req);
-  }
-  if (path == "/api/v1/labels") return Ingest(ingest::EventKind::kLabel, req);
-  if (path == "/api/v1/feedback") {
-    return Ingest(ingest::EventKind::kFeedback, req);
-  }
-  if (path == "/api/v1/models") return Models();
-  if (!model_name.empty()) {
-    model::ModelState* state = registry_.Find(model_name);
-    if (state == nullptr) {
-      return Error(404, absl::StrCat("unknown model \"", model_name, "\""));
+  RouteContext context;
+  if (route->body == BodyPolicy::kEvents) {
+    std::optional<ingest::BodyFormat> format =
+        ingest::FormatFromContentType(req.header("Content-Type"));
+    if (!format) {
+      const std::string type(req.header("Content-Type"));
+      // curl -d sends this by default: say how to fix it.
+      const char* hint = type.rfind("application/x-www-form-urlencoded", 0) == 0
+                             ? " (curl -d sends it by default: add -H "
+                               "'Content-Type: application/json')"
+                             : "";
+      return Error(415, absl::StrCat("unsupported Content-Type \"", type,
+                                     "\"; use application/json or "
+                                     "application/x-ndjson",
+                                     hint));
     }
-    return path == "/api/v1/models/{model}/drift" ? Drift(*state, req)
-                                                  : PutReference(*state, req);
+    context.format = *format;
   }
-  if (path == "/metrics") return Metrics(req);
-  if (path == "/-/healthy") {
-    return HttpResponse{200, "text/plain; charset=utf-8", "Healthy\n", {}};
+  if (route->pattern.find("{model}") != std::string_view::npos) {
+    context.model = registry_.Find(std::string(model_name));
+    if (context.model == nullptr) {
+      return Error(404, absl::StrCat("unknown model \"",
+                                     util::ToAbsl(model_name), "\""));
+    }
   }
-  if (path == "/-/ready") {
-    return ready_.load()
-               ? HttpResponse{200, "text/plain; charset=utf-8", "Ready\n", {}}
-               : HttpResponse{
-                     503, "text/plain; charset=utf-8", "Not ready\n", {}};
+  return route->handle(req, context);
+}
+
+bool ExporterApp::Authorized(AuthPolicy auth, const HttpRequest& req) const {
+  switch (auth) {
+    case AuthPolicy::kNone:
+      return true;
+    case AuthPolicy::kBearer:
+      return IngestAuthorized(req);
+    case AuthPolicy::kBasic:
+      return MetricsAuthorized(req);
   }
-  return Landing();
+  return false;
 }
 
 bool ExporterApp::IngestAuthorized(const HttpRequest& req) const {
@@ -214,21 +264,8 @@ bool ExporterApp::MetricsAuthorized(const HttpRequest& req) const {
 }
 
 HttpResponse ExporterApp::Ingest(ingest::EventKind kind,
+                                 ingest::BodyFormat format,
                                  const HttpRequest& req) {
-  std::optional<ingest::BodyFormat> format =
-      ingest::FormatFromContentType(req.header("Content-Type"));
-  if (!format) {
-    const std::string type(req.header("Content-Type"));
-    // curl -d sends this by default: say how to fix it.
-    const char* hint = type.rfind("application/x-www-form-urlencoded", 0) == 0
-                           ? " (curl -d sends it by default: add -H "
-                             "'Content-Type: application/json')"
-                           : "";
-    return Error(415, absl::StrCat("unsupported Content-Type \"", type,
-                                   "\"; use application/json or "
-                                   "application/x-ndjson",
-                                   hint));
-  }
   if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
     return Json(400, json{{"accepted", 0},
                           {"rejected", 0},
@@ -236,7 +273,7 @@ HttpResponse ExporterApp::Ingest(ingest::EventKind kind,
                           {"errors", json::array()}});
   }
   absl::StatusOr<ingest::DecodeResult> decoded =
-      decoder_.Decode(kind, *format, req.body, clock_->Now());
+      decoder_.Decode(kind, format, req.body, clock_->Now());
   if (!decoded.ok()) {
     self_.CountRejected(kind, ingest::RejectReason::kInvalidJson);
     return Json(400, json{{"accepted", 0},
@@ -299,30 +336,15 @@ void ExporterApp::SampleForReview(const ingest::DecodeResult& decoded,
 }
 
 HttpResponse ExporterApp::Metrics(const HttpRequest& req) {
-  if (!MetricsAuthorized(req)) {
-    HttpResponse r = Error(401, "metrics require basic authentication");
-    r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"aiq\"");
-    return r;
-  }
   const auto start = std::chrono::steady_clock::now();
-  std::vector<prometheus::MetricFamily> families = self_.Collect();
-  for (auto& f : metrics::ProcessFamilies()) families.push_back(std::move(f));
   const std::vector<model::ModelSnapshot> snapshots = registry_.Snapshot();
-  for (auto& f : metrics::ModelFamilies(snapshots)) {
-    families.push_back(std::move(f));
-  }
-  for (auto& f : metrics::DriftFamilies(snapshots)) {
-    families.push_back(std::move(f));
-  }
-  metrics::QualityFamilies quality;
-  for (const model::ModelSnapshot& s : snapshots) {
-    quality.Append(s.name, *config_->FindModel(s.name), s.versions, s.classes,
-                   s.quality);
-  }
-  std::move(quality).Finish(families);
-  if (review_log_ != nullptr) {
-    review::AppendReviewFamilies(review_log_->Counts(), families);
-  }
+  std::optional<review::ReviewCounts> review;
+  if (review_log_ != nullptr) review = review_log_->Counts();
+  const std::vector<prometheus::MetricFamily> families =
+      metrics::Scrape({.self = self_,
+                       .config = *config_,
+                       .models = snapshots,
+                       .review = review ? &*review : nullptr});
   HttpResponse r;
   r.content_type = metrics::kTextContentType;
   r.body = metrics::RenderText(families);
@@ -426,11 +448,23 @@ HttpResponse ExporterApp::PutReference(model::ModelState& state,
                          "restarted"}});
 }
 
-HttpResponse ExporterApp::Landing() {
+HttpResponse ExporterApp::Ready() const {
+  const std::vector<std::string> unmet = readiness_.Unmet();
+  if (unmet.empty()) {
+    return HttpResponse{200, "text/plain; charset=utf-8", "Ready\n", {}};
+  }
+  std::string body = "Not ready\n";
+  for (const std::string& u : unmet) absl::StrAppend(&body, u, "\n");
+  return HttpResponse{503, "text/plain; charset=utf-8", std::move(body), {}};
+}
+
+HttpResponse ExporterApp::Landing() const {
+  // Every name and value is escaped: model names may contain '<', '&', '\''.
+  using http::EscapeHtml;
   std::string models;
   for (const config::ModelConfig& m : config_->models) {
-    absl::StrAppend(&models, "<li>", m.name, " (", config::TaskName(m.task),
-                    ")</li>");
+    absl::StrAppend(&models, "<li>", EscapeHtml(m.name), " (",
+                    EscapeHtml(config::TaskName(m.task)), ")</li>");
   }
   HttpResponse r;
   r.content_type = "text/html; charset=utf-8";
@@ -439,7 +473,7 @@ HttpResponse ExporterApp::Landing() {
       "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto}"
       "code{background:#eee;padding:0 .3em}</style></head><body>"
       "<h1>ai-quality-exporter ",
-      metrics::BuildVersion(),
+      EscapeHtml(metrics::BuildVersion()),
       "</h1><p>Prometheus exporter for AI quality, drift and LLM usage.</p>"
       "<h2>Endpoints</h2><ul>"
       "<li><a href=\"/metrics\">/metrics</a> &mdash; Prometheus metrics</li>"

@@ -1,20 +1,25 @@
 // The exporter application: owns the config, the model registry and the
 // self-metrics, and answers HTTP requests (routing, authentication, ingest,
-// /metrics, the models API, health and the landing page). Transport-free:
-// the HTTP server hands it plain HttpRequest values, so it is tested
-// without sockets.
+// /metrics, the models API, health, readiness and the landing page).
+// Transport-free: the HTTP server hands it plain HttpRequest values, so it
+// is tested without sockets.
 //
 //   ExporterApp app(std::move(config), util::Clock::Real());
+//   if (absl::Status st = app.Init(); !st.ok()) return st;
 //   auto server = http::HttpServer::Start(options,
 //       [&](const http::HttpRequest& r) { return app.Handle(r); });
+//   app.readiness().SetMet(ExporterApp::kServerCondition);  // /-/ready: 200
 #ifndef AIQ_EXPORTER_APP_EXPORTER_APP_H_
 #define AIQ_EXPORTER_APP_EXPORTER_APP_H_
 
-#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "exporter/app/readiness.h"
 #include "exporter/config/config.h"
 #include "exporter/http/http_types.h"
 #include "exporter/ingest/decoder.h"
@@ -28,7 +33,16 @@ namespace aiq::app {
 
 class ExporterApp {
  public:
+  // The start-up conditions /-/ready waits for (docs/api.md): the models'
+  // references loaded and the review log opened (both by Init), and the
+  // HTTP server listening (set by whoever starts it).
+  static constexpr std::string_view kReferencesCondition = "references";
+  static constexpr std::string_view kReviewLogCondition = "review_log";
+  static constexpr std::string_view kServerCondition = "http_server";
+
   ExporterApp(config::Config config, util::Clock* clock);
+  ExporterApp(const ExporterApp&) = delete;
+  ExporterApp& operator=(const ExporterApp&) = delete;
 
   // Loads every model's configured reference CSV and opens the review log.
   // Call before serving; an error names the model and the file, line and
@@ -38,16 +52,52 @@ class ExporterApp {
 
   http::HttpResponse Handle(const http::HttpRequest& request);
 
-  // /-/ready answers 503 until set (e.g. while references load).
-  void SetReady(bool ready) { ready_.store(ready); }
+  // What /-/ready reports; more conditions may be added (e.g. state being
+  // restored) and marked met when done.
+  Readiness& readiness() { return readiness_; }
 
   const config::Config& config() const { return *config_; }
   model::ModelRegistry& registry() { return registry_; }
 
  private:
-  http::HttpResponse Route(const http::HttpRequest& request,
-                           std::string& handler);
-  http::HttpResponse Ingest(ingest::EventKind kind,
+  // What the router resolved for a route's handler.
+  struct RouteContext {
+    model::ModelState* model = nullptr;  // routes with {model}
+    ingest::BodyFormat format{};         // routes with BodyPolicy::kEvents
+  };
+  enum class AuthPolicy {
+    kNone,
+    kBearer,  // server.ingest_tokens (401 + WWW-Authenticate: Bearer)
+    kBasic,   // server.metrics_auth (401 + WWW-Authenticate: Basic)
+  };
+  enum class BodyPolicy {
+    kAny,     // any body (or none); only its size is checked
+    kEvents,  // a JSON or NDJSON Content-Type, else 415
+  };
+  // One endpoint. A request is matched against the table once; the checks
+  // every route shares (method, authentication, body size, content type,
+  // model lookup) run from the route's policy, then its handler answers.
+  struct Route {
+    // The path; "{model}" stands for a model name (which may not be
+    // empty). Also the `handler` label of aiq_exporter_http_requests_total.
+    std::string_view pattern;
+    std::string_view method;  // a GET route also answers HEAD
+    AuthPolicy auth;
+    BodyPolicy body;
+    std::function<http::HttpResponse(const http::HttpRequest&,
+                                     const RouteContext&)>
+        handle;
+  };
+  std::vector<Route> BuildRoutes();
+  // The route whose pattern matches `path`, with the {model} text in
+  // `model_name`; nullptr when none does.
+  const Route* Match(std::string_view path, std::string_view& model_name) const;
+  // Everything but the request counter; `handler` is set to the matched
+  // route's pattern.
+  http::HttpResponse Dispatch(const http::HttpRequest& request,
+                              std::string_view& handler);
+
+  http::HttpResponse Ingest(ingest::EventKind kind, ingest::BodyFormat format,
                             const http::HttpRequest& request);
   // Copies sampled accepted events to the review log.
   void SampleForReview(const ingest::DecodeResult& decoded,
@@ -58,13 +108,15 @@ class ExporterApp {
                            const http::HttpRequest& request);
   http::HttpResponse PutReference(model::ModelState& state,
                                   const http::HttpRequest& request);
-  http::HttpResponse Landing();
+  http::HttpResponse Ready() const;
+  http::HttpResponse Landing() const;
 
+  bool Authorized(AuthPolicy auth, const http::HttpRequest& request) const;
   bool IngestAuthorized(const http::HttpRequest& request) const;
   bool MetricsAuthorized(const http::HttpRequest& request) const;
 
-  // Heap-allocated so references held by the registry and decoder stay
-  // valid if the app is moved.
+  // Heap-allocated so the references the registry and decoder hold stay
+  // valid however the app is stored.
   std::unique_ptr<const config::Config> config_;
   util::Clock* clock_;
   ingest::Decoder decoder_;
@@ -72,7 +124,10 @@ class ExporterApp {
   std::unique_ptr<review::ReviewLog> review_log_;  // nullptr: review off
   model::ModelRegistry registry_;
   metrics::SelfMetrics self_;
-  std::atomic<bool> ready_{true};
+  Readiness readiness_;
+  // Built once by the constructor; handlers capture `this`, so the app is
+  // neither copied nor moved.
+  std::vector<Route> routes_;
 };
 
 }  // namespace aiq::app

@@ -121,12 +121,115 @@ TEST_F(ExporterAppTest, StatusCodes) {
   big.header = [](const char*) { return std::string_view(); };
   EXPECT_EQ(app_->Handle(big).status, 413);
   EXPECT_EQ(Request("GET", "/-/healthy").status, 200);
-  EXPECT_EQ(Request("GET", "/-/ready").status, 200);
-  app_->SetReady(false);
-  EXPECT_EQ(Request("GET", "/-/ready").status, 503);
   r = Request("GET", "/");
   EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
   EXPECT_THAT(r.body, HasSubstr("<li>m (classification)</li>"));
+}
+
+TEST_F(ExporterAppTest, ReadyOnceStartUpHasFinished) {
+  Start(kConfig);
+  // Constructed, not started: every start-up condition is listed.
+  http::HttpResponse r = Request("GET", "/-/ready");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.content_type, "text/plain; charset=utf-8");
+  EXPECT_EQ(r.body,
+            "Not ready\n"
+            "references: the models' reference data is not loaded yet\n"
+            "review_log: the review log is not open yet\n"
+            "http_server: the HTTP server is not listening yet\n");
+  EXPECT_EQ(Request("HEAD", "/-/ready").status, 503);
+  // Liveness does not depend on readiness.
+  EXPECT_EQ(Request("GET", "/-/healthy").status, 200);
+
+  ASSERT_TRUE(app_->Init().ok());
+  r = Request("GET", "/-/ready");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body,
+            "Not ready\n"
+            "http_server: the HTTP server is not listening yet\n");
+
+  app_->readiness().SetMet(ExporterApp::kServerCondition);
+  r = Request("GET", "/-/ready");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "Ready\n");
+
+  // A condition added later (e.g. state restore) makes it unready again.
+  app_->readiness().Add("state", "restoring state");
+  r = Request("GET", "/-/ready");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, "Not ready\nstate: restoring state\n");
+  app_->readiness().SetMet("state");
+  EXPECT_EQ(Request("GET", "/-/ready").status, 200);
+
+  const std::string text = Scrape();
+  EXPECT_THAT(text, HasSubstr("aiq_exporter_http_requests_total{code=\"503\","
+                              "handler=\"/-/ready\"} 4\n"));
+  EXPECT_THAT(text, HasSubstr("aiq_exporter_http_requests_total{code=\"200\","
+                              "handler=\"/-/ready\"} 2\n"));
+}
+
+TEST_F(ExporterAppTest, NotReadyWhileAReferenceFailsToLoad) {
+  Start(R"(
+models:
+  - name: m
+    features: [{name: x}]
+    reference: /nonexistent/aiq_reference.csv
+)");
+  EXPECT_FALSE(app_->Init().ok());
+  http::HttpResponse r = Request("GET", "/-/ready");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.body, HasSubstr("references: the models' reference data is not "
+                                "loaded yet\n"));
+}
+
+TEST_F(ExporterAppTest, LandingPageEscapesNames) {
+  // Config allows these characters in names (not '"', '\\', '/').
+  Start(R"(
+models:
+  - name: "<script>alert('x')&co"
+)");
+  http::HttpResponse r = Request("GET", "/");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_THAT(r.body, HasSubstr("<li>&lt;script&gt;alert(&#39;x&#39;)&amp;co "
+                                "(classification)</li>"));
+  EXPECT_THAT(r.body, Not(HasSubstr("<script>")));
+}
+
+TEST_F(ExporterAppTest, RoutingEdgeCases) {
+  Start(kConfig);
+  // A model route needs a non-empty name; a name may contain '/'.
+  http::HttpResponse r = Request("GET", "/api/v1/models//drift");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body,
+            "{\"error\":\"no such endpoint: /api/v1/models//drift (see / "
+            "for the list)\"}");
+  r = Request("GET", "/api/v1/models/a/b/drift");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, R"({"error":"unknown model \"a/b\""})");
+  r = Request("GET", "/api/v1/models/m/");
+  EXPECT_EQ(r.status, 404);
+  r = Request("PUT", "/api/v1/models/m/drift");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(
+      r.body,
+      R"({"error":"PUT not allowed on /api/v1/models/m/drift; use GET"})");
+  EXPECT_EQ(r.headers[0],
+            (std::pair<std::string, std::string>{"Allow", "GET"}));
+  // HEAD wherever GET, nowhere else.
+  EXPECT_EQ(Request("HEAD", "/api/v1/models").status, 200);
+  EXPECT_EQ(Request("HEAD", "/api/v1/labels").status, 405);
+  // The unknown-model check runs after the method check.
+  EXPECT_EQ(Request("POST", "/api/v1/models/zzz/reference").status, 405);
+  EXPECT_EQ(Request("PUT", "/api/v1/models/zzz/reference").status, 404);
+
+  const std::string text = Scrape();
+  EXPECT_THAT(text, HasSubstr("aiq_exporter_http_requests_total{code=\"404\","
+                              "handler=\"other\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("aiq_exporter_http_requests_total{code=\"404\","
+                              "handler=\"/api/v1/models/{model}/drift\"} 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("aiq_exporter_http_requests_total{code=\"404\","
+                        "handler=\"/api/v1/models/{model}/reference\"} 1\n"));
 }
 
 TEST_F(ExporterAppTest, BearerTokensAndBasicAuth) {
@@ -156,6 +259,24 @@ models: [{name: m}]
       r.body,
       HasSubstr("aiq_predictions_total{model=\"m\",version=\"default\"} 1\n"));
   EXPECT_EQ(Request("GET", "/-/healthy").status, 200);  // always open
+
+  // Authentication is checked before the body size, on every route with
+  // authentication (an unauthenticated client learns nothing else).
+  for (const char* path : {"/api/v1/predictions", "/metrics"}) {
+    http::HttpRequest big;
+    big.method = path[1] == 'a' ? "POST" : "GET";
+    big.path = path;
+    big.body_too_large = true;
+    big.header = [](const char*) { return std::string_view(); };
+    r = app_->Handle(big);
+    EXPECT_EQ(r.status, 401) << path;
+    ASSERT_EQ(r.headers.size(), 1u) << path;
+    EXPECT_EQ(r.headers[0].first, "WWW-Authenticate");
+    EXPECT_EQ(r.headers[0].second,
+              path[1] == 'a' ? "Bearer" : "Basic realm=\"aiq\"");
+  }
+  EXPECT_EQ(Request("GET", "/metrics", "", {{"Authorization", "Basic x"}}).body,
+            R"({"error":"metrics require basic authentication"})");
 }
 
 TEST_F(ExporterAppTest, GzipWhenAsked) {

@@ -142,6 +142,7 @@ int Serve(const std::vector<std::string>& args, std::ostream& out,
     err << "serve: " << server.status().message() << "\n";
     return kExitFailure;
   }
+  app.readiness().SetMet(app::ExporterApp::kServerCondition);
   out << "ai_quality_exporter " << metrics::BuildVersion() << " listening on "
       << options.listen << " (port " << (*server)->port() << "), "
       << app.config().models.size() << " models, config "

@@ -7,8 +7,6 @@
 namespace aiq::metrics {
 namespace {
 
-using prometheus::MetricType;
-
 // The per-test scores and p-values of one channel (feature or prediction).
 void ChannelScores(const model::ChannelDrift& c, const Labels& labels,
                    FamilyBuilder& score, FamilyBuilder& p_value) {
@@ -44,76 +42,29 @@ void ChannelScores(const model::ChannelDrift& c, const Labels& labels,
 
 std::vector<prometheus::MetricFamily> DriftFamilies(
     const std::vector<model::ModelSnapshot>& models) {
-  FamilyBuilder score("aiq_drift_score",
-                      "Drift statistic of a feature's window against the "
-                      "reference, by test.",
-                      MetricType::Gauge);
-  FamilyBuilder p_value("aiq_drift_p_value",
-                        "P-value of a feature's drift test (ks, chi_square, "
-                        "z).",
-                        MetricType::Gauge);
-  FamilyBuilder drifted("aiq_feature_drifted",
-                        "1 when the feature's decision test detects drift.",
-                        MetricType::Gauge);
-  FamilyBuilder ratio("aiq_drifted_features_ratio",
-                      "Share of features (with enough samples) that drifted.",
-                      MetricType::Gauge);
-  FamilyBuilder dataset("aiq_dataset_drift",
-                        "1 when the drifted share reaches 0.5.",
-                        MetricType::Gauge);
-  FamilyBuilder pred_score("aiq_prediction_drift_score",
-                           "Drift of the model's outputs against the "
-                           "reference's prediction column, by test.",
-                           MetricType::Gauge);
-  FamilyBuilder pred_p("aiq_prediction_drift_p_value",
-                       "P-value of the prediction drift test.",
-                       MetricType::Gauge);
-  FamilyBuilder pred_drifted("aiq_prediction_drifted",
-                             "1 when prediction drift is detected.",
-                             MetricType::Gauge);
-  FamilyBuilder recon("aiq_reconstruction_error",
-                      "Mean PCA reconstruction error of the window (numeric "
-                      "features, standardized on the reference).",
-                      MetricType::Gauge);
-  FamilyBuilder recon_upper("aiq_reconstruction_error_upper_threshold",
-                            "Reference chunks' mean + 3 sigma.",
-                            MetricType::Gauge);
-  FamilyBuilder recon_lower("aiq_reconstruction_error_lower_threshold",
-                            "Reference chunks' mean - 3 sigma (>= 0).",
-                            MetricType::Gauge);
-  FamilyBuilder missing("aiq_feature_missing_ratio",
-                        "Share of the window's predictions without a value "
-                        "for the feature.",
-                        MetricType::Gauge);
-  FamilyBuilder new_category("aiq_feature_new_category_ratio",
-                             "Share of values not seen in the reference.",
-                             MetricType::Gauge);
-  FamilyBuilder out_of_range("aiq_feature_out_of_range_ratio",
-                             "Share of values outside the reference's "
-                             "[min, max].",
-                             MetricType::Gauge);
-  FamilyBuilder reference_rows("aiq_reference_rows",
-                               "Rows in the model's reference data.",
-                               MetricType::Gauge);
-  FamilyBuilder b_accuracy("aiq_baseline_accuracy",
-                           "Accuracy of the reference's predictions.",
-                           MetricType::Gauge);
-  FamilyBuilder b_precision("aiq_baseline_precision",
-                            "Precision of the reference's predictions.",
-                            MetricType::Gauge);
-  FamilyBuilder b_recall("aiq_baseline_recall",
-                         "Recall of the reference's predictions.",
-                         MetricType::Gauge);
-  FamilyBuilder b_f1("aiq_baseline_f1", "F1 of the reference's predictions.",
-                     MetricType::Gauge);
-  FamilyBuilder b_mae("aiq_baseline_mae", "MAE of the reference.",
-                      MetricType::Gauge);
-  FamilyBuilder b_rmse("aiq_baseline_rmse", "RMSE of the reference.",
-                       MetricType::Gauge);
-  FamilyBuilder b_r2("aiq_baseline_r2", "R2 of the reference.",
-                     MetricType::Gauge);
-  FamilyBuilder b_mape("aiq_baseline_mape", "MAPE of the reference.",
-                       MetricType::Gauge);
+  FamilyBuilder score(kDriftScore);
+  FamilyBuilder p_value(kDriftPValue);
+  FamilyBuilder drifted(kFeatureDrifted);
+  FamilyBuilder ratio(kDriftedFeaturesRatio);
+  FamilyBuilder dataset(kDatasetDrift);
+  FamilyBuilder pred_score(kPredictionDriftScore);
+  FamilyBuilder pred_p(kPredictionDriftPValue);
+  FamilyBuilder pred_drifted(kPredictionDrifted);
+  FamilyBuilder recon(kReconstructionError);
+  FamilyBuilder recon_upper(kReconstructionErrorUpperThreshold);
+  FamilyBuilder recon_lower(kReconstructionErrorLowerThreshold);
+  FamilyBuilder missing(kFeatureMissingRatio);
+  FamilyBuilder new_category(kFeatureNewCategoryRatio);
+  FamilyBuilder out_of_range(kFeatureOutOfRangeRatio);
+  FamilyBuilder reference_rows(kReferenceRows);
+  FamilyBuilder b_accuracy(kBaselineAccuracy);
+  FamilyBuilder b_precision(kBaselinePrecision);
+  FamilyBuilder b_recall(kBaselineRecall);
+  FamilyBuilder b_f1(kBaselineF1);
+  FamilyBuilder b_mae(kBaselineMae);
+  FamilyBuilder b_rmse(kBaselineRmse);
+  FamilyBuilder b_r2(kBaselineR2);
+  FamilyBuilder b_mape(kBaselineMape);
 
   for (const model::ModelSnapshot& m : models) {
     if (!m.reference) continue;

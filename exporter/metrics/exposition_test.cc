@@ -12,7 +12,9 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(ExpositionTest, RendersHistogramCumulatively) {
-  FamilyBuilder f("aiq_x_seconds", "X.", prometheus::MetricType::Histogram);
+  constexpr MetricDef kX{"aiq_x_seconds", prometheus::MetricType::Histogram,
+                         "X.", "model"};
+  FamilyBuilder f(kX);
   f.Histogram({{"model", "m"}}, {0.1, 1}, {1, 2, 3}, 7.5);
   std::string text = RenderText({std::move(f).Build()});
   EXPECT_THAT(text, HasSubstr("# TYPE aiq_x_seconds histogram\n"));

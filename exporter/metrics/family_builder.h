@@ -1,11 +1,11 @@
 // Builds prometheus::MetricFamily values from plain numbers, so collectors
 // can expose state they keep themselves (under their own locks) instead of
-// mirroring it into prometheus-cpp metric objects on every event.
+// mirroring it into prometheus-cpp metric objects on every event. A family's
+// name, help and type come from its catalogue entry (metrics/catalogue.h).
 //
-//   FamilyBuilder f("aiq_predictions_total", "Predictions received.",
-//                   prometheus::MetricType::Counter);
+//   FamilyBuilder f(kPredictionsTotal);
 //   f.Counter({{"model", "m"}, {"version", "v1"}}, 42);
-//   families.push_back(f.Build());
+//   families.push_back(std::move(f).Build());
 #ifndef AIQ_EXPORTER_METRICS_FAMILY_BUILDER_H_
 #define AIQ_EXPORTER_METRICS_FAMILY_BUILDER_H_
 
@@ -16,6 +16,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "exporter/metrics/catalogue.h"
 
 namespace aiq::metrics {
 
@@ -29,11 +31,10 @@ inline Labels With(Labels labels, const char* name, std::string value) {
 
 class FamilyBuilder {
  public:
-  FamilyBuilder(std::string name, std::string help,
-                prometheus::MetricType type) {
-    family_.name = std::move(name);
-    family_.help = std::move(help);
-    family_.type = type;
+  explicit FamilyBuilder(const MetricDef& def) {
+    family_.name = std::string(def.name);
+    family_.help = std::string(def.help);
+    family_.type = def.type;
   }
 
   void Counter(Labels labels, double value) {

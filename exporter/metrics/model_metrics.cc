@@ -5,8 +5,6 @@
 namespace aiq::metrics {
 namespace {
 
-using prometheus::MetricType;
-
 void Add(std::vector<prometheus::MetricFamily>& out, FamilyBuilder&& f) {
   if (!f.empty()) out.push_back(std::move(f).Build());
 }
@@ -19,63 +17,25 @@ Labels ModelVersion(const model::ModelSnapshot& m, const std::string& v) {
 
 std::vector<prometheus::MetricFamily> ModelFamilies(
     const std::vector<model::ModelSnapshot>& models) {
-  FamilyBuilder predictions("aiq_predictions_total",
-                            "Prediction events accepted, including failed "
-                            "calls.",
-                            MetricType::Counter);
-  FamilyBuilder errors("aiq_prediction_errors_total",
-                       "Accepted predictions whose call failed, by reason.",
-                       MetricType::Counter);
-  FamilyBuilder latency("aiq_prediction_latency_seconds", "Model call latency.",
-                        MetricType::Histogram);
-  FamilyBuilder tokens("aiq_tokens_total", "LLM tokens, by type.",
-                       MetricType::Counter);
-  FamilyBuilder cost("aiq_cost_total",
-                     "Cost of LLM tokens at the configured prices.",
-                     MetricType::Counter);
-  FamilyBuilder cost_budget(
-      "aiq_cost_budget", "Configured cost budget per day.", MetricType::Gauge);
-  FamilyBuilder token_budget("aiq_token_budget",
-                             "Configured token budget per day.",
-                             MetricType::Gauge);
-  FamilyBuilder feedback("aiq_feedback_score", "User feedback score (1-5).",
-                         MetricType::Histogram);
-  FamilyBuilder outcome("aiq_outcome_value_total",
-                        "Business value reported with feedback.",
-                        MetricType::Counter);
-  FamilyBuilder safety("aiq_safety_violations_total",
-                       "Safety violations, by category.", MetricType::Counter);
-  FamilyBuilder labels("aiq_labels_total",
-                       "Ground-truth labels matched to a prediction.",
-                       MetricType::Counter);
-  FamilyBuilder unmatched("aiq_labels_unmatched_total",
-                          "Labels whose id matched no pending prediction.",
-                          MetricType::Counter);
-  FamilyBuilder feedback_unmatched(
-      "aiq_feedback_unmatched_total",
-      "Feedback whose id matched no pending prediction.", MetricType::Counter);
-  FamilyBuilder delay("aiq_label_delay_seconds",
-                      "Time from prediction to its label.",
-                      MetricType::Histogram);
-  FamilyBuilder pending("aiq_join_pending",
-                        "Predictions with an id waiting for a label.",
-                        MetricType::Gauge);
-  FamilyBuilder entries("aiq_join_entries",
-                        "Entries in the label join table, labelled or not.",
-                        MetricType::Gauge);
-  FamilyBuilder capacity("aiq_join_capacity",
-                         "Capacity of the label join table "
-                         "(limits.max_join_entries).",
-                         MetricType::Gauge);
-  FamilyBuilder evicted("aiq_join_evicted_total",
-                        "Predictions dropped from the join table before a "
-                        "label arrived (TTL or capacity).",
-                        MetricType::Counter);
-
-  FamilyBuilder type_errors("aiq_feature_type_errors_total",
-                            "Feature values of the wrong JSON type (the "
-                            "event is kept, the value is not).",
-                            MetricType::Counter);
+  FamilyBuilder predictions(kPredictionsTotal);
+  FamilyBuilder errors(kPredictionErrorsTotal);
+  FamilyBuilder latency(kPredictionLatencySeconds);
+  FamilyBuilder tokens(kTokensTotal);
+  FamilyBuilder cost(kCostTotal);
+  FamilyBuilder cost_budget(kCostBudget);
+  FamilyBuilder token_budget(kTokenBudget);
+  FamilyBuilder feedback(kFeedbackScore);
+  FamilyBuilder outcome(kOutcomeValueTotal);
+  FamilyBuilder safety(kSafetyViolationsTotal);
+  FamilyBuilder labels(kLabelsTotal);
+  FamilyBuilder unmatched(kLabelsUnmatchedTotal);
+  FamilyBuilder feedback_unmatched(kFeedbackUnmatchedTotal);
+  FamilyBuilder delay(kLabelDelaySeconds);
+  FamilyBuilder pending(kJoinPending);
+  FamilyBuilder entries(kJoinEntries);
+  FamilyBuilder capacity(kJoinCapacity);
+  FamilyBuilder evicted(kJoinEvictedTotal);
+  FamilyBuilder type_errors(kFeatureTypeErrorsTotal);
 
   for (const model::ModelSnapshot& m : models) {
     const Labels model_only = {{"model", m.name}};

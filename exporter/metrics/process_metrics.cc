@@ -100,31 +100,22 @@ std::vector<prometheus::MetricFamily> ProcessFamilies() {
       detail::ParseProcStat(ReadFile("/proc/self/stat"), boot.value_or(0),
                             sysconf(_SC_CLK_TCK), sysconf(_SC_PAGESIZE));
   if (!s) return out;
-  using prometheus::MetricType;
-  auto gauge = [&](const char* name, const char* help, double v,
-                   MetricType type = MetricType::Gauge) {
-    FamilyBuilder f(name, help, type);
-    if (type == MetricType::Counter) {
+  auto add = [&](const MetricDef& def, double v) {
+    FamilyBuilder f(def);
+    if (def.type == prometheus::MetricType::Counter) {
       f.Counter({}, v);
     } else {
       f.Gauge({}, v);
     }
     out.push_back(std::move(f).Build());
   };
-  gauge("process_cpu_seconds_total", "Total user and system CPU time.",
-        s->cpu_seconds, MetricType::Counter);
-  gauge("process_resident_memory_bytes", "Resident memory size.",
-        s->resident_bytes);
-  gauge("process_virtual_memory_bytes", "Virtual memory size.",
-        s->virtual_bytes);
-  if (boot) {
-    gauge("process_start_time_seconds",
-          "Start time of the process since the Unix epoch.",
-          s->start_time_seconds);
-  }
-  gauge("process_open_fds", "Open file descriptors.", CountOpenFds());
+  add(kProcessCpuSecondsTotal, s->cpu_seconds);
+  add(kProcessResidentMemoryBytes, s->resident_bytes);
+  add(kProcessVirtualMemoryBytes, s->virtual_bytes);
+  if (boot) add(kProcessStartTimeSeconds, s->start_time_seconds);
+  add(kProcessOpenFds, CountOpenFds());
   if (auto max = detail::ParseMaxOpenFiles(ReadFile("/proc/self/limits"))) {
-    gauge("process_max_fds", "Maximum number of open file descriptors.", *max);
+    add(kProcessMaxFds, *max);
   }
   return out;
 }

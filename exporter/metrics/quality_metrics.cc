@@ -6,8 +6,6 @@
 namespace aiq::metrics {
 namespace {
 
-using prometheus::MetricType;
-
 void GaugeIf(FamilyBuilder& f, const Labels& l, std::optional<double> v) {
   if (v.has_value()) f.Gauge(l, *v);
 }
@@ -22,66 +20,28 @@ const std::vector<double>& ConfidenceBounds() {
 }  // namespace
 
 QualityFamilies::QualityFamilies()
-    : window_samples_("aiq_window_samples",
-                      "Samples in the quality window, by kind.",
-                      MetricType::Gauge),
-      accuracy_("aiq_accuracy", "Accuracy over the window's labelled samples.",
-                MetricType::Gauge),
-      precision_("aiq_precision", "Precision over the window, by average.",
-                 MetricType::Gauge),
-      recall_("aiq_recall", "Recall over the window, by average.",
-              MetricType::Gauge),
-      f1_("aiq_f1", "F1 score over the window, by average.", MetricType::Gauge),
-      class_f1_("aiq_class_f1", "Per-class F1 score over the window.",
-                MetricType::Gauge),
-      ece_("aiq_expected_calibration_error",
-           "Expected calibration error (10 equal-width confidence bins).",
-           MetricType::Gauge),
-      brier_("aiq_brier_score", "Multiclass Brier score over the window.",
-             MetricType::Gauge),
-      low_confidence_ratio_(
-          "aiq_low_confidence_ratio",
-          "Share of the window's predictions with confidence below the "
-          "model's low_confidence_threshold.",
-          MetricType::Gauge),
-      confidence_("aiq_confidence", "Confidence of the window's predictions.",
-                  MetricType::Histogram),
-      mae_("aiq_mae", "Mean absolute error over the window.",
-           MetricType::Gauge),
-      rmse_("aiq_rmse", "Root mean squared error over the window.",
-            MetricType::Gauge),
-      r2_("aiq_r2", "Coefficient of determination over the window.",
-          MetricType::Gauge),
-      mape_("aiq_mape", "Mean absolute percentage error over the window.",
-            MetricType::Gauge),
-      estimated_accuracy_(
-          "aiq_estimated_accuracy",
-          "Accuracy estimated from calibrated confidence, without labels.",
-          MetricType::Gauge),
-      drift_detections_("aiq_concept_drift_detections_total",
-                        "Concept drifts detected on the error stream.",
-                        MetricType::Counter),
-      drift_warning_("aiq_concept_drift_warning",
-                     "1 while a concept-drift detector warns.",
-                     MetricType::Gauge),
-      segment_accuracy_("aiq_segment_accuracy",
-                        "Accuracy within a segment value.", MetricType::Gauge),
-      segment_positive_rate_(
-          "aiq_segment_positive_rate",
-          "Share of a segment value's predictions that are the positive class.",
-          MetricType::Gauge),
-      segment_tpr_("aiq_segment_tpr",
-                   "True positive rate within a segment value.",
-                   MetricType::Gauge),
-      demographic_parity_(
-          "aiq_demographic_parity_difference",
-          "Max minus min positive rate across a segment attribute's values.",
-          MetricType::Gauge),
-      equal_opportunity_(
-          "aiq_equal_opportunity_difference",
-          "Max minus min true positive rate across a segment attribute's "
-          "values.",
-          MetricType::Gauge) {}
+    : window_samples_(kWindowSamples),
+      accuracy_(kAccuracy),
+      precision_(kPrecision),
+      recall_(kRecall),
+      f1_(kF1),
+      class_f1_(kClassF1),
+      ece_(kExpectedCalibrationError),
+      brier_(kBrierScore),
+      low_confidence_ratio_(kLowConfidenceRatio),
+      confidence_(kConfidence),
+      mae_(kMae),
+      rmse_(kRmse),
+      r2_(kR2),
+      mape_(kMape),
+      estimated_accuracy_(kEstimatedAccuracy),
+      drift_detections_(kConceptDriftDetectionsTotal),
+      drift_warning_(kConceptDriftWarning),
+      segment_accuracy_(kSegmentAccuracy),
+      segment_positive_rate_(kSegmentPositiveRate),
+      segment_tpr_(kSegmentTpr),
+      demographic_parity_(kDemographicParityDifference),
+      equal_opportunity_(kEqualOpportunityDifference) {}
 
 void QualityFamilies::Append(
     const std::string& model, const config::ModelConfig& cfg,

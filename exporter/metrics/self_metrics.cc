@@ -2,37 +2,41 @@
 
 #include <prometheus/gauge.h>
 
+#include "exporter/metrics/catalogue.h"
+
 namespace aiq::metrics {
+namespace {
+
+// A prometheus-cpp family builder named and described by its catalogue entry.
+template <typename Builder>
+Builder& Describe(Builder&& builder, const MetricDef& def) {
+  return builder.Name(std::string(def.name)).Help(std::string(def.help));
+}
+
+}  // namespace
 
 const char* BuildVersion() { return AIQ_VERSION; }
 const char* BuildRevision() { return AIQ_REVISION; }
 
 SelfMetrics::SelfMetrics(int configured_models)
     : registry_(std::make_shared<prometheus::Registry>()) {
-  prometheus::BuildGauge()
-      .Name("aiq_exporter_build_info")
-      .Help("Build identity; the value is always 1.")
+  Describe(prometheus::BuildGauge(), kExporterBuildInfo)
       .Register(*registry_)
       .Add({{"version", BuildVersion()}, {"revision", BuildRevision()}})
       .Set(1);
-  prometheus::BuildGauge()
-      .Name("aiq_exporter_models")
-      .Help("Models in the configuration.")
+  Describe(prometheus::BuildGauge(), kExporterModels)
       .Register(*registry_)
       .Add({})
       .Set(configured_models);
-  http_requests_ = &prometheus::BuildCounter()
-                        .Name("aiq_exporter_http_requests_total")
-                        .Help("HTTP requests served, by handler and code.")
-                        .Register(*registry_);
-  auto& received = prometheus::BuildCounter()
-                       .Name("aiq_exporter_events_received_total")
-                       .Help("Events found in request bodies, by kind.")
-                       .Register(*registry_);
-  auto& rejected = prometheus::BuildCounter()
-                       .Name("aiq_exporter_events_rejected_total")
-                       .Help("Events rejected, by kind and reason.")
-                       .Register(*registry_);
+  http_requests_ =
+      &Describe(prometheus::BuildCounter(), kExporterHttpRequestsTotal)
+           .Register(*registry_);
+  auto& received =
+      Describe(prometheus::BuildCounter(), kExporterEventsReceivedTotal)
+          .Register(*registry_);
+  auto& rejected =
+      Describe(prometheus::BuildCounter(), kExporterEventsRejectedTotal)
+          .Register(*registry_);
   for (int k = 0; k < kKinds; ++k) {
     const std::string kind =
         ingest::EventKindName(static_cast<ingest::EventKind>(k));
@@ -44,13 +48,10 @@ SelfMetrics::SelfMetrics(int configured_models)
             ingest::RejectReasonName(static_cast<ingest::RejectReason>(r))}});
     }
   }
-  scrape_duration_ = &prometheus::BuildGauge()
-                          .Name("aiq_exporter_scrape_duration_seconds")
-                          .Help(
-                              "Time the previous /metrics scrape took to "
-                              "collect and serialize.")
-                          .Register(*registry_)
-                          .Add({});
+  scrape_duration_ =
+      &Describe(prometheus::BuildGauge(), kExporterScrapeDurationSeconds)
+           .Register(*registry_)
+           .Add({});
 }
 
 void SelfMetrics::CountRequest(const std::string& handler, int code) {

@@ -59,7 +59,7 @@
 
 namespace aiq::review {
 
-// A snapshot of the log's counters, for exposition (review_metrics.h).
+// A snapshot of the log's counters, for exposition (metrics/review_metrics.h).
 struct ReviewCounts {
   struct Model {
     std::string model;

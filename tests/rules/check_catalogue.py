@@ -14,7 +14,11 @@ Prints one line per failed check ("FAIL ...") and a summary line
   level:metric:operations;
 - the latency SLO threshold rules have value == float(le);
 - Alertmanager groups by [alertname, model];
-- docs/alerting.md mentions every alert.
+- docs/alerting.md mentions every alert;
+- every aiq_* metric an alert or recording rule queries is in docs/metrics.md
+  (histograms with their _bucket/_sum/_count series), whose tables the C++
+  test CatalogueTest.MatchesDocsMetricsMd checks against the exporter's
+  metric catalogue (exporter/metrics/catalogue.h).
 """
 import glob, os, re, sys
 import yaml
@@ -101,6 +105,25 @@ check(am["route"].get("group_by") == ["alertname", "model"], f"alertmanager: gro
 doc = open(f"{root}/docs/alerting.md").read() if os.path.isfile(f"{root}/docs/alerting.md") else ""
 for name in alerts:
     check(name in doc, f"{name}: not in docs/alerting.md")
+
+# --- rules vs the metric catalogue ---------------------------------------------
+documented = set()
+metrics_md = f"{root}/docs/metrics.md"
+for line in open(metrics_md).read().splitlines() if os.path.isfile(metrics_md) else []:
+    if not line.startswith("|"):
+        continue
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    if len(cells) < 2:
+        continue
+    for name in re.findall(r"`(aiq_[a-z0-9_]+)`", cells[0]):
+        documented.add(name)
+        if cells[1].startswith("histogram"):
+            documented.update(name + s for s in ("_bucket", "_sum", "_count"))
+check(len(documented) > 0, f"{metrics_md}: no metrics found")
+for r in list(alerts.values()) + records:
+    rule = r.get("alert") or r.get("record")
+    for name in sorted(set(re.findall(r"(?<![\w:])aiq_[a-z0-9_]+", str(r.get("expr", ""))))):
+        check(name in documented, f"{rule}: queries {name}, which docs/metrics.md does not list")
 
 for f in failed:
     print("FAIL", f)

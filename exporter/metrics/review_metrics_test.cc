@@ -1,4 +1,4 @@
-#include "exporter/review/review_metrics.h"
+#include "exporter/metrics/review_metrics.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,8 @@
 #include <string>
 #include <vector>
 
-namespace aiq::review {
+namespace aiq::metrics {
+using review::ReviewCounts;
 namespace {
 
 std::map<std::string, std::string> LabelMap(const prometheus::ClientMetric& m) {
@@ -59,4 +60,4 @@ TEST(ReviewMetricsTest, NoModelsStillReportsWriteErrors) {
 }
 
 }  // namespace
-}  // namespace aiq::review
+}  // namespace aiq::metrics

@@ -9,10 +9,10 @@
 // works from the first scrape.
 //
 //   std::vector<prometheus::MetricFamily> families;
-//   if (log != nullptr) aiq::review::AppendReviewFamilies(log->Counts(),
-//                                                         families);
-#ifndef AIQ_EXPORTER_REVIEW_REVIEW_METRICS_H_
-#define AIQ_EXPORTER_REVIEW_REVIEW_METRICS_H_
+//   if (log != nullptr) aiq::metrics::AppendReviewFamilies(log->Counts(),
+//                                                          families);
+#ifndef AIQ_EXPORTER_METRICS_REVIEW_METRICS_H_
+#define AIQ_EXPORTER_METRICS_REVIEW_METRICS_H_
 
 #include <prometheus/metric_family.h>
 
@@ -20,11 +20,11 @@
 
 #include "exporter/review/review_log.h"
 
-namespace aiq::review {
+namespace aiq::metrics {
 
-void AppendReviewFamilies(const ReviewCounts& counts,
+void AppendReviewFamilies(const review::ReviewCounts& counts,
                           std::vector<prometheus::MetricFamily>& families);
 
-}  // namespace aiq::review
+}  // namespace aiq::metrics
 
-#endif  // AIQ_EXPORTER_REVIEW_REVIEW_METRICS_H_
+#endif  // AIQ_EXPORTER_METRICS_REVIEW_METRICS_H_

@@ -1,0 +1,18 @@
+// Escaping for text inserted into HTML (element content and quoted
+// attribute values): & < > " ' become character references, so a name such
+// as `<script>` shows as text instead of becoming markup.
+//
+//   absl::StrAppend(&page, "<li>", aiq::http::EscapeHtml(model.name), "</li>");
+#ifndef AIQ_EXPORTER_HTTP_HTML_H_
+#define AIQ_EXPORTER_HTTP_HTML_H_
+
+#include <string>
+#include <string_view>
+
+namespace aiq::http {
+
+std::string EscapeHtml(std::string_view text);
+
+}  // namespace aiq::http
+
+#endif  // AIQ_EXPORTER_HTTP_HTML_H_

@@ -1,0 +1,35 @@
+// One /metrics scrape: which metric families are exposed, in which order
+// (self-metrics, process, operational, drift, quality, review), each built
+// from its catalogue entry (metrics/catalogue.h).
+//
+//   std::vector<prometheus::MetricFamily> families = aiq::metrics::Scrape(
+//       {.self = self, .config = config, .models = registry.Snapshot(),
+//        .review = log != nullptr ? &counts : nullptr});
+//   std::string body = aiq::metrics::RenderText(families);
+#ifndef AIQ_EXPORTER_METRICS_SCRAPE_H_
+#define AIQ_EXPORTER_METRICS_SCRAPE_H_
+
+#include <prometheus/metric_family.h>
+
+#include <vector>
+
+#include "exporter/config/config.h"
+#include "exporter/metrics/self_metrics.h"
+#include "exporter/model/model_state.h"
+#include "exporter/review/review_log.h"
+
+namespace aiq::metrics {
+
+struct ScrapeSources {
+  const SelfMetrics& self;
+  const config::Config& config;
+  // Every model's snapshot; each names a model of `config`.
+  const std::vector<model::ModelSnapshot>& models;
+  const review::ReviewCounts* review = nullptr;  // nullptr: review is off
+};
+
+std::vector<prometheus::MetricFamily> Scrape(const ScrapeSources& sources);
+
+}  // namespace aiq::metrics
+
+#endif  // AIQ_EXPORTER_METRICS_SCRAPE_H_
