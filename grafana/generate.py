@@ -56,85 +56,9 @@ COST_UNIT = "short"
 # changed threshold changes the dashboards at the next run. A rule or a
 # threshold that cannot be found stops the script with the alert's name.
 
-class RuleError(Exception):
-    """A rule or a threshold the dashboards need is not in the rule files."""
-
-
-def load_rules(directory, kind):
-    """{name: [(expr, labels)]} of every `kind` ("alert"/"record") rule in
-    directory/*.yml, parsed with PyYAML."""
-    out = {}
-    files = sorted(f for f in os.listdir(directory) if f.endswith((".yml", ".yaml")))
-    for fn in files:
-        path = os.path.join(directory, fn)
-        with open(path, encoding="utf-8") as f:
-            doc = yaml.safe_load(f) or {}
-        for group in doc.get("groups") or []:
-            for rule in group.get("rules") or []:
-                if kind in rule:
-                    out.setdefault(rule[kind], []).append(
-                        (str(rule.get("expr", "")), rule.get("labels") or {}))
-    if not out:
-        raise RuleError("no %s rules in %s" % (kind, directory))
-    return out
-
-
-# Tokens of a PromQL expression once strings, label matchers and range
-# selectors are gone: names, numbers, operators, parentheses, commas.
-PROMQL_TOKEN_RE = re.compile(
-    r"\s*(?:(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
-    r"|(?P<name>[A-Za-z_:][\w:]*)|(?P<op>==|!=|>=|<=|>|<|[-+*/%^(),]))")
-COMPARISONS = {"==", "!=", ">=", "<=", ">", "<"}
-SET_OPERATORS = {"and", "or", "unless"}
-
-
-def promql_tokens(expr):
-    text = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`', '""', expr)
-    text = re.sub(r"\{[^}]*\}", " ", text)
-    text = re.sub(r"\[[^\]]*\]", " ", text)
-    tokens, pos = [], 0
-    text = text.rstrip()
-    while pos < len(text):
-        m = PROMQL_TOKEN_RE.match(text, pos)
-        if not m or m.end() == pos:
-            raise RuleError("cannot read PromQL at %r" % text[pos:pos + 30])
-        tokens.append(m.group(m.lastgroup))
-        pos = m.end()
-    return tokens
-
-
-def comparisons(expr):
-    """[(names in the left operand, op, number)] for every `... op NUMBER`.
-
-    The left operand reaches back to the enclosing parenthesis or the
-    previous comparison or set operator (and, or, unless): the operators
-    that bind less tightly than arithmetic in PromQL."""
-    tokens = promql_tokens(expr)
-    out = []
-    for p, tok in enumerate(tokens):
-        if tok not in COMPARISONS:
-            continue
-        q = p + 1
-        if q < len(tokens) and tokens[q] == "bool":
-            q += 1
-        if q >= len(tokens) or not re.match(r"^[\d.]", tokens[q]):
-            continue
-        depth, j = 0, p - 1
-        while j >= 0:
-            t = tokens[j]
-            if t == ")":
-                depth += 1
-            elif t == "(":
-                if depth == 0:
-                    break
-                depth -= 1
-            elif depth == 0 and (t in COMPARISONS or t in SET_OPERATORS):
-                break
-            j -= 1
-        text = tokens[q]
-        value = int(text) if re.match(r"^\d+$", text) else float(text)
-        out.append(({t for t in tokens[j + 1:p] if re.match(r"^[A-Za-z_:]", t)}, tok, value))
-    return out
+sys.path.insert(0, HERE)
+from rules import (RuleError, comparisons,  # noqa: E402 (after sys.path)
+                   load_rules)
 
 
 def rule_exprs(rules, name, where, labels=None):

@@ -6,8 +6,8 @@
                                                      print every PromQL expr
 
 ROOT is the repository (default: two levels above this script). Standard
-library only (the `generated` check imports grafana/generate.py, which needs
-PyYAML); run with /usr/bin/python3. CTest: `dashboards_static`.
+library plus PyYAML (the rule files are read by grafana/rules.py, shared with
+grafana/generate.py); run with /usr/bin/python3. CTest: `dashboards_static`.
 
 Checks, per dashboard file unless noted (docs/dashboards.md "Static checks"):
   json            valid JSON
@@ -203,62 +203,31 @@ def documented_metrics(root):
     return out
 
 
+def load_rule_reader(root):
+    """grafana/rules.py: the one reader of the shipped rule files, shared with
+    grafana/generate.py."""
+    spec = importlib.util.spec_from_file_location(
+        "aiq_grafana_rules", os.path.join(root, "grafana", "rules.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def recording_rules(root):
-    names = set()
-    d = os.path.join(root, "prometheus", "rules")
-    for fn in sorted(os.listdir(d)):
-        if fn.endswith((".yml", ".yaml")):
-            for m in re.finditer(r"^\s*-?\s*record:\s*([\w:]+)\s*$", read(os.path.join(d, fn)), re.M):
-                names.add(m.group(1))
-    return names
-
-
-def alert_exprs(root):
-    """[(alert name, expr text)] from alerts/*.yml (no YAML module needed)."""
-    out = []
-    d = os.path.join(root, "alerts")
-    for fn in sorted(os.listdir(d)):
-        if not fn.endswith((".yml", ".yaml")):
-            continue
-        lines = read(os.path.join(d, fn)).splitlines()
-        name = None
-        i = 0
-        while i < len(lines):
-            line = lines[i]
-            m = re.match(r"^\s*-\s*alert:\s*(\S+)", line)
-            if m:
-                name = m.group(1)
-            m = re.match(r"^(\s*)expr:\s*(.*)$", line)
-            if m and name:
-                indent, rest = len(m.group(1)), m.group(2).strip()
-                if rest and rest[0] not in "|>":
-                    out.append((name, rest.strip("'\"")))
-                else:
-                    block = []
-                    i += 1
-                    while i < len(lines) and (not lines[i].strip() or
-                                              len(lines[i]) - len(lines[i].lstrip()) > indent):
-                        block.append(lines[i].strip())
-                        i += 1
-                    out.append((name, "\n".join(block)))
-                    continue
-            i += 1
-    return out
-
-
-ALERT_CMP_RE = re.compile(
-    r"(?<![\w:])([a-zA-Z_:][\w:]*)\s*(?:\{[^}]*\})?\s*(>=|<=|==|!=|>|<)\s*(?:bool\s+)?(-?[0-9.]+(?:e-?\d+)?)(?![\w.])")
+    return set(load_rule_reader(root).load_rules(
+        os.path.join(root, "prometheus", "rules"), "record"))
 
 
 def alert_thresholds(root):
     """[(alert, series, op, value)] for `series op number` with number != 0."""
+    reader = load_rule_reader(root)
     out = []
-    for alert, expr in alert_exprs(root):
-        for m in ALERT_CMP_RE.finditer(expr):
-            series, op, value = m.group(1), m.group(2), float(m.group(3))
-            if series in PROMQL_KEYWORDS or value == 0:
-                continue
-            out.append((alert, series, op, value))
+    for alert, rules in sorted(reader.load_rules(os.path.join(root, "alerts"), "alert").items()):
+        for expr, _ in rules:
+            for series, op, value in reader.series_comparisons(expr):
+                if series in PROMQL_KEYWORDS or value == 0:
+                    continue
+                out.append((alert, series, op, value))
     return out
 
 
