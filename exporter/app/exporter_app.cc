@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "exporter/app/drift_report.h"
 #include "exporter/data/csv.h"
-#include "exporter/http/html.h"
+#include "exporter/util/html.h"
 #include "exporter/ingest/event_json.h"
 #include "exporter/metrics/exposition.h"
 #include "exporter/metrics/scrape.h"
@@ -460,7 +460,7 @@ HttpResponse ExporterApp::Ready() const {
 
 HttpResponse ExporterApp::Landing() const {
   // Every name and value is escaped: model names may contain '<', '&', '\''.
-  using http::EscapeHtml;
+  using util::EscapeHtml;
   std::string models;
   for (const config::ModelConfig& m : config_->models) {
     absl::StrAppend(&models, "<li>", EscapeHtml(m.name), " (",

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "exporter/util/html.h"
 
 namespace aiq::report {
 namespace {
@@ -66,7 +67,7 @@ std::string Tick(double x) {
   return Fmt("%.4g", x);
 }
 
-std::string Esc(std::string_view s) { return HtmlEscape(s); }
+std::string Esc(std::string_view s) { return util::EscapeHtml(s); }
 
 // At most `n` characters (bytes, backing off to a UTF-8 boundary) + "…".
 std::string Shorten(const std::string& s, size_t n) {
@@ -413,33 +414,6 @@ std::string QualitySection(const QualityReport& q, const Report& r) {
 }
 
 }  // namespace
-
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string RenderHtml(const Report& r) {
   const stats::DatasetDrift& d = r.dataset_drift;

@@ -19,9 +19,6 @@ namespace aiq::report {
 
 std::string RenderHtml(const Report& report);
 
-// &, <, >, " and ' as entities. Exposed for tests.
-std::string HtmlEscape(std::string_view text);
-
 }  // namespace aiq::report
 
 #endif  // AIQ_EXPORTER_REPORT_REPORT_HTML_H_

@@ -1,6 +1,6 @@
-#include "exporter/http/html.h"
+#include "exporter/util/html.h"
 
-namespace aiq::http {
+namespace aiq::util {
 
 std::string EscapeHtml(std::string_view text) {
   std::string out;
@@ -29,4 +29,4 @@ std::string EscapeHtml(std::string_view text) {
   return out;
 }
 
-}  // namespace aiq::http
+}  // namespace aiq::util

@@ -1,8 +1,8 @@
-#include "exporter/http/html.h"
+#include "exporter/util/html.h"
 
 #include <gtest/gtest.h>
 
-namespace aiq::http {
+namespace aiq::util {
 namespace {
 
 TEST(EscapeHtmlTest, EscapesEveryMarkupCharacter) {
@@ -20,4 +20,4 @@ TEST(EscapeHtmlTest, LeavesOtherTextAlone) {
 }
 
 }  // namespace
-}  // namespace aiq::http
+}  // namespace aiq::util
