@@ -64,13 +64,12 @@ def promql_tokens(expr):
     return tokens
 
 
-def comparisons(expr):
-    """[(names in the left operand, op, number)] for every `... op NUMBER`.
+NAME_RE = re.compile(r"^[A-Za-z_:]")
 
-    The left operand reaches back to the enclosing parenthesis or the
-    previous comparison or set operator (and, or, unless): the operators
-    that bind less tightly than arithmetic in PromQL."""
-    tokens = promql_tokens(expr)
+
+def number_comparisons(tokens):
+    """[(position of the operator, op, number)] for every `op NUMBER` (or
+    `op bool NUMBER`) among the tokens."""
     out = []
     for p, tok in enumerate(tokens):
         if tok not in COMPARISONS:
@@ -80,6 +79,20 @@ def comparisons(expr):
             q += 1
         if q >= len(tokens) or not re.match(r"^[\d.]", tokens[q]):
             continue
+        text = tokens[q]
+        out.append((p, tok, int(text) if re.match(r"^\d+$", text) else float(text)))
+    return out
+
+
+def comparisons(expr):
+    """[(names in the left operand, op, number)] for every `... op NUMBER`.
+
+    The left operand reaches back to the enclosing parenthesis or the
+    previous comparison or set operator (and, or, unless): the operators
+    that bind less tightly than arithmetic in PromQL."""
+    tokens = promql_tokens(expr)
+    out = []
+    for p, op, value in number_comparisons(tokens):
         depth, j = 0, p - 1
         while j >= 0:
             t = tokens[j]
@@ -92,9 +105,7 @@ def comparisons(expr):
             elif depth == 0 and (t in COMPARISONS or t in SET_OPERATORS):
                 break
             j -= 1
-        text = tokens[q]
-        value = int(text) if re.match(r"^\d+$", text) else float(text)
-        out.append(({t for t in tokens[j + 1:p] if re.match(r"^[A-Za-z_:]", t)}, tok, value))
+        out.append(({t for t in tokens[j + 1:p] if NAME_RE.match(t)}, op, value))
     return out
 
 
@@ -104,15 +115,5 @@ def series_comparisons(expr):
     range selectors dropped, `bool` allowed): the thresholds a dashboard can
     draw on the panel that plots `series`."""
     tokens = promql_tokens(expr)
-    out = []
-    for p, tok in enumerate(tokens):
-        if tok not in COMPARISONS or p == 0:
-            continue
-        q = p + 1
-        if q < len(tokens) and tokens[q] == "bool":
-            q += 1
-        if q >= len(tokens) or not re.match(r"^[\d.]", tokens[q]):
-            continue
-        if re.match(r"^[A-Za-z_:]", tokens[p - 1]):
-            out.append((tokens[p - 1], tok, float(tokens[q])))
-    return out
+    return [(tokens[p - 1], op, float(value)) for p, op, value in number_comparisons(tokens)
+            if p > 0 and NAME_RE.match(tokens[p - 1])]
