@@ -2,10 +2,11 @@
 // can expose state they keep themselves (under their own locks) instead of
 // mirroring it into prometheus-cpp metric objects on every event.
 //
+// Example, given `std::vector<prometheus::MetricFamily>& families`:
 //   FamilyBuilder f("aiq_predictions_total", "Predictions received.",
 //                   prometheus::MetricType::Counter);
 //   f.Counter({{"model", "m"}, {"version", "v1"}}, 42);
-//   families.push_back(f.Build());
+//   families.push_back(std::move(f).Build());
 #ifndef AIQ_EXPORTER_METRICS_FAMILY_BUILDER_H_
 #define AIQ_EXPORTER_METRICS_FAMILY_BUILDER_H_
 

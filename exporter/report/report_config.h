@@ -12,6 +12,7 @@
 // {name, type, drift_test, drift_threshold}), as is a whole exporter config
 // with exactly one model.
 //
+// Example, given `ReportOptions& options`:
 //   absl::StatusOr<aiq::report::ReportConfig> c =
 //       aiq::report::LoadReportConfig("report.yaml");
 //   options.features = c->features;

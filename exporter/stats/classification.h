@@ -7,6 +7,8 @@
 //  - BrierAccumulator -> multiclass Brier score.
 // Plus a batch entry point over string labels.
 //
+// Example, given `std::span<const std::string> y_true` and
+// `std::span<const std::string> y_pred`:
 //   aiq::stats::ConfusionMatrix cm(3);          // classes 0..2
 //   cm.Add(/*true=*/0, /*pred=*/2);
 //   absl::StatusOr<aiq::stats::ClassificationMetrics> m =

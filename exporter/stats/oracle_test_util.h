@@ -2,8 +2,11 @@
 // reference vectors (AIQ_ORACLE_DIR) and comparing within the project's
 // tolerance (1e-9 relative or 1e-12 absolute).
 //
+// Example, given `double actual` and `double expected`:
 //   const nlohmann::json& oracle = aiq::stats::testing::StatsOracle();
-//   for (const auto& c : aiq::stats::testing::Cases("numeric")) { ... }
+//   for (const auto& c : aiq::stats::testing::Cases("numeric")) {
+//     /* compare this code's result with c's expected values */
+//   }
 //   EXPECT_PRED_FORMAT2(aiq::stats::testing::Near, actual, expected);
 //
 // Not part of aiq_stats (header only, included by *_test.cc).

@@ -2,7 +2,8 @@
 // reconstruction drift"): a change in the correlation between features
 // shows up even when every marginal distribution is unchanged.
 //
-//   Eigen::MatrixXd ref = ...;   // rows = observations, cols = features
+// Example, given `const Eigen::MatrixXd& ref` (rows = observations, cols =
+// features) and `const Eigen::MatrixXd& current` (the same columns):
 //   absl::StatusOr<aiq::stats::PcaDriftModel> model =
 //       aiq::stats::PcaDriftModel::Fit(ref);
 //   absl::StatusOr<double> err = model->ReconstructionError(current);
