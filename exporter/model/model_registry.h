@@ -7,8 +7,11 @@
 //   ModelRegistry registry(config, util::Clock::Real());
 //   ApplyResult r = registry.Apply(decoded);
 //   // r.accepted, r.errors (decode and apply errors, by event index)
-//   r.ForEachAccepted(decoded, [](const ingest::DecodedEvent& e) {
-//     /* e.g. sample it for review */
+//   int64_t predictions = 0;
+//   r.ForEachAccepted(decoded, [&](const ingest::DecodedEvent& e) {
+//     if (std::holds_alternative<ingest::PredictionEvent>(e.event)) {
+//       ++predictions;
+//     }
 //   });
 #ifndef AIQ_EXPORTER_MODEL_MODEL_REGISTRY_H_
 #define AIQ_EXPORTER_MODEL_MODEL_REGISTRY_H_

@@ -10,7 +10,7 @@
 // Example, given `std::span<const std::string> y_true` and
 // `std::span<const std::string> y_pred`:
 //   aiq::stats::ConfusionMatrix cm(3);          // classes 0..2
-//   cm.Add(/*true=*/0, /*pred=*/2);
+//   absl::Status added = cm.Add(/*true=*/0, /*pred=*/2);  // index checks
 //   absl::StatusOr<aiq::stats::ClassificationMetrics> m =
 //       aiq::stats::ComputeClassificationMetrics(cm);
 //
