@@ -18,6 +18,8 @@ COPY CMakeLists.txt ./
 COPY cmake/ cmake/
 COPY scripts/ scripts/
 COPY exporter/ exporter/
+# The headers' usage examples are compiled as part of the build.
+COPY tools/header_examples.py tools/header_examples.py
 # Tests and benchmarks are built and run by CI (scripts/test.sh), not here.
 # .git is not copied: pass the revision for aiq_exporter_build_info with
 # `docker build --build-arg AIQ_GIT_REVISION=$(git rev-parse --short HEAD)`.

@@ -41,8 +41,7 @@ using aiq::app::ExporterApp;
 using aiq::http::HttpRequest;
 using aiq::http::HttpResponse;
 
-const char kReference[] =
-    AIQ_ORACLE_DIR "/datasets/large_stable_reference.csv";
+const char kReference[] = AIQ_ORACLE_DIR "/datasets/large_stable_reference.csv";
 
 struct App {
   aiq::util::FakeClock clock{absl::FromUnixSeconds(1'800'000'000)};
@@ -131,12 +130,16 @@ std::string ChurnEvent(std::mt19937_64& rng, int64_t id) {
 std::string NdjsonBody(int64_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::string body;
-  for (int64_t i = 0; i < n; ++i) absl::StrAppend(&body, ChurnEvent(rng, -1), "\n");
+  for (int64_t i = 0; i < n; ++i)
+    absl::StrAppend(&body, ChurnEvent(rng, -1), "\n");
   return body;
 }
 
 void CheckAccepted(const HttpResponse& r, benchmark::State& state) {
-  if (r.status != 200) state.SkipWithError(("status " + std::to_string(r.status) + ": " + r.body.substr(0, 200)).c_str());
+  if (r.status != 200)
+    state.SkipWithError(
+        ("status " + std::to_string(r.status) + ": " + r.body.substr(0, 200))
+            .c_str());
 }
 
 void BM_IngestNdjson(benchmark::State& state) {
@@ -146,7 +149,10 @@ void BM_IngestNdjson(benchmark::State& state) {
       Post("/api/v1/predictions", NdjsonBody(n, 42), /*ndjson=*/true);
   for (auto _ : state) {
     HttpResponse r = a->app->Handle(req);
-    if (r.status != 200) { CheckAccepted(r, state); break; }
+    if (r.status != 200) {
+      CheckAccepted(r, state);
+      break;
+    }
     benchmark::DoNotOptimize(r);
   }
   state.SetItemsProcessed(state.iterations() * n);
@@ -170,7 +176,10 @@ void BM_IngestJsonArray(benchmark::State& state) {
   const HttpRequest req = Post("/api/v1/predictions", body, false);
   for (auto _ : state) {
     HttpResponse r = a->app->Handle(req);
-    if (r.status != 200) { CheckAccepted(r, state); break; }
+    if (r.status != 200) {
+      CheckAccepted(r, state);
+      break;
+    }
     benchmark::DoNotOptimize(r);
   }
   state.SetItemsProcessed(state.iterations() * n);
@@ -220,14 +229,20 @@ void BM_IngestFeatures(benchmark::State& state) {
   const HttpRequest req = Post("/api/v1/predictions", body, true);
   for (auto _ : state) {
     HttpResponse r = a->app->Handle(req);
-    if (r.status != 200) { CheckAccepted(r, state); break; }
+    if (r.status != 200) {
+      CheckAccepted(r, state);
+      break;
+    }
     benchmark::DoNotOptimize(r);
   }
   state.SetItemsProcessed(state.iterations() * kEvents);
   state.counters["features"] = f;
 }
 BENCHMARK(BM_IngestFeatures)
-    ->Arg(1)->Arg(10)->Arg(50)->Arg(200)
+    ->Arg(1)
+    ->Arg(10)
+    ->Arg(50)
+    ->Arg(200)
     ->Unit(benchmark::kMicrosecond);
 
 // Predictions with unique ids, then a label for each: the join table and

@@ -102,5 +102,4 @@ BENCHMARK(BM_Snapshot)->Args({2, 10})->Args({10, 10})->Args({100, 50});
 
 }  // namespace
 
-
 BENCHMARK_MAIN();

@@ -18,7 +18,6 @@
 // CPU time is the whole process's (the scrape spreads models over threads).
 // Counters: series (lines of the body that are samples), body_bytes.
 #include <benchmark/benchmark.h>
-
 #include <prometheus/metric_family.h>
 
 #include <cstdio>
@@ -104,7 +103,8 @@ std::unique_ptr<Fixture> Build(int models, int features, int64_t samples) {
   fx->app = std::make_unique<ExporterApp>(*std::move(c), &fx->clock);
   std::normal_distribution<double> ref(0, 1), cur(0.1, 1.1);
   std::string csv;
-  for (int j = 0; j < features; ++j) absl::StrAppend(&csv, j ? "," : "", "f", j);
+  for (int j = 0; j < features; ++j)
+    absl::StrAppend(&csv, j ? "," : "", "f", j);
   csv += "\n";
   char num[32];
   for (int i = 0; i < 2000; ++i) {
@@ -115,9 +115,9 @@ std::unique_ptr<Fixture> Build(int models, int features, int64_t samples) {
     csv += "\n";
   }
   for (int m = 0; m < models; ++m) {
-    HttpRequest put = Request("PUT", absl::StrCat("/api/v1/models/m", m,
-                                                  "/reference"),
-                              csv, "text/csv");
+    HttpRequest put =
+        Request("PUT", absl::StrCat("/api/v1/models/m", m, "/reference"), csv,
+                "text/csv");
     if (HttpResponse r = fx->app->Handle(put); r.status != 200) {
       fx->error = r.body;
       return fx;
@@ -129,9 +129,8 @@ std::unique_ptr<Fixture> Build(int models, int features, int64_t samples) {
       const int64_t n = std::min<int64_t>(2000, samples - done);
       std::string body;
       for (int64_t i = 0; i < n; ++i) {
-        absl::StrAppend(&body, "{\"model\":\"m", m,
-                        "\",\"prediction\":\"", (i & 1) ? "a" : "b",
-                        "\",\"features\":{");
+        absl::StrAppend(&body, "{\"model\":\"m", m, "\",\"prediction\":\"",
+                        (i & 1) ? "a" : "b", "\",\"features\":{");
         for (int j = 0; j < features; ++j) {
           std::snprintf(num, sizeof(num), "%s\"f%d\":%.6f", j ? "," : "", j,
                         cur(fx->rng));
@@ -139,8 +138,8 @@ std::unique_ptr<Fixture> Build(int models, int features, int64_t samples) {
         }
         body += "}}\n";
       }
-      HttpResponse r = fx->app->Handle(Request(
-          "POST", "/api/v1/predictions", body, "application/x-ndjson"));
+      HttpResponse r = fx->app->Handle(
+          Request("POST", "/api/v1/predictions", body, "application/x-ndjson"));
       if (r.status != 200) {
         fx->error = r.body.substr(0, 300);
         return fx;
@@ -153,8 +152,8 @@ std::unique_ptr<Fixture> Build(int models, int features, int64_t samples) {
 
 std::unique_ptr<Fixture> g_fixture;
 
-Fixture* Get(benchmark::State& state, int models, int features,
-             int64_t samples, bool fresh) {
+Fixture* Get(benchmark::State& state, int models, int features, int64_t samples,
+             bool fresh) {
   if (fresh || !g_fixture || g_fixture->models != models ||
       g_fixture->features != features || g_fixture->samples != samples) {
     g_fixture.reset();
@@ -227,21 +226,21 @@ void BM_ScrapeFirst(benchmark::State& state) {
   state.SetLabel("first");
 }
 
-#define AIQ_SCRAPE_GRID(m, f, s)                                      \
-  BENCHMARK(BM_ScrapeFirst)                                           \
-      ->ArgNames({"models", "features", "samples"})                   \
-      ->Args({m, f, s})                                               \
-      ->Unit(benchmark::kMillisecond)                                 \
-      ->UseRealTime()                                                 \
-      ->MeasureProcessCPUTime()                                       \
-      ->Iterations(1);                                                \
-  BENCHMARK(BM_Scrape)                                                \
-      ->ArgNames({"models", "features", "samples", "mode"})           \
-      ->Args({m, f, s, 1})                                            \
-      ->Args({m, f, s, 2})                                            \
-      ->Unit(benchmark::kMillisecond)                                 \
-      ->UseRealTime()                                                 \
-      ->MeasureProcessCPUTime()                                       \
+#define AIQ_SCRAPE_GRID(m, f, s)                            \
+  BENCHMARK(BM_ScrapeFirst)                                 \
+      ->ArgNames({"models", "features", "samples"})         \
+      ->Args({m, f, s})                                     \
+      ->Unit(benchmark::kMillisecond)                       \
+      ->UseRealTime()                                       \
+      ->MeasureProcessCPUTime()                             \
+      ->Iterations(1);                                      \
+  BENCHMARK(BM_Scrape)                                      \
+      ->ArgNames({"models", "features", "samples", "mode"}) \
+      ->Args({m, f, s, 1})                                  \
+      ->Args({m, f, s, 2})                                  \
+      ->Unit(benchmark::kMillisecond)                       \
+      ->UseRealTime()                                       \
+      ->MeasureProcessCPUTime()                             \
       ->Iterations(3)
 
 AIQ_SCRAPE_GRID(1, 20, 12000);
@@ -276,7 +275,10 @@ void BM_RenderText(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
   state.counters["body_bytes"] = static_cast<double>(body.size());
 }
-BENCHMARK(BM_RenderText)->Arg(1000)->Arg(10000)->Arg(100000)
+BENCHMARK(BM_RenderText)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Arg(100000)
     ->Unit(benchmark::kMicrosecond);
 
 void BM_GzipBody(benchmark::State& state) {

@@ -4,6 +4,17 @@ set(AIQ_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
     -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual
     -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
 
+# Clang checks the lock annotations (ABSL_GUARDED_BY, ABSL_EXCLUSIVE_LOCKS_
+# REQUIRED, ...) at compile time; GCC ignores them. scripts/check.sh builds
+# everything with clang and AIQ_WERROR=ON (docs/development.md).
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  list(APPEND AIQ_WARNINGS -Wthread-safety)
+endif()
+option(AIQ_WERROR "Treat the project's warnings as errors" OFF)
+if(AIQ_WERROR)
+  list(APPEND AIQ_WARNINGS -Werror)
+endif()
+
 # aiq_cc_library(NAME name SRCS a.cc b.cc [HDRS ...] [DEPS ...])
 # Libraries are static, include paths rooted at the repository top
 # (#include "exporter/stats/ks.h").
@@ -21,6 +32,15 @@ function(aiq_cc_library)
   endif()
 endfunction()
 
+# The compile definitions every test (and the test-only headers' compiled
+# examples, cmake/header_examples.cmake) sees.
+function(aiq_test_definitions target)
+  target_compile_definitions(${target} PRIVATE
+      AIQ_ORACLE_DIR="${AIQ_ORACLE_DIR}"
+      AIQ_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+      AIQ_BINARY_DIR="${PROJECT_BINARY_DIR}")
+endfunction()
+
 # aiq_cc_test(NAME name SRCS a_test.cc ... DEPS ...)
 # One GoogleTest binary per component; every TEST becomes a CTest test.
 # Tests get AIQ_ORACLE_DIR and AIQ_SOURCE_DIR as compile definitions.
@@ -32,10 +52,7 @@ function(aiq_cc_test)
   add_executable(${A_NAME} ${A_SRCS})
   target_link_libraries(${A_NAME} PRIVATE ${A_DEPS} GTest::gmock GTest::gtest_main)
   target_compile_options(${A_NAME} PRIVATE ${AIQ_WARNINGS})
-  target_compile_definitions(${A_NAME} PRIVATE
-      AIQ_ORACLE_DIR="${AIQ_ORACLE_DIR}"
-      AIQ_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-      AIQ_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  aiq_test_definitions(${A_NAME})
   gtest_discover_tests(${A_NAME} DISCOVERY_MODE PRE_TEST
       PROPERTIES TIMEOUT 600)
 endfunction()

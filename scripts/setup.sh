@@ -3,7 +3,7 @@
 # machine lacks. Idempotent: apt runs only when something is missing.
 #
 #   scripts/setup.sh          build + run dependencies
-#   scripts/setup.sh test     ... plus the tools the tests use
+#   scripts/setup.sh test     ... plus the tools the tests and checks use
 #   scripts/setup.sh bench    ... plus the tools the benchmarks use
 set -euo pipefail
 
@@ -12,12 +12,16 @@ build_pkgs=(
   libabsl-dev prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
   libsimdjson-dev nlohmann-json3-dev libeigen3-dev libboost-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  python3  # tools/header_examples.py: the headers' examples are compiled
 )
 # promtool/amtool and servers for the rule and end-to-end tests; chromium
 # renders the HTML report; python3 drives the end-to-end test; numpy, scipy
 # and scikit-learn regenerate the test data (tools/oracle, oracle_reproducible).
 test_pkgs=(prometheus prometheus-alertmanager curl chromium python3 python3-yaml
   docker-compose python3-numpy python3-scipy python3-sklearn)
+# The developer checks (scripts/check.sh): the clang thread-safety build,
+# the format check and the Python and shell lint.
+check_pkgs=(clang-14 clang-format-14 python3-pyflakes shellcheck)
 # The Python peer and the plots in docs/benchmarks.md.
 bench_pkgs=(python3-numpy python3-scipy python3-prometheus-client wrk
   gnuplot-nox linux-perf)
@@ -25,8 +29,8 @@ bench_pkgs=(python3-numpy python3-scipy python3-prometheus-client wrk
 wanted=("${build_pkgs[@]}")
 case "${1:-}" in
   "") ;;
-  test) wanted+=("${test_pkgs[@]}") ;;
-  bench) wanted+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  test) wanted+=("${test_pkgs[@]}" "${check_pkgs[@]}") ;;
+  bench) wanted+=("${test_pkgs[@]}" "${check_pkgs[@]}" "${bench_pkgs[@]}") ;;
   *) echo "usage: $0 [test|bench]" >&2; exit 2 ;;
 esac
 

@@ -105,17 +105,30 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--host") o.host = v;
-    else if (k == "--port") o.port = std::atoi(v.c_str());
-    else if (k == "--method") o.method = v;
-    else if (k == "--path") o.path = v;
-    else if (k == "--body-file") o.body_file = v;
-    else if (k == "--content-type") o.content_type = v;
-    else if (k == "--events-per-request") o.events_per_request = std::atol(v.c_str());
-    else if (k == "--connections") o.connections = std::atoi(v.c_str());
-    else if (k == "--requests") o.requests = std::atol(v.c_str());
-    else if (k == "--max-seconds") o.max_seconds = std::atof(v.c_str());
-    else { std::fprintf(stderr, "unknown option %s\n", k.c_str()); return 2; }
+    if (k == "--host")
+      o.host = v;
+    else if (k == "--port")
+      o.port = std::atoi(v.c_str());
+    else if (k == "--method")
+      o.method = v;
+    else if (k == "--path")
+      o.path = v;
+    else if (k == "--body-file")
+      o.body_file = v;
+    else if (k == "--content-type")
+      o.content_type = v;
+    else if (k == "--events-per-request")
+      o.events_per_request = std::atol(v.c_str());
+    else if (k == "--connections")
+      o.connections = std::atoi(v.c_str());
+    else if (k == "--requests")
+      o.requests = std::atol(v.c_str());
+    else if (k == "--max-seconds")
+      o.max_seconds = std::atof(v.c_str());
+    else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      return 2;
+    }
   }
   if (o.host != "127.0.0.1" || o.port <= 0 || o.connections < 1 ||
       o.requests < 1 || o.max_seconds <= 0 || o.max_seconds > 600) {
@@ -129,11 +142,12 @@ int main(int argc, char** argv) {
     ss << in.rdbuf();
     body = ss.str();
   }
-  std::string request = o.method + " " + o.path + " HTTP/1.1\r\nHost: " +
-                        o.host + "\r\nConnection: keep-alive\r\n";
+  std::string request = o.method + " " + o.path +
+                        " HTTP/1.1\r\nHost: " + o.host +
+                        "\r\nConnection: keep-alive\r\n";
   if (o.method == "POST") {
-    request += "Content-Type: " + o.content_type + "\r\nContent-Length: " +
-               std::to_string(body.size()) + "\r\n";
+    request += "Content-Type: " + o.content_type +
+               "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   request += "\r\n";
   if (o.method == "POST") request += body;
@@ -155,7 +169,8 @@ int main(int argc, char** argv) {
         const auto t0 = Clock::now();
         int status = SendAll(fd, request) ? ReadResponse(fd, buf) : -1;
         const auto t1 = Clock::now();
-        mine.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+        mine.push_back(
+            std::chrono::duration<double, std::micro>(t1 - t0).count());
         if (status >= 200 && status < 300) {
           ++ok;
         } else {

@@ -20,7 +20,9 @@ static void nodelay(int fd) {
 
 int accept(int fd, struct sockaddr* addr, socklen_t* len) {
   static int (*real)(int, struct sockaddr*, socklen_t*);
-  if (!real) real = (int (*)(int, struct sockaddr*, socklen_t*))dlsym(RTLD_NEXT, "accept");
+  if (!real)
+    real =
+        (int (*)(int, struct sockaddr*, socklen_t*))dlsym(RTLD_NEXT, "accept");
   int c = real(fd, addr, len);
   nodelay(c);
   return c;
@@ -28,7 +30,9 @@ int accept(int fd, struct sockaddr* addr, socklen_t* len) {
 
 int accept4(int fd, struct sockaddr* addr, socklen_t* len, int flags) {
   static int (*real)(int, struct sockaddr*, socklen_t*, int);
-  if (!real) real = (int (*)(int, struct sockaddr*, socklen_t*, int))dlsym(RTLD_NEXT, "accept4");
+  if (!real)
+    real = (int (*)(int, struct sockaddr*, socklen_t*, int))dlsym(RTLD_NEXT,
+                                                                  "accept4");
   int c = real(fd, addr, len, flags);
   nodelay(c);
   return c;

@@ -64,9 +64,10 @@ int main(int argc, char** argv) {
   auto psi = s::NumericPsi(*nref, nref->bins.Count(cur));
   if (!psi.ok()) return 1;
   volatile double sink = 0;
-  const double ks_us = TimeUs([&] { sink = s::KsTwoSample(ref, cur)->p_value; });
-  const double psi_us = TimeUs(
-      [&] { sink = *s::NumericPsi(*nref, nref->bins.Count(cur)); });
+  const double ks_us =
+      TimeUs([&] { sink = s::KsTwoSample(ref, cur)->p_value; });
+  const double psi_us =
+      TimeUs([&] { sink = *s::NumericPsi(*nref, nref->bins.Count(cur)); });
   const double wd_us =
       TimeUs([&] { sink = *s::WassersteinDistance(ref, cur); });
   std::printf(

@@ -2,7 +2,12 @@
 // `report` command's JSON (docs/report.md), for
 // GET /api/v1/models/{model}/drift.
 //
-//   report::Report r = DriftReport(model_config, *reference, *drift);
+// Example, given `const config::ModelConfig& model_config`,
+// `const model::ModelReference& reference`, `const model::WindowDrift& drift`
+// and `const model::QualitySnapshot* quality` (nullptr: no quality section):
+//   #include "exporter/report/report_json.h"
+//   report::Report r =
+//       DriftReport(model_config, "v1", reference, drift, quality);
 //   std::string json = report::RenderJson(r);
 #ifndef AIQ_EXPORTER_APP_DRIFT_REPORT_H_
 #define AIQ_EXPORTER_APP_DRIFT_REPORT_H_

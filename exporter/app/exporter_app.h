@@ -4,10 +4,14 @@
 // Transport-free: the HTTP server hands it plain HttpRequest values, so it
 // is tested without sockets.
 //
+// Example, given `config::Config config`:
+//   #include "exporter/http/server.h"
 //   ExporterApp app(std::move(config), util::Clock::Real());
-//   if (absl::Status st = app.Init(); !st.ok()) return st;
-//   auto server = http::HttpServer::Start(options,
-//       [&](const http::HttpRequest& r) { return app.Handle(r); });
+//   if (absl::Status st = app.Init(); !st.ok()) return;
+//   absl::StatusOr<std::unique_ptr<http::HttpServer>> server =
+//       http::HttpServer::Start(
+//           {.listen = "127.0.0.1:9477"},
+//           [&](const http::HttpRequest& r) { return app.Handle(r); });
 //   app.readiness().SetMet(ExporterApp::kServerCondition);  // /-/ready: 200
 #ifndef AIQ_EXPORTER_APP_EXPORTER_APP_H_
 #define AIQ_EXPORTER_APP_EXPORTER_APP_H_

@@ -4,6 +4,8 @@
 //   0 success, 1 runtime failure (cannot listen; drift with
 //   --fail-on-drift), 2 usage or configuration error.
 //
+// Example:
+//   #include <iostream>
 //   int code = aiq::cli::Main({"validate-config", "aiq.yaml"}, std::cout,
 //                             std::cerr);
 #ifndef AIQ_EXPORTER_CLI_COMMANDS_H_

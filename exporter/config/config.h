@@ -3,8 +3,10 @@
 // Loaded from YAML by config_loader.h; every field has a documented default
 // (docs/configuration.md).
 //
+// Example, given `const std::string& path`:
+//   #include "exporter/config/config_loader.h"
 //   absl::StatusOr<aiq::config::Config> c = aiq::config::LoadConfigFile(path);
-//   for (const aiq::config::ModelConfig& m : c->models) { ... }
+//   for (const aiq::config::ModelConfig& m : c->models) { /* ... */ }
 #ifndef AIQ_EXPORTER_CONFIG_CONFIG_H_
 #define AIQ_EXPORTER_CONFIG_CONFIG_H_
 

@@ -2,9 +2,12 @@
 // problem at once, each with its YAML path and line, so `validate-config`
 // can list them all:
 //
+// Example, given `std::string_view yaml`:
+//   #include <iostream>
 //   std::vector<aiq::config::ConfigError> errors;
-//   std::optional<Config> c = aiq::config::ParseConfig(yaml, "aiq.yaml",
-//   errors); for (const auto& e : errors) std::cerr << e.ToString() << "\n";
+//   std::optional<Config> c =
+//       aiq::config::ParseConfig(yaml, "aiq.yaml", errors);
+//   for (const auto& e : errors) std::cerr << e.ToString() << "\n";
 //
 // Unknown keys are errors: a typo must not silently fall back to a default.
 // A relative reference CSV path resolves against the config file's

@@ -1,5 +1,6 @@
 // Reading CSV (RFC 4180, with a header row) into a typed, columnar Dataset.
 //
+// Example:
 //   absl::StatusOr<aiq::data::Dataset> ref =
 //       aiq::data::ReadCsvFile("ref.csv", {});
 //   // Read the current data with the reference's column types, so that a

@@ -3,6 +3,7 @@
 // small integer codes into a per-column dictionary (-1 = missing), so that
 // counting categories never touches strings.
 //
+// Example:
 //   aiq::data::Dataset ds;
 //   ds.AddNumeric("age", {31, 45, std::nan("")});
 //   ds.AddCategorical("plan", {"basic", "pro", ""});  // "" = missing

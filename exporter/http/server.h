@@ -3,10 +3,13 @@
 // handler. Bodies larger than `max_body_bytes` get 413 without reaching
 // the handler, and without being read into memory.
 //
+// Example:
 //   absl::StatusOr<std::unique_ptr<HttpServer>> s = HttpServer::Start(
 //       {.listen = "127.0.0.1:0", .threads = 4, .max_body_bytes = 1 << 20},
-//       [](const HttpRequest& r) { return HttpResponse{200, "text/plain",
-//       "ok"}; });
+//       [](const HttpRequest& r) {
+//         return HttpResponse{.status = 200, .content_type = "text/plain",
+//                             .body = "hello " + r.path, .headers = {}};
+//       });
 //   int port = (*s)->port();
 //   (*s)->Stop();   // also done by the destructor
 #ifndef AIQ_EXPORTER_HTTP_SERVER_H_

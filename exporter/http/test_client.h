@@ -1,6 +1,8 @@
 // A minimal blocking HTTP/1.1 client for tests: one request per connection,
 // loopback only. Not for production use.
 //
+// Example, given `int port` and `const std::string& body`:
+//   #include <gtest/gtest.h>
 //   TestResponse r = HttpFetch(port, "POST", "/api/v1/labels", body,
 //                              {{"Content-Type", "application/x-ndjson"}});
 //   EXPECT_EQ(r.status, 200);

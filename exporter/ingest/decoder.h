@@ -2,6 +2,8 @@
 // NDJSON) into typed events, validating every field against the config.
 // Runs outside any lock: it reads only the immutable config.
 //
+// Example, given `const config::Config& config` and
+// `std::string_view body`:
 //   aiq::ingest::Decoder decoder(config);
 //   absl::StatusOr<DecodeResult> r = decoder.Decode(
 //       EventKind::kPrediction, BodyFormat::kNdjson, body, absl::Now());

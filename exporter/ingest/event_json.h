@@ -2,6 +2,7 @@
 // (docs/api.md), for the review log: what is written is the event as the
 // exporter understood it (normalized types, resolved defaults).
 //
+// Example, given `const Event& event` and `const config::Config& config`:
 //   std::string line = aiq::ingest::EventToJson(event, config);
 #ifndef AIQ_EXPORTER_INGEST_EVENT_JSON_H_
 #define AIQ_EXPORTER_INGEST_EVENT_JSON_H_

@@ -2,6 +2,8 @@
 // "Quality and drift") from model snapshots. Statistics a window cannot
 // support yet (fewer than window.min_samples values) have no sample.
 //
+// Example, given `const model::ModelRegistry& registry`:
+//   #include "exporter/model/model_registry.h"
 //   std::vector<prometheus::MetricFamily> f =
 //       aiq::metrics::DriftFamilies(registry.Snapshot());
 #ifndef AIQ_EXPORTER_METRICS_DRIFT_METRICS_H_

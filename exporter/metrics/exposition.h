@@ -1,6 +1,8 @@
 // Serializes metric families in the Prometheus text format (version 0.0.4,
 // via prometheus-cpp's TextSerializer) and gzips responses when asked.
 //
+// Example, given `const std::vector<prometheus::MetricFamily>& families`
+// and `bool client_accepts_gzip`:
 //   std::string body = aiq::metrics::RenderText(families);
 //   if (client_accepts_gzip) body = *aiq::metrics::Gzip(body);
 #ifndef AIQ_EXPORTER_METRICS_EXPOSITION_H_

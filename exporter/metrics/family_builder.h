@@ -3,6 +3,7 @@
 // mirroring it into prometheus-cpp metric objects on every event. A family's
 // name, help and type come from its catalogue entry (metrics/catalogue.h).
 //
+// Example, given `std::vector<prometheus::MetricFamily>& families`:
 //   FamilyBuilder f(kPredictionsTotal);
 //   f.Counter({{"model", "m"}, {"version", "v1"}}, 42);
 //   families.push_back(std::move(f).Build());

@@ -1,5 +1,7 @@
 // Turns model snapshots into the aiq_* metric families of docs/metrics.md.
 //
+// Example, given `const model::ModelRegistry& registry`:
+//   #include "exporter/model/model_registry.h"
 //   std::vector<prometheus::MetricFamily> families =
 //       aiq::metrics::ModelFamilies(registry.Snapshot());
 #ifndef AIQ_EXPORTER_METRICS_MODEL_METRICS_H_

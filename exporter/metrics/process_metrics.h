@@ -1,6 +1,7 @@
 // Standard process_* metrics (CPU seconds, memory, file descriptors, start
 // time) read from /proc, as the official Prometheus clients export them.
 //
+// Example:
 //   std::vector<prometheus::MetricFamily> f = aiq::metrics::ProcessFamilies();
 #ifndef AIQ_EXPORTER_METRICS_PROCESS_METRICS_H_
 #define AIQ_EXPORTER_METRICS_PROCESS_METRICS_H_

@@ -2,12 +2,17 @@
 // quality, calibration, confidence, concept-drift and fairness families of
 // docs/metrics.md, one family per metric name across all models.
 //
+// Example, given `const config::Config& config`,
+// `const std::vector<model::ModelSnapshot>& snapshots` (parallel to
+// config.models) and `std::vector<prometheus::MetricFamily>& families`:
+//   #include "exporter/model/model_state.h"
 //   aiq::metrics::QualityFamilies quality;
-//   for (const Model& m : models) {           // under each model's lock
-//     quality.Append(m.name, m.config, m.versions, m.classes,
-//                    m.quality_per_version);  // QualitySnapshots
+//   for (size_t i = 0; i < snapshots.size(); ++i) {
+//     const model::ModelSnapshot& m = snapshots[i];
+//     quality.Append(m.name, config.models[i], m.versions, m.classes,
+//                    m.quality);  // QualitySnapshots, parallel to versions
 //   }
-//   std::move(quality).Finish(families);       // appends to the scrape
+//   std::move(quality).Finish(families);  // appends to the scrape
 //
 // A statistic that is absent in a snapshot (below window.min_samples)
 // produces no sample; a family without samples is not emitted at all.

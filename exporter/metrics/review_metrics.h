@@ -8,9 +8,12 @@
 // Every configured model gets all four reasons (zeros included) so rate()
 // works from the first scrape.
 //
+// Example, given `const ReviewLog* log` (nullptr: review is off):
+//   #include "exporter/review/review_log.h"
 //   std::vector<prometheus::MetricFamily> families;
-//   if (log != nullptr) aiq::metrics::AppendReviewFamilies(log->Counts(),
-//                                                          families);
+//   if (log != nullptr) {
+//     aiq::metrics::AppendReviewFamilies(log->Counts(), families);
+//   }
 #ifndef AIQ_EXPORTER_METRICS_REVIEW_METRICS_H_
 #define AIQ_EXPORTER_METRICS_REVIEW_METRICS_H_
 

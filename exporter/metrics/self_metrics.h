@@ -3,9 +3,11 @@
 // few and low-rate compared to model events); label sets with fixed values
 // are resolved once, so hot-path updates are a single atomic add.
 //
-//   SelfMetrics self(/*models=*/3);
+// Example:
+//   SelfMetrics self(/*configured_models=*/3);
 //   self.CountRequest("/metrics", 200);
-//   self.CountRejected(EventKind::kLabel, RejectReason::kUnknownModel);
+//   self.CountRejected(ingest::EventKind::kLabel,
+//                      ingest::RejectReason::kUnknownModel);
 #ifndef AIQ_EXPORTER_METRICS_SELF_METRICS_H_
 #define AIQ_EXPORTER_METRICS_SELF_METRICS_H_
 

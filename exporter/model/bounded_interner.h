@@ -3,9 +3,11 @@
 // with traffic. Declared names come first; past the cap a name is either
 // refused (kReject) or folded into a final "other" entry (kFoldIntoOther).
 //
-//   BoundedInterner reasons({}, /*cap=*/20, Overflow::kFoldIntoOther);
+// Example:
+//   BoundedInterner reasons({}, /*cap=*/20,
+//                           BoundedInterner::Overflow::kFoldIntoOther);
 //   int i = reasons.Intern("timeout");   // 0
-//   reasons.names()[i];                  // "timeout"
+//   const std::string& name = reasons.names()[i];  // "timeout"
 //
 // Not thread-safe: callers hold the owning model's lock.
 #ifndef AIQ_EXPORTER_MODEL_BOUNDED_INTERNER_H_

@@ -16,7 +16,13 @@
 // sqrt(ln(2/alpha) / (2m)) with probability 1 - alpha (Dvoretzky-Kiefer-
 // Wolfowitz); docs/streaming.md states it and drift_window_test.cc checks it.
 //
-//   DriftWindow w(model_config, reference, /*seed=*/1);
+// Example, given `const config::ModelConfig& model_config`,
+// `std::shared_ptr<const ModelReference> reference`, `absl::Time now`,
+// `std::span<const DriftInput> feature_inputs` (parallel to the features),
+// `const DriftInput& prediction_input` and
+// `std::optional<double> pca_row_error`:
+//   DriftWindow w(model_config, reference, /*max_categories=*/100,
+//                 /*seed=*/1);
 //   w.Add(now, feature_inputs, prediction_input, pca_row_error);
 //   DriftInputs in = w.Collect(now);                 // under the model lock
 //   WindowDrift d = ComputeDrift(*reference, model_config, in);  // outside

@@ -2,7 +2,9 @@
 // buckets are derived at exposition; here each bucket counts only its own
 // range). No Prometheus dependency: exposition converts it.
 //
-//   Histogram h({0.1, 1, 10});
+// Example:
+//   Histogram h(std::make_shared<const std::vector<double>>(
+//       std::vector<double>{0.1, 1, 10}));
 //   h.Observe(0.5);   // counts()[1] == 1, sum() == 0.5
 #ifndef AIQ_EXPORTER_MODEL_HISTOGRAM_H_
 #define AIQ_EXPORTER_MODEL_HISTOGRAM_H_

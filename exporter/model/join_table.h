@@ -3,9 +3,10 @@
 // table holds at most `max_entries` (the oldest is evicted first). Both
 // evictions are counted, so nothing leaves silently.
 //
+// Example, given `const JoinEntry& entry` and `absl::Time now`:
 //   JoinTable t(/*max_entries=*/100000, absl::Hours(24));
 //   t.Insert("req-1", entry, now);
-//   if (JoinEntry* e = t.Find("req-1")) { ... }
+//   if (JoinEntry* e = t.Find("req-1")) { /* join the label to *e */ }
 //   t.Expire(now);
 //
 // Not thread-safe: owned by a ModelState and used under its lock.

@@ -5,8 +5,10 @@
 // the PCA model for multivariate drift, and calibration pairs. Immutable
 // once built and shared by pointer, so replacing a reference is one swap.
 //
-//   absl::StatusOr<data::Dataset> csv = data::ParseCsv(text, "upload",
-//                                                      ReferenceCsvOptions(m));
+// Example, given `const config::ModelConfig& m` and `std::string_view text`
+// (the CSV file's contents):
+//   absl::StatusOr<data::Dataset> csv =
+//       data::ParseCsv(text, "upload", ReferenceCsvOptions(m));
 //   absl::StatusOr<std::shared_ptr<const ModelReference>> ref =
 //       ModelReference::Build(m, *csv);
 #ifndef AIQ_EXPORTER_MODEL_MODEL_REFERENCE_H_

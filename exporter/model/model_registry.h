@@ -2,9 +2,17 @@
 // request to it. The set of models is fixed at start (from the config), so
 // lookups need no lock; each model has its own.
 //
+// Example, given `const config::Config& config` and
+// `ingest::DecodeResult& decoded` (from ingest::Decoder::Decode):
 //   ModelRegistry registry(config, util::Clock::Real());
-//   ApplyResult r = registry.Apply(std::move(decoded));
+//   ApplyResult r = registry.Apply(decoded);
 //   // r.accepted, r.errors (decode and apply errors, by event index)
+//   int64_t predictions = 0;
+//   r.ForEachAccepted(decoded, [&](const ingest::DecodedEvent& e) {
+//     if (std::holds_alternative<ingest::PredictionEvent>(e.event)) {
+//       ++predictions;
+//     }
+//   });
 #ifndef AIQ_EXPORTER_MODEL_MODEL_REGISTRY_H_
 #define AIQ_EXPORTER_MODEL_MODEL_REGISTRY_H_
 

@@ -259,18 +259,16 @@ void ModelState::Apply(std::span<ingest::DecodedEvent* const> events,
   absl::MutexLock lock(&mu_);
   join_.Expire(clock_->Now());
   for (ingest::DecodedEvent* e : events) {
-    std::optional<EventError> err = std::visit(
-        [&](const auto& ev) -> std::optional<EventError> {
-          using T = std::decay_t<decltype(ev)>;
-          if constexpr (std::is_same_v<T, ingest::PredictionEvent>) {
-            return ApplyPrediction(ev);
-          } else if constexpr (std::is_same_v<T, ingest::LabelEvent>) {
-            return ApplyLabel(ev);
-          } else {
-            return ApplyFeedback(ev);
-          }
-        },
-        e->event);
+    // Not std::visit: a lambda would hide from clang's thread-safety
+    // analysis that the Apply* calls run under mu_.
+    std::optional<EventError> err;
+    if (const auto* p = std::get_if<ingest::PredictionEvent>(&e->event)) {
+      err = ApplyPrediction(*p);
+    } else if (const auto* l = std::get_if<ingest::LabelEvent>(&e->event)) {
+      err = ApplyLabel(*l);
+    } else {
+      err = ApplyFeedback(std::get<ingest::FeedbackEvent>(e->event));
+    }
     if (err) {
       err->index = e->index;
       rejected.push_back(*std::move(err));
@@ -301,8 +299,9 @@ std::optional<EventError> ModelState::ApplyPrediction(
   }
   // New class names must fit under the cap together.
   std::vector<std::string_view> new_classes;
-  auto check_class = [&](const std::string& c,
-                         std::string_view field) -> std::optional<EventError> {
+  auto check_class =
+      [&](const std::string& c, std::string_view field)
+          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> std::optional<EventError> {
     if (classes_.Find(c) != BoundedInterner::kRejected) return std::nullopt;
     if (std::find(new_classes.begin(), new_classes.end(), c) !=
         new_classes.end()) {

@@ -4,7 +4,9 @@
 // models never contend with each other, and a request locks each model it
 // touches once for its whole batch.
 //
-//   ModelState state(config.models[0], config, clock);
+// Example, given `const config::Config& config` and
+// `std::span<ingest::DecodedEvent* const> events_for_this_model`:
+//   ModelState state(config.models[0], config, util::Clock::Real());
 //   std::vector<ingest::EventError> rejected;
 //   state.Apply(events_for_this_model, rejected);
 //   ModelSnapshot snap = state.Snapshot();   // for /metrics

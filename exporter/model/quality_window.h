@@ -10,6 +10,9 @@
 // that ages out simply stops contributing. Concept-drift detectors are not
 // windowed: they see every labelled sample since construction.
 //
+// Example, given `const config::ModelConfig& model_config`,
+// `std::shared_ptr<const ConfidenceCalibration> calibration_from_reference`,
+// `absl::Time now`, `int class_index` and `int region_value_index`:
 //   aiq::model::QualityWindow w(model_config);          // one per version
 //   w.SetCalibration(calibration_from_reference);       // optional (CBPE)
 //   // On a prediction event:
@@ -20,11 +23,13 @@
 //   p.segment = {region_value_index};                   // per attribute
 //   w.AddPrediction(now, p);
 //   // When its label joins:
-//   aiq::model::LabeledSample s{.prediction = p, .true_class = 1};
+//   aiq::model::LabeledSample s;
+//   s.prediction = p;
+//   s.true_class = 1;
 //   w.AddLabeled(now, s);
 //   // At scrape time:
 //   aiq::model::QualitySnapshot q = w.Snapshot(now);
-//   if (q.classification) Export(q.classification->accuracy);
+//   if (q.classification) { /* export q.classification->accuracy */ }
 //
 // Memory is O(buckets x (classes^2 + sum over segment attributes of
 // (values + 1))) plus ADWIN's O(log n) rows: bounded by configuration,

@@ -4,6 +4,10 @@
 // past it. The window therefore covers between duration - duration/B and
 // duration of history, and expires a bucket at a time.
 //
+// Example, given `absl::Time now`:
+//   struct Counts {
+//     int64_t n = 0;
+//   };
 //   SlidingWindow<Counts> w(absl::Hours(1), /*buckets=*/12,
 //                           [] { return Counts{}; });
 //   w.Current(now).n += 1;

@@ -3,12 +3,15 @@
 // report_json.h, HTML in report_html.h). The `report` command and the
 // streaming exporter's GET /api/v1/models/{model}/drift share it.
 //
+// Example, given `const data::Dataset& reference` and
+// `const data::Dataset& current`:
+//   #include "exporter/report/report_json.h"
 //   aiq::report::ReportOptions opts;
 //   opts.target = "target";
 //   opts.prediction = "prediction";
 //   absl::StatusOr<aiq::report::Report> r =
 //       aiq::report::BuildReport(reference, current, opts);
-//   if (r.ok() && r->dataset_drift.detected) { ... }
+//   if (r.ok() && r->dataset_drift.detected) { /* fail the CI gate */ }
 //   std::string json = aiq::report::RenderJson(*r);
 //
 // Features are every reference column except the target and prediction, in

@@ -1,6 +1,8 @@
 // The `ai_quality_exporter report` subcommand: a batch drift and quality
 // report of a current dataset against a reference, for CI/CD quality gates.
 //
+// Example:
+//   #include <iostream>
 //   std::vector<std::string> args = {"--reference", "ref.csv",
 //                                    "--current", "cur.csv"};
 //   int code = aiq::report::RunReportCommand(args, std::cout, std::cerr);

@@ -14,6 +14,7 @@
 // validated by config::ParseConfigText, then its features used). Both files
 // go through config::YamlReader: every problem is reported, with its line.
 //
+// Example, given `ReportOptions& options`:
 //   absl::StatusOr<aiq::report::ReportConfig> c =
 //       aiq::report::LoadReportConfig("report.yaml");
 //   options.features = c->features;

@@ -3,6 +3,7 @@
 // quality up top, then one card per feature, drifted first, with reference
 // vs current histograms and the test, score, threshold and verdict.
 //
+// Example, given `const Report& report`:
 //   std::string html = aiq::report::RenderHtml(report);
 //
 // Every string that comes from the data (file names, column names,

@@ -7,6 +7,7 @@
 //                         "stats": {...}, "drift": {...}}, ...},
 //    "dataset_drift": {...}, "quality": {...}}
 //
+// Example, given `const Report& report`:
 //   std::string json = aiq::report::RenderJson(report);
 //
 // Doubles are printed in shortest round-trip form; NaN as null. Features

@@ -30,10 +30,12 @@
 // throw or abort; it is returned, counted in ReviewCounts::write_errors and
 // reported once on stderr. A partially written line is truncated away.
 //
+// Example, given `const config::Config& config`, `ReasonSet reasons` and
+// `std::string_view raw_json`:
 //   absl::StatusOr<std::unique_ptr<aiq::review::ReviewLog>> log =
 //       aiq::review::ReviewLog::Open(config);
-//   if (!log.ok()) return log.status();  // names the path
-//   if (*log != nullptr) {               // nullptr: review is off
+//   if (!log.ok()) { /* log.status() names the path */ }
+//   else if (*log != nullptr) {          // nullptr: review is off
 //     (*log)->Append("m", reasons, "prediction", raw_json, absl::Now())
 //         .IgnoreError();
 //   }

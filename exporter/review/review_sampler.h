@@ -21,6 +21,12 @@
 // once per thread from std::random_device and a process-wide counter), so
 // there is no shared lock or shared atomic on the hot path.
 //
+// Example, given `const config::Config& config`,
+// `const config::ModelConfig& model_config`,
+// `const ingest::PredictionEvent& event`, `ReviewLog* log`,
+// `std::string_view raw_json` and `absl::Time now`:
+//   #include "exporter/ingest/event.h"
+//   #include "exporter/review/review_log.h"
 //   aiq::review::ReviewSampler sampler(config.review);
 //   aiq::review::ReasonSet why = sampler.SamplePrediction(
 //       model_config, !event.safety.empty(), event.confidence);

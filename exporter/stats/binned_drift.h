@@ -3,7 +3,8 @@
 // Everything is a function of counts, so a streaming window only keeps one
 // small count vector per time bucket and adds/subtracts buckets.
 //
-//   std::vector<double> ref_sorted = ...;       // sorted, finite
+// Example, given `const std::vector<double>& ref_sorted` (sorted, finite)
+// and `const std::vector<double>& current`:
 //   absl::StatusOr<aiq::stats::QuantileBins> bins =
 //       aiq::stats::MakeQuantileBins(ref_sorted);
 //   std::vector<int64_t> p = bins->Count(ref_sorted);

@@ -4,6 +4,8 @@
 // Inputs are category counts, which a streaming window can add and subtract
 // per time bucket (CategoryCounts::Merge / Unmerge).
 //
+// Example, given `const std::vector<std::string>& reference_column` and
+// `const std::vector<std::string>& current_column`:
 //   aiq::stats::CategoryCounts ref, cur;
 //   for (const std::string& v : reference_column) ref.Add(v);
 //   for (const std::string& v : current_column) cur.Add(v);

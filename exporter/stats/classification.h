@@ -7,8 +7,10 @@
 //  - BrierAccumulator -> multiclass Brier score.
 // Plus a batch entry point over string labels.
 //
+// Example, given `std::span<const std::string> y_true` and
+// `std::span<const std::string> y_pred`:
 //   aiq::stats::ConfusionMatrix cm(3);          // classes 0..2
-//   cm.Add(/*true=*/0, /*pred=*/2);
+//   absl::Status added = cm.Add(/*true=*/0, /*pred=*/2);  // index checks
 //   absl::StatusOr<aiq::stats::ClassificationMetrics> m =
 //       aiq::stats::ComputeClassificationMetrics(cm);
 //

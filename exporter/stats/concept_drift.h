@@ -7,10 +7,13 @@
 // prediction (classification), or the absolute error (regression; ADWIN and
 // Page-Hinkley only, DDM needs bits).
 //
+// Example, given `std::span<const bool> prediction_was_wrong` (one per
+// labelled prediction, in arrival order):
+//   #include <span>
 //   aiq::stats::Adwin adwin;                  // delta = 0.002, clock = 32
 //   aiq::stats::Ddm ddm;                      // warning 2 sigma, drift 3 sigma
-//   for (const Outcome& o : outcomes) {
-//     double err = o.predicted == o.label ? 0.0 : 1.0;
+//   for (bool wrong : prediction_was_wrong) {
+//     double err = wrong ? 1.0 : 0.0;
 //     if (adwin.Update(err)) { /* error rate changed: alert, retrain */ }
 //     ddm.Update(err);
 //     if (ddm.warning()) { /* error rate rising: start buffering */ }

@@ -3,6 +3,8 @@
 // docs/statistics.md). Also the batch entry point the `report` command uses:
 // a per-feature reference profile and the comparison of a current column.
 //
+// Example, given `std::span<const double> ref_values_without_missing` and
+// `std::span<const double> cur_values_without_missing`:
 //   aiq::stats::DriftTestOverride ovr;            // optional, per feature
 //   absl::StatusOr<aiq::stats::FeatureReference> ref =
 //       aiq::stats::FeatureReference::Numeric(ref_values_without_missing,

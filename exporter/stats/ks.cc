@@ -394,7 +394,7 @@ double SmirnovSf(int64_t n, double x) {
   if (static_cast<double>(nxfl) == nx_hi && nx_lo < 0) --nxfl;
   double alpha = static_cast<double>(
       (static_cast<long double>(nx_hi) - static_cast<long double>(nxfl)) +
-      nx_lo);
+      static_cast<long double>(nx_lo));
   if (alpha >= 1) {
     ++nxfl;
     alpha = 0;
@@ -403,12 +403,14 @@ double SmirnovSf(int64_t n, double x) {
   if (alpha == 0) n1mxfl -= 1;
 
   if (nxfl == 0 || (nxfl == 1 && alpha == 0)) {  // x <= 1/n
-    const long double t = std::pow(1.0L + x, static_cast<long double>(n - 1));
-    return static_cast<double>(1.0L - x * t);
+    const auto xl = static_cast<long double>(x);
+    const long double t = std::pow(1.0L + xl, static_cast<long double>(n - 1));
+    return static_cast<double>(1.0L - xl * t);
   }
   if (-2 * dn * x * x < kCephesMinLog) return 0.0;
   if (nxfl >= n - 1) {  // x >= 1 - 1/n
-    return static_cast<double>(std::pow(1.0L - x, static_cast<long double>(n)));
+    return static_cast<double>(std::pow(1.0L - static_cast<long double>(x),
+                                        static_cast<long double>(n)));
   }
   if (n > 1000000) {  // cephes: too slow to sum, use Miller's approximation.
     const double logp = -std::pow(6.0 * dn * x + 1, 2) / 18.0 / dn;

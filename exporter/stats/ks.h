@@ -3,11 +3,13 @@
 // (scipy 1.10): the exact null distribution when max(n, m) <= 10000, and
 // otherwise the finite-n one-sample distribution kstwo.sf(D, round(n*m/(n+m))).
 //
-//   std::vector<double> ref = ..., cur = ...;
+// Example, given `std::vector<double> ref` and `std::vector<double> cur`:
+//   #include <algorithm>
 //   std::sort(ref.begin(), ref.end());
 //   std::sort(cur.begin(), cur.end());
-//   absl::StatusOr<aiq::stats::KsResult> r = aiq::stats::KsTwoSampleSorted(ref,
-//   cur); if (r.ok() && r->p_value <= 0.05) { /* drift */ }
+//   absl::StatusOr<aiq::stats::KsResult> r =
+//       aiq::stats::KsTwoSampleSorted(ref, cur);
+//   if (r.ok() && r->p_value <= 0.05) { /* drift */ }
 //
 // Inputs must be finite; an empty sample is an InvalidArgument error.
 #ifndef AIQ_EXPORTER_STATS_KS_H_

@@ -2,6 +2,8 @@
 // profile: KS (via ks.h), PSI and Jensen–Shannon on reference-decile bins,
 // Wasserstein and normed Wasserstein.
 //
+// Example, given `std::span<const double> reference_values` and
+// `std::span<const double> current_values`:
 //   absl::StatusOr<aiq::stats::NumericReference> ref =
 //       aiq::stats::MakeNumericReference(reference_values);  // once
 //   absl::StatusOr<aiq::stats::NumericDrift> d =

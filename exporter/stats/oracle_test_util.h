@@ -3,7 +3,10 @@
 // and comparing within the project's tolerance (1e-9 relative or 1e-12
 // absolute).
 //
-//   for (const auto& c : aiq::stats::testing::Cases("numeric")) { ... }
+// Example, given `double actual` and `double expected`:
+//   for (const auto& c : aiq::stats::testing::Cases("numeric")) {
+//     /* compare this code's result with c's expected values */
+//   }
 //   EXPECT_PRED_FORMAT2(aiq::stats::testing::Near, actual, expected);
 //
 // Not part of aiq_stats (header only, included by *_test.cc).

@@ -2,7 +2,9 @@
 // reconstruction drift"): a change in the correlation between features
 // shows up even when every marginal distribution is unchanged.
 //
-//   std::vector<double> ref = ...;  // row-major: rows x features values
+// Example, given `const std::vector<double>& ref` (row-major),
+// `size_t rows`, `size_t features`,
+// `const std::vector<double>& current` and `size_t current_rows`:
 //   absl::StatusOr<aiq::stats::PcaDriftModel> model =
 //       aiq::stats::PcaDriftModel::Fit({ref, rows, features});
 //   absl::StatusOr<double> err =

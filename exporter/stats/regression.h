@@ -2,13 +2,17 @@
 // MAPE; in batch form and as a mergeable accumulator a streaming window can
 // add to and subtract from per time bucket.
 //
+// Example, given `std::span<const double> y_true`,
+// `std::span<const double> y_pred`, `double reference_target_mean` and
+// `const RegressionAccumulator& expired_bucket`:
 //   absl::StatusOr<aiq::stats::RegressionMetrics> m =
 //       aiq::stats::EvaluateRegression(y_true, y_pred);
 //
-//   aiq::stats::RegressionAccumulator acc(/*shift=*/reference_target_mean);
-//   acc.Add(y, y_hat);               // per event
-//   bucket_acc.Merge(...); window.Unmerge(expired_bucket);
-//   absl::StatusOr<aiq::stats::RegressionMetrics> w = acc.Metrics();
+//   aiq::stats::RegressionAccumulator window(
+//       /*shift=*/reference_target_mean);
+//   window.Add(/*y_true=*/3.0, /*y_pred=*/2.5).IgnoreError();  // per event
+//   window.Unmerge(expired_bucket);    // a bucket aged out
+//   absl::StatusOr<aiq::stats::RegressionMetrics> w = window.Metrics();
 //
 // Definitions (sklearn 1.2): MAE = mean|y - y^|, MSE = mean (y - y^)^2,
 // RMSE = sqrt(MSE), MAPE = mean |y - y^| / max(|y|, DBL_EPSILON),

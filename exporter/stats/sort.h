@@ -4,7 +4,9 @@
 // passes in which every key has the same digit. Small inputs use std::sort.
 // Scratch buffers are kept per thread, so repeated sorts do not allocate.
 //
-//   std::vector<double> v = ...;   // finite values (NaN has no order)
+// Example, given `std::vector<double>& v` (finite values; NaN has no
+// order):
+//   #include <vector>
 //   aiq::stats::SortFinite(v);
 #ifndef AIQ_EXPORTER_STATS_SORT_H_
 #define AIQ_EXPORTER_STATS_SORT_H_

@@ -2,6 +2,7 @@
 // compensated (Neumaier) sum that supports adding and removing terms, and
 // input validation with uniform error messages.
 //
+// Example, given `const std::vector<double>& xs`:
 //   aiq::stats::CompensatedSum s;
 //   for (double x : xs) s.Add(x);
 //   s.Subtract(xs.front());           // expire a term (sliding windows)

@@ -3,6 +3,8 @@
 // |F_u(x) - F_v(x)| over x, evaluated exactly between consecutive points of
 // the merged sorted sample. O(n + m) on sorted inputs.
 //
+// Example, given `std::span<const double> ref`,
+// `std::span<const double> cur` and `double ref_std_ddof0`:
 //   absl::StatusOr<double> w = aiq::stats::WassersteinDistance(ref, cur);
 //   double normed = aiq::stats::NormedWasserstein(*w, ref_std_ddof0);
 //

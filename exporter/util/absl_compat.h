@@ -3,7 +3,10 @@
 // string_view (StrCat, flat_hash_map lookups, ParseTime, ...) goes through
 // this one conversion.
 //
-//   auto it = map.find(aiq::util::ToAbsl(key));  // key: std::string_view
+// Example, given `const absl::flat_hash_map<std::string, int>& map` and
+// `std::string_view key`:
+//   #include "absl/container/flat_hash_map.h"
+//   auto it = map.find(aiq::util::ToAbsl(key));
 #ifndef AIQ_EXPORTER_UTIL_ABSL_COMPAT_H_
 #define AIQ_EXPORTER_UTIL_ABSL_COMPAT_H_
 

@@ -2,8 +2,9 @@
 // sliding windows) take a Clock* instead of calling absl::Now() so tests can
 // move time explicitly.
 //
+// Example:
 //   aiq::util::FakeClock clock(absl::FromUnixSeconds(1000));
-//   Component c(&clock);
+//   absl::Time start = clock.Now();   // components take a Clock*: &clock
 //   clock.Advance(absl::Hours(2));
 #ifndef AIQ_EXPORTER_UTIL_CLOCK_H_
 #define AIQ_EXPORTER_UTIL_CLOCK_H_

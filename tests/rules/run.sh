@@ -52,7 +52,7 @@ run() {
   fi
 }
 
-cd "$root"
+cd "$root" || exit 1
 
 # 1. config (rule files and file_sd target files are checked with it)
 run "promtool check config prometheus/prometheus.yml" \
@@ -85,7 +85,7 @@ run "amtool check-config alertmanager/alertmanager.yml" amtool check-config aler
 while IFS= read -r line; do
   [[ -z "${line// /}" || "$line" == \#* ]] && continue
   want=$(sed 's/|.*//; s/^ *//; s/ *$//' <<<"$line")
-  labels=$(sed 's/^[^|]*|//' <<<"$line")
+  labels=${line#*|}
   # shellcheck disable=SC2086  # labels are space-separated words
   run "route [$labels ] -> $want" amtool config routes test \
     --config.file=alertmanager/alertmanager.yml --verify.receivers="$want" $labels
