@@ -5,6 +5,7 @@
 // restoring state, catching up on Kafka partitions later) add a condition
 // and mark it met when done. Thread-safe.
 //
+// Example:
 //   Readiness readiness;
 //   readiness.Add("references", "loading the models' reference data");
 //   readiness.Unmet();  // {"references: loading the models' reference data"}

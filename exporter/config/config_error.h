@@ -1,6 +1,8 @@
 // One problem found in a YAML file (the exporter config or the report
 // config), with where it is, so that every problem can be listed at once.
 //
+// Example:
+//   #include <iostream>
 //   aiq::config::ConfigError e{"aiq.yaml", 12, "models[0].task",
 //                              "must be one of classification, ..."};
 //   std::cerr << e.ToString();  // "aiq.yaml:12: models[0].task: must be ..."

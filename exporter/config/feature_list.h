@@ -1,8 +1,9 @@
 // The `features:` list of a model config, read by the exporter config and by
 // the report config's list form, so both accept the same keys and values.
 //
-//   # - age                                   (a numeric feature)
-//   # - {name: plan, type: categorical, drift_test: psi, drift_threshold: 0.2}
+// Example, given `YamlReader& reader` and `const YAML::Node& node`:
+//   // - age                                   (a numeric feature)
+//   // - {name: plan, type: categorical, drift_test: psi, drift_threshold: 0.2}
 //   std::vector<aiq::config::FeatureConfig> features;
 //   aiq::config::ReadFeatureList(reader, node, "models[0].features",
 //                                features);

@@ -6,6 +6,9 @@
 // unknown when the section ends, so a key cannot be read without being
 // accepted, or accepted without being read.
 //
+// Example, given `std::string_view text`, `std::string& listen` and
+// `int& threads`:
+//   #include <iostream>
 //   std::vector<aiq::config::ConfigError> errors;
 //   aiq::config::YamlReader r("aiq.yaml", errors);
 //   std::optional<YAML::Node> root = r.Load(text);

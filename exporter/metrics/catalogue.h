@@ -6,6 +6,9 @@
 // against the catalogue (every family, its help, type and label names).
 // Names, types and labels are a contract (rules, alerts, dashboards).
 //
+// Example:
+//   #include <iostream>
+//   #include "exporter/metrics/family_builder.h"
 //   FamilyBuilder f(aiq::metrics::kPredictionsTotal);
 //   f.Counter({{"model", "m"}, {"version", "v1"}}, 42);
 //   for (const aiq::metrics::MetricDef* d : aiq::metrics::kCatalogue) {

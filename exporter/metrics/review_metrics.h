@@ -8,7 +8,7 @@
 // Every configured model gets all four reasons (zeros included) so rate()
 // works from the first scrape.
 //
-// Example, given `const ReviewLog* log` (nullptr: review is off):
+// Example, given `const review::ReviewLog* log` (nullptr: review is off):
 //   #include "exporter/review/review_log.h"
 //   std::vector<prometheus::MetricFamily> families;
 //   if (log != nullptr) {

@@ -2,9 +2,16 @@
 // (self-metrics, process, operational, drift, quality, review), each built
 // from its catalogue entry (metrics/catalogue.h).
 //
+// Example, given `const SelfMetrics& self`, `const config::Config& config`,
+// `const model::ModelRegistry& registry` and `const review::ReviewLog* log`:
+//   #include "exporter/metrics/exposition.h"
+//   #include "exporter/model/model_registry.h"
+//   const std::vector<model::ModelSnapshot> snapshots = registry.Snapshot();
+//   std::optional<review::ReviewCounts> counts;
+//   if (log != nullptr) counts = log->Counts();
 //   std::vector<prometheus::MetricFamily> families = aiq::metrics::Scrape(
-//       {.self = self, .config = config, .models = registry.Snapshot(),
-//        .review = log != nullptr ? &counts : nullptr});
+//       {.self = self, .config = config, .models = snapshots,
+//        .review = counts ? &*counts : nullptr});
 //   std::string body = aiq::metrics::RenderText(families);
 #ifndef AIQ_EXPORTER_METRICS_SCRAPE_H_
 #define AIQ_EXPORTER_METRICS_SCRAPE_H_

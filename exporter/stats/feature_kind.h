@@ -2,6 +2,7 @@
 // statistics and the datasets, with its wire names ("numeric",
 // "categorical", "boolean": config values and report fields).
 //
+// Example:
 //   aiq::stats::FeatureKind k =
 //       aiq::stats::kFeatureKindNames.Parse("boolean").value();
 //   bool as_categories = !aiq::stats::IsNumeric(k);      // true

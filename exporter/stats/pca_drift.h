@@ -3,8 +3,8 @@
 // shows up even when every marginal distribution is unchanged.
 //
 // Example, given `const std::vector<double>& ref` (row-major),
-// `size_t rows`, `size_t features`,
-// `const std::vector<double>& current` and `size_t current_rows`:
+// `int64_t rows`, `int64_t features`,
+// `const std::vector<double>& current` and `int64_t current_rows`:
 //   absl::StatusOr<aiq::stats::PcaDriftModel> model =
 //       aiq::stats::PcaDriftModel::Fit({ref, rows, features});
 //   absl::StatusOr<double> err =

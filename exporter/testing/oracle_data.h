@@ -3,6 +3,7 @@
 // loading that turns a missing or unreadable file into a test failure that
 // names the file and says how to regenerate it, never a crash.
 //
+// Example (in a test body):
 //   nlohmann::json stats;
 //   ASSERT_TRUE(aiq::testdata::LoadOracleJson("stats.json", &stats));
 //   ASSERT_TRUE(aiq::testdata::OracleFilesExist(

@@ -2,15 +2,15 @@
 // values, metric label values, JSON fields), so that printing, parsing and
 // the "must be one of ..." list of an error message cannot drift apart.
 //
+// Example:
 //   enum class Color { kRed, kDarkBlue };
-//   inline constexpr auto kColorNames = aiq::util::MakeEnumNames<Color>({
+//   static constexpr auto kColorNames = aiq::util::MakeEnumNames<Color>({
 //       {Color::kRed, "red"},
 //       {Color::kDarkBlue, "dark_blue"},
 //   });
-//   const char* n = kColorNames.Name(Color::kDarkBlue);       // "dark_blue"
-//   std::optional<Color> c = kColorNames.Parse("red");        // kRed
-//   std::string list = kColorNames.List();                    // "red,
-//   dark_blue"
+//   const char* n = kColorNames.Name(Color::kDarkBlue);  // "dark_blue"
+//   std::optional<Color> c = kColorNames.Parse("red");   // kRed
+//   std::string list = kColorNames.List();  // "red, dark_blue"
 //
 // MakeEnumNames rejects a table with a repeated value or name at compile
 // time (when the table is constexpr).

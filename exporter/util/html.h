@@ -2,7 +2,9 @@
 // attribute values): & < > " ' become character references, so a name such
 // as `<script>` shows as text instead of becoming markup.
 //
-//   absl::StrAppend(&page, "<li>", aiq::util::EscapeHtml(model.name), "</li>");
+// Example, given `std::string& page` and `std::string_view model_name`:
+//   #include "absl/strings/str_cat.h"
+//   absl::StrAppend(&page, "<li>", aiq::util::EscapeHtml(model_name), "</li>");
 #ifndef AIQ_EXPORTER_UTIL_HTML_H_
 #define AIQ_EXPORTER_UTIL_HTML_H_
 

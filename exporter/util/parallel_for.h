@@ -5,6 +5,8 @@
 // returned. Threads are created per call: meant for coarse work (a scrape's
 // per-model snapshots, a report's per-feature tests), not tight loops.
 //
+// Example, given `const std::vector<double>& items` and
+// `double (*Work)(double)`:
 //   std::vector<double> out(items.size());
 //   aiq::util::ParallelFor(items.size(), /*max_threads=*/0,
 //                          [&](size_t i) { out[i] = Work(items[i]); });
