@@ -8,12 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "exporter/app/drift_report.h"
 #include "exporter/data/csv.h"
-#include "exporter/util/html.h"
 #include "exporter/ingest/event_json.h"
 #include "exporter/metrics/exposition.h"
 #include "exporter/metrics/scrape.h"
 #include "exporter/report/report_json.h"
 #include "exporter/util/absl_compat.h"
+#include "exporter/util/html.h"
 
 namespace aiq::app {
 namespace {
