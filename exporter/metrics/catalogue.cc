@@ -1,5 +1,7 @@
 #include "exporter/metrics/catalogue.h"
 
+#include "exporter/util/enum_names.h"
+
 namespace aiq::metrics {
 
 std::vector<std::string_view> MetricDef::LabelNames() const {
@@ -13,20 +15,20 @@ std::vector<std::string_view> MetricDef::LabelNames() const {
   return out;
 }
 
+namespace {
+
+constexpr auto kMetricTypeNames = util::MakeEnumNames<MetricType>({
+    {MetricType::Counter, "counter"},
+    {MetricType::Gauge, "gauge"},
+    {MetricType::Histogram, "histogram"},
+    {MetricType::Summary, "summary"},
+    {MetricType::Untyped, "untyped"},
+});
+
+}  // namespace
+
 std::string_view TypeName(prometheus::MetricType type) {
-  switch (type) {
-    case MetricType::Counter:
-      return "counter";
-    case MetricType::Gauge:
-      return "gauge";
-    case MetricType::Histogram:
-      return "histogram";
-    case MetricType::Summary:
-      return "summary";
-    case MetricType::Untyped:
-      return "untyped";
-  }
-  return "untyped";
+  return kMetricTypeNames.Name(type);
 }
 
 const MetricDef* FindMetric(std::string_view name) {
