@@ -12,6 +12,7 @@ build_pkgs=(
   libabsl-dev prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
   libsimdjson-dev nlohmann-json3-dev libeigen3-dev libboost-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  librocksdb-dev  # durable state (docs/state.md)
   python3  # tools/header_examples.py: the headers' examples are compiled
 )
 # promtool/amtool and servers for the rule and end-to-end tests; chromium

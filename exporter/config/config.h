@@ -135,10 +135,27 @@ struct ReviewConfig {
   int max_files = 5;              // rotated files kept (path.1 ... path.N)
 };
 
+// Durable state (docs/state.md): with `dir` set, every accepted request is
+// logged and fsynced before it is acknowledged, and checkpoints of the
+// in-memory state bound the replay at restart.
+struct StateConfig {
+  std::string dir;  // "" = in-memory only (state is lost on restart)
+  absl::Duration checkpoint_interval = absl::Seconds(60);
+  // How long a request's Idempotency-Key and its answer are remembered.
+  absl::Duration idempotency_ttl = absl::Hours(24);
+  // Ingest answers 503 while the state dir's file system has less free
+  // space than this, before anything is applied.
+  int64_t min_free_bytes = 64 << 20;
+  // How often time advances in the log without traffic (windows age and
+  // join entries expire on that beat).
+  absl::Duration tick_interval = absl::Seconds(1);
+};
+
 struct Config {
   ServerConfig server;
   LimitsConfig limits;
   ReviewConfig review;
+  StateConfig state;
   std::vector<ModelConfig> models;
 
   // nullptr when no model has that name.

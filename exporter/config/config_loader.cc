@@ -143,6 +143,16 @@ void ReadReview(YamlReader& r, const YAML::Node& n, ReviewConfig& c) {
   s.Integer("max_files", c.max_files, 1, 1000);
 }
 
+void ReadState(YamlReader& r, const YAML::Node& n, StateConfig& c) {
+  if (!r.ExpectMap(n, "state")) return;
+  YamlSection s(r, n, "state");
+  s.String("dir", c.dir);
+  s.Duration("checkpoint_interval", c.checkpoint_interval);
+  s.Duration("idempotency_ttl", c.idempotency_ttl);
+  s.Integer("min_free_bytes", c.min_free_bytes, 0, int64_t{1} << 50);
+  s.Duration("tick_interval", c.tick_interval);
+}
+
 void ReadWindow(YamlReader& r, const YAML::Node& n, const std::string& path,
                 WindowConfig& w) {
   if (!r.ExpectMap(n, path)) return;
@@ -335,6 +345,9 @@ std::optional<Config> ParseWithBase(std::string_view yaml,
     }
     if (std::optional<YAML::Node> rv = s.Present("review")) {
       ReadReview(r, *rv, config.review);
+    }
+    if (std::optional<YAML::Node> st = s.Present("state")) {
+      ReadState(r, *st, config.state);
     }
     if (std::optional<YAML::Node> ms = s.Present("models")) {
       if (!ms->IsSequence()) {

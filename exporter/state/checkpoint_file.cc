@@ -1,0 +1,150 @@
+#include "exporter/state/checkpoint_file.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "exporter/state/atomic_file.h"
+#include "exporter/state/state_store.h"
+#include "exporter/util/binary_codec.h"
+
+namespace aiq::state {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kMagic = "AIQCKPT\n";
+constexpr std::string_view kPrefix = "checkpoint-";
+constexpr std::string_view kSuffix = ".aiqs";
+constexpr size_t kHeaderBytes = 8 + 4 + 8 + 8 + 4;
+
+uint32_t Crc(std::string_view bytes) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  // zlib takes uInt lengths; feed large payloads in pieces.
+  while (!bytes.empty()) {
+    const size_t n = std::min<size_t>(bytes.size(), 1u << 30);
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data()),
+                static_cast<uInt>(n));
+    bytes.remove_prefix(n);
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+std::string FileName(uint64_t seq) {
+  return absl::StrFormat("%s%020d%s", std::string(kPrefix), seq,
+                         std::string(kSuffix));
+}
+
+std::optional<uint64_t> SeqOfName(const std::string& name) {
+  if (name.size() <= kPrefix.size() + kSuffix.size() ||
+      name.rfind(kPrefix, 0) != 0 ||
+      name.substr(name.size() - kSuffix.size()) != kSuffix) {
+    return std::nullopt;
+  }
+  uint64_t seq = 0;
+  const std::string digits = name.substr(
+      kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+  if (!absl::SimpleAtoi(digits, &seq)) return std::nullopt;
+  return seq;
+}
+
+}  // namespace
+
+absl::Status WriteCheckpoint(const std::string& dir, uint64_t seq,
+                             std::string_view payload) {
+  util::BinaryWriter w;
+  w.Raw(kMagic);
+  w.Fixed32(kStateFormatVersion);
+  w.Fixed64(seq);
+  w.Fixed64(payload.size());
+  w.Fixed32(Crc(payload));
+  w.Raw(payload);
+  return WriteFileAtomically((fs::path(dir) / FileName(seq)).string(),
+                             w.data());
+}
+
+absl::StatusOr<Checkpoint> ParseCheckpoint(const std::string& path,
+                                           std::string_view bytes) {
+  if (bytes.size() < kHeaderBytes || bytes.substr(0, kMagic.size()) != kMagic) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": not a checkpoint (bad magic or too short, ",
+                     bytes.size(), " bytes)"));
+  }
+  util::BinaryReader r(bytes.substr(kMagic.size()));
+  const uint32_t version = r.Fixed32("format version");
+  Checkpoint c;
+  c.path = path;
+  c.seq = r.Fixed64("seq");
+  const uint64_t length = r.Fixed64("payload length");
+  const uint32_t crc = r.Fixed32("payload crc");
+  if (version != kStateFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": state format version ", version, ", this build reads version ",
+        kStateFormatVersion,
+        "; use a matching exporter build or move the directory away"));
+  }
+  if (length != r.remaining()) {
+    return absl::DataLossError(absl::StrCat(path, ": payload of ", length,
+                                            " bytes expected, ", r.remaining(),
+                                            " present (truncated?)"));
+  }
+  std::string_view payload = bytes.substr(kHeaderBytes);
+  if (Crc(payload) != crc) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": CRC mismatch (the file is damaged)"));
+  }
+  c.payload = std::string(payload);
+  return c;
+}
+
+std::vector<uint64_t> ListCheckpoints(const std::string& dir) {
+  std::vector<uint64_t> seqs;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (std::optional<uint64_t> s = SeqOfName(it->path().filename().string())) {
+      seqs.push_back(*s);
+    }
+  }
+  std::sort(seqs.rbegin(), seqs.rend());
+  return seqs;
+}
+
+absl::StatusOr<std::optional<Checkpoint>> LoadLatestCheckpoint(
+    const std::string& dir, std::vector<std::string>& skipped) {
+  for (uint64_t seq : ListCheckpoints(dir)) {
+    const std::string path = (fs::path(dir) / FileName(seq)).string();
+    absl::StatusOr<std::string> bytes = ReadWholeFile(path);
+    if (!bytes.ok()) {
+      skipped.push_back(std::string(bytes.status().message()));
+      continue;
+    }
+    absl::StatusOr<Checkpoint> c = ParseCheckpoint(path, *bytes);
+    if (absl::IsFailedPrecondition(c.status())) return c.status();
+    if (!c.ok()) {
+      skipped.push_back(std::string(c.status().message()));
+      continue;
+    }
+    if (c->seq != seq) {
+      skipped.push_back(absl::StrCat(path, ": records seq ", c->seq,
+                                     ", its name says ", seq));
+      continue;
+    }
+    return std::optional<Checkpoint>(*std::move(c));
+  }
+  return std::optional<Checkpoint>();
+}
+
+void PruneCheckpoints(const std::string& dir, int keep) {
+  const std::vector<uint64_t> seqs = ListCheckpoints(dir);
+  for (size_t i = static_cast<size_t>(keep); i < seqs.size(); ++i) {
+    std::error_code ec;
+    fs::remove(fs::path(dir) / FileName(seqs[i]), ec);
+  }
+}
+
+}  // namespace aiq::state

@@ -1,0 +1,45 @@
+#include "exporter/state/log_record.h"
+
+#include "exporter/util/binary_codec.h"
+
+namespace aiq::state {
+
+std::string EncodeLogRecord(const LogRecord& r) {
+  util::BinaryWriter w;
+  w.Signed(static_cast<int64_t>(r.type));
+  w.Time(r.time);
+  switch (r.type) {
+    case LogRecord::Type::kIngest:
+      w.Signed(static_cast<int64_t>(r.kind));
+      w.Signed(static_cast<int64_t>(r.format));
+      w.Time(r.decode_time);
+      w.String(r.idempotency_key);
+      break;
+    case LogRecord::Type::kReference:
+      w.String(r.model);
+      break;
+  }
+  w.String(r.body);
+  return w.Release();
+}
+
+absl::StatusOr<LogRecord> DecodeLogRecord(std::string_view bytes) {
+  util::BinaryReader rd(bytes);
+  LogRecord r;
+  r.type = static_cast<LogRecord::Type>(rd.Int("record type", 1, 2));
+  r.time = rd.Time("record time");
+  if (r.type == LogRecord::Type::kIngest) {
+    r.kind = static_cast<ingest::EventKind>(
+        rd.Int("event kind", 0, ingest::kNumEventKinds - 1));
+    r.format = static_cast<ingest::BodyFormat>(rd.Int("body format", 0, 1));
+    r.decode_time = rd.Time("decode time");
+    r.idempotency_key = rd.String("idempotency key");
+  } else {
+    r.model = rd.String("model");
+  }
+  r.body = rd.String("body");
+  if (absl::Status st = rd.Finish(); !st.ok()) return st;
+  return r;
+}
+
+}  // namespace aiq::state

@@ -1,0 +1,50 @@
+// The records of the state log (docs/state.md, "Log records"). The log is
+// the exporter's input, not its output: an ingest record is the request
+// body as it was accepted, with the times it was decoded and applied, so
+// replay runs the very same decode-and-apply code as serving did and
+// reaches the very same state. A reference record is a reference CSV that
+// PUT installed.
+//
+// Example:
+//   LogRecord r;
+//   r.type = LogRecord::Type::kIngest;
+//   r.time = absl::Now();
+//   r.body = R"({"model":"m","prediction":"yes"})";
+//   std::string bytes = EncodeLogRecord(r);
+//   absl::StatusOr<LogRecord> back = DecodeLogRecord(bytes);
+#ifndef AIQ_EXPORTER_STATE_LOG_RECORD_H_
+#define AIQ_EXPORTER_STATE_LOG_RECORD_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "exporter/ingest/decoder.h"
+#include "exporter/ingest/event.h"
+
+namespace aiq::state {
+
+struct LogRecord {
+  enum class Type : uint8_t { kIngest = 1, kReference = 2 };
+  Type type = Type::kIngest;
+  // The model clock while the record was applied (see docs/state.md).
+  absl::Time time;
+  // kIngest: what the decoder was given.
+  ingest::EventKind kind = ingest::EventKind::kPrediction;
+  ingest::BodyFormat format = ingest::BodyFormat::kJson;
+  absl::Time decode_time;       // default timestamp of events without one
+  std::string idempotency_key;  // "" when the request had none
+  // kReference: the model whose reference was replaced.
+  std::string model;
+  // kIngest: the request body; kReference: the CSV.
+  std::string body;
+};
+
+std::string EncodeLogRecord(const LogRecord& record);
+// DataLoss naming the field when the bytes are not a record.
+absl::StatusOr<LogRecord> DecodeLogRecord(std::string_view bytes);
+
+}  // namespace aiq::state
+
+#endif  // AIQ_EXPORTER_STATE_LOG_RECORD_H_

@@ -1,0 +1,413 @@
+#include "exporter/state/state_store.h"
+
+#include <atomic>
+#include <filesystem>
+#include <system_error>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "exporter/state/atomic_file.h"
+#include "exporter/util/absl_compat.h"
+#include "exporter/util/binary_codec.h"
+#include "rocksdb/compaction_filter.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+
+namespace aiq::state {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kFormatHeader[] = "ai-quality-exporter state directory";
+constexpr char kLogFamily[] = "log";
+constexpr char kAnswerFamily[] = "idempotency";
+// Default family: the highest sequence number a truncation removed, so
+// numbering continues after a checkpoint emptied the log.
+constexpr char kTruncatedKey[] = "log_truncated_through";
+
+std::string SeqKey(uint64_t seq) {
+  std::string k(8, '\0');
+  for (int i = 0; i < 8; ++i) k[7 - i] = static_cast<char>(seq >> (8 * i));
+  return k;
+}
+
+uint64_t SeqOf(const rocksdb::Slice& key) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < key.size() && i < 8; ++i) {
+    v = (v << 8) | static_cast<uint8_t>(key[i]);
+  }
+  return v;
+}
+
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+
+absl::Status FromRocks(const rocksdb::Status& st, std::string_view what) {
+  if (st.ok()) return absl::OkStatus();
+  const std::string message =
+      absl::StrCat(util::ToAbsl(what), ": ", st.ToString());
+  if (st.IsNoSpace() || st.IsIOError()) return absl::UnavailableError(message);
+  if (st.IsCorruption()) return absl::DataLossError(message);
+  return absl::InternalError(message);
+}
+
+std::string EncodeAnswer(absl::Time now, std::string_view answer) {
+  util::BinaryWriter w;
+  w.Time(now);
+  w.Raw(answer);
+  return w.Release();
+}
+
+// Drops remembered answers older than the TTL when RocksDB compacts, so the
+// table stays bounded without a sweep of our own.
+class AnswerExpiry final : public rocksdb::CompactionFilter {
+ public:
+  explicit AnswerExpiry(absl::Duration ttl) : ttl_(ttl) {}
+  bool Filter(int /*level*/, const rocksdb::Slice& /*key*/,
+              const rocksdb::Slice& value, std::string* /*new_value*/,
+              bool* /*value_changed*/) const override {
+    util::BinaryReader r(std::string_view(value.data(), value.size()));
+    const absl::Time t = r.Time("answer time");
+    return !r.ok() || absl::Now() - t > ttl_;
+  }
+  const char* Name() const override { return "aiq.AnswerExpiry"; }
+
+ private:
+  absl::Duration ttl_;
+};
+
+absl::Status CheckFormat(const std::string& dir) {
+  const std::string path = (fs::path(dir) / "FORMAT").string();
+  absl::StatusOr<std::string> text = ReadWholeFile(path);
+  if (absl::IsNotFound(text.status())) {
+    std::error_code ec;
+    if (fs::directory_iterator(dir, ec) != fs::directory_iterator() && !ec) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "state dir ", dir,
+          " is not empty and has no FORMAT file: not an ai-quality-exporter "
+          "state directory (refusing to write into it)"));
+    }
+    return WriteFileAtomically(
+        path, absl::StrCat(kFormatHeader, "\nformat ", kStateFormatVersion,
+                           "\n"));
+  }
+  if (!text.ok()) return text.status();
+  std::vector<std::string> lines = absl::StrSplit(*text, '\n');
+  int version = 0;
+  if (lines.size() < 2 || lines[0] != kFormatHeader ||
+      lines[1].rfind("format ", 0) != 0 ||
+      !absl::SimpleAtoi(lines[1].substr(7), &version)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": not an ai-quality-exporter FORMAT file"));
+  }
+  if (version != kStateFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": state format version ", version, ", this build reads version ",
+        kStateFormatVersion,
+        "; use a matching exporter build or move the directory away"));
+  }
+  return absl::OkStatus();
+}
+
+int64_t DirectoryBytes(const std::string& dir) {
+  int64_t total = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::error_code fec;
+    if (it->is_regular_file(fec)) {
+      const auto size = it->file_size(fec);
+      if (!fec) total += static_cast<int64_t>(size);
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+struct StateStore::Impl {
+  config::StateConfig options;
+  std::unique_ptr<AnswerExpiry> answer_expiry;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;  // default, log, answer
+  rocksdb::ColumnFamilyHandle* log = nullptr;
+  rocksdb::ColumnFamilyHandle* answers = nullptr;
+
+  absl::Mutex append_mu;
+  uint64_t next_seq ABSL_GUARDED_BY(append_mu) = 1;
+  // Highest sequence number written (not necessarily synced).
+  std::atomic<uint64_t> written_seq{0};
+
+  // Group commit: one thread at a time syncs; the others wait for it.
+  absl::Mutex sync_mu;
+  absl::CondVar synced;
+  uint64_t synced_seq ABSL_GUARDED_BY(sync_mu) = 0;
+  bool syncing ABSL_GUARDED_BY(sync_mu) = false;
+
+  // Set by a failed write or sync; CheckWritable resumes the store.
+  std::atomic<bool> stopped{false};
+
+  std::atomic<uint64_t> log_bytes{0}, records{0}, syncs{0}, append_errors{0},
+      sync_errors{0};
+
+  ~Impl() {
+    if (db) {
+      for (rocksdb::ColumnFamilyHandle* h : families) {
+        db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+      }
+      db->Close().PermitUncheckedError();
+    }
+  }
+
+  absl::Status Write(rocksdb::WriteBatch& batch, std::string_view what) {
+    rocksdb::WriteOptions wo;
+    wo.sync = false;  // WaitDurable syncs, once for many requests
+    const rocksdb::Status st = db->Write(wo, &batch);
+    if (!st.ok()) {
+      append_errors.fetch_add(1, std::memory_order_relaxed);
+      stopped.store(true);
+    }
+    return FromRocks(st, what);
+  }
+};
+
+StateStore::StateStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+StateStore::~StateStore() = default;
+
+absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(
+    const config::StateConfig& options) {
+  std::error_code ec;
+  fs::create_directories(options.dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "state dir ", options.dir, ": cannot create it: ", ec.message()));
+  }
+  if (absl::Status st = CheckFormat(options.dir); !st.ok()) return st;
+  fs::create_directories(fs::path(options.dir) / "checkpoints", ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("state dir ", options.dir,
+                     ": cannot create checkpoints/: ", ec.message()));
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->answer_expiry = std::make_unique<AnswerExpiry>(options.idempotency_ttl);
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  // A torn or corrupt tail of the write-ahead log (a crash mid-write) is
+  // dropped at the last intact record; everything before it is recovered.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 3;
+  db_options.max_total_wal_size = 256 << 20;
+  db_options.paranoid_checks = true;
+
+  rocksdb::ColumnFamilyOptions log_options;
+  // Records live until the next checkpoint; compressing them would cost
+  // ingest CPU for little.
+  log_options.compression = rocksdb::kNoCompression;
+  log_options.write_buffer_size = 64 << 20;
+  log_options.max_write_buffer_number = 3;
+  rocksdb::ColumnFamilyOptions answer_options;
+  answer_options.compaction_filter = impl->answer_expiry.get();
+  answer_options.write_buffer_size = 16 << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {kLogFamily, log_options},
+      {kAnswerFamily, answer_options},
+  };
+  const std::string db_dir = (fs::path(options.dir) / "db").string();
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status st = rocksdb::DB::Open(db_options, db_dir, descriptors,
+                                         &impl->families, &db);
+  if (!st.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("state dir ", options.dir, ": cannot open ", db_dir, ": ",
+                     st.ToString()));
+  }
+  impl->db.reset(db);
+  impl->log = impl->families[1];
+  impl->answers = impl->families[2];
+
+  uint64_t last = 0;
+  std::string truncated;
+  if (impl->db->Get(rocksdb::ReadOptions(), kTruncatedKey, &truncated).ok()) {
+    last = SeqOf(truncated);
+  }
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        impl->db->NewIterator(rocksdb::ReadOptions(), impl->log));
+    it->SeekToLast();
+    if (it->Valid()) last = std::max(last, SeqOf(it->key()));
+  }
+  {
+    absl::MutexLock lock(&impl->append_mu);
+    impl->next_seq = last + 1;
+  }
+  impl->written_seq = last;
+  {
+    absl::MutexLock lock(&impl->sync_mu);
+    impl->synced_seq = last;  // recovered from disk, so durable
+  }
+  return std::unique_ptr<StateStore>(new StateStore(std::move(impl)));
+}
+
+const std::string& StateStore::dir() const { return impl_->options.dir; }
+
+std::string StateStore::checkpoint_dir() const {
+  return (fs::path(impl_->options.dir) / "checkpoints").string();
+}
+
+absl::StatusOr<uint64_t> StateStore::Append(std::string_view record,
+                                            std::string_view answer_key,
+                                            std::string_view answer,
+                                            absl::Time now) {
+  absl::MutexLock lock(&impl_->append_mu);
+  const uint64_t seq = impl_->next_seq;
+  rocksdb::WriteBatch batch;
+  rocksdb::Status st =
+      batch.Put(impl_->log, SeqKey(seq), ToSlice(record));
+  if (st.ok() && !answer_key.empty()) {
+    st = batch.Put(impl_->answers, ToSlice(answer_key),
+                   EncodeAnswer(now, answer));
+  }
+  if (!st.ok()) return FromRocks(st, "state log append");
+  if (absl::Status w = impl_->Write(batch, "state log append"); !w.ok()) {
+    return w;
+  }
+  ++impl_->next_seq;
+  impl_->written_seq.store(seq);
+  impl_->log_bytes.fetch_add(record.size(), std::memory_order_relaxed);
+  impl_->records.fetch_add(1, std::memory_order_relaxed);
+  return seq;
+}
+
+absl::Status StateStore::PutAnswer(std::string_view key,
+                                   std::string_view answer, absl::Time now) {
+  rocksdb::WriteBatch batch;
+  rocksdb::Status st =
+      batch.Put(impl_->answers, ToSlice(key), EncodeAnswer(now, answer));
+  if (!st.ok()) return FromRocks(st, "idempotency answer");
+  return impl_->Write(batch, "idempotency answer");
+}
+
+absl::Status StateStore::WaitDurable(uint64_t seq) {
+  Impl& im = *impl_;
+  absl::MutexLock lock(&im.sync_mu);
+  while (im.synced_seq < seq) {
+    if (im.syncing) {
+      im.synced.Wait(&im.sync_mu);
+      continue;
+    }
+    // Lead a sync covering everything written so far; whoever arrives
+    // meanwhile waits for this one or leads the next.
+    im.syncing = true;
+    const uint64_t target = im.written_seq.load();
+    im.sync_mu.Unlock();
+    const rocksdb::Status st = im.db->SyncWAL();
+    im.sync_mu.Lock();
+    im.syncing = false;
+    im.synced.SignalAll();
+    im.syncs.fetch_add(1, std::memory_order_relaxed);
+    if (!st.ok()) {
+      im.sync_errors.fetch_add(1, std::memory_order_relaxed);
+      im.stopped.store(true);
+      return FromRocks(st, "state log fsync");
+    }
+    im.synced_seq = std::max(im.synced_seq, target);
+  }
+  return absl::OkStatus();
+}
+
+uint64_t StateStore::last_seq() const { return impl_->written_seq.load(); }
+
+absl::Status StateStore::ForEachRecord(
+    uint64_t after_seq,
+    const std::function<absl::Status(uint64_t, std::string_view)>& f) const {
+  rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(ro, impl_->log));
+  for (it->Seek(SeqKey(after_seq + 1)); it->Valid(); it->Next()) {
+    const rocksdb::Slice v = it->value();
+    if (absl::Status st = f(SeqOf(it->key()), std::string_view(v.data(),
+                                                               v.size()));
+        !st.ok()) {
+      return st;
+    }
+  }
+  return FromRocks(it->status(), "state log read");
+}
+
+absl::Status StateStore::TruncateLog(uint64_t seq) {
+  rocksdb::WriteBatch batch;
+  rocksdb::Status st = batch.DeleteRange(impl_->log, SeqKey(0),
+                                         SeqKey(seq + 1));
+  if (st.ok()) st = batch.Put(kTruncatedKey, SeqKey(seq));
+  if (!st.ok()) return FromRocks(st, "state log truncate");
+  return impl_->Write(batch, "state log truncate");
+}
+
+std::optional<StoredAnswer> StateStore::FindAnswer(std::string_view key,
+                                                   absl::Time now,
+                                                   absl::Duration ttl) const {
+  std::string value;
+  if (!impl_->db->Get(rocksdb::ReadOptions(), impl_->answers, ToSlice(key),
+                      &value)
+           .ok()) {
+    return std::nullopt;
+  }
+  util::BinaryReader r(value);
+  StoredAnswer a;
+  a.time = r.Time("answer time");
+  if (!r.ok() || now - a.time > ttl) return std::nullopt;
+  a.answer = value.substr(value.size() - r.remaining());
+  return a;
+}
+
+absl::Status StateStore::CheckWritable() {
+  std::error_code ec;
+  const fs::space_info space = fs::space(impl_->options.dir, ec);
+  if (!ec && static_cast<int64_t>(space.available) <
+                 impl_->options.min_free_bytes) {
+    return absl::UnavailableError(absl::StrCat(
+        "state dir ", impl_->options.dir, ": ", space.available,
+        " bytes free, below state.min_free_bytes (",
+        impl_->options.min_free_bytes, "); ingest resumes when space is freed"));
+  }
+  if (impl_->stopped.load()) {
+    // After a write error RocksDB refuses writes until resumed.
+    const rocksdb::Status st = impl_->db->Resume();
+    if (!st.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "state dir ", impl_->options.dir,
+          ": store stopped after a write error: ", st.ToString()));
+    }
+    impl_->stopped.store(false);
+  }
+  return absl::OkStatus();
+}
+
+StoreStats StateStore::Stats() const {
+  StoreStats s;
+  s.log_bytes_appended = impl_->log_bytes.load();
+  s.records_appended = impl_->records.load();
+  s.syncs = impl_->syncs.load();
+  s.append_errors = impl_->append_errors.load();
+  s.sync_errors = impl_->sync_errors.load();
+  s.store_bytes = DirectoryBytes(impl_->options.dir);
+  std::error_code ec;
+  const fs::space_info space = fs::space(impl_->options.dir, ec);
+  if (!ec) s.disk_free_bytes = static_cast<int64_t>(space.available);
+  return s;
+}
+
+}  // namespace aiq::state

@@ -1,0 +1,117 @@
+// The exporter's durable store: an ordered log of the requests that changed
+// state, the answers remembered for Idempotency-Key retries, and the FORMAT
+// stamp of the state directory (docs/state.md). Built on RocksDB, whose
+// write-ahead log gives atomic, checksummed, torn-tail-safe appends; this
+// class adds group commit: Append() writes without syncing, WaitDurable()
+// returns once an fsync covers the record, and one fsync covers every
+// record appended before it started, however many requests wait on it.
+//
+// Example, given `const config::StateConfig& options` (dir set):
+//   absl::StatusOr<std::unique_ptr<StateStore>> store =
+//       StateStore::Open(options);
+//   if (!store.ok()) return;  // names the directory and what is wrong
+//   absl::StatusOr<uint64_t> seq = (*store)->Append("record bytes", {});
+//   if (seq.ok() && (*store)->WaitDurable(*seq).ok()) { /* acknowledge */ }
+//
+// Thread-safe. Append() calls must be serialized by the caller when their
+// order matters (the app appends under its commit lock).
+#ifndef AIQ_EXPORTER_STATE_STATE_STORE_H_
+#define AIQ_EXPORTER_STATE_STATE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "exporter/config/config.h"
+
+namespace aiq::state {
+
+// The version of everything under the state directory (the FORMAT file,
+// the log records, the checkpoints). A directory written by another
+// version is refused with an error naming it, never silently reset.
+inline constexpr int kStateFormatVersion = 1;
+
+// An answer remembered for an Idempotency-Key.
+struct StoredAnswer {
+  absl::Time time;  // when it was first given
+  std::string answer;
+};
+
+struct StoreStats {
+  uint64_t log_bytes_appended = 0;  // since the process started
+  uint64_t records_appended = 0;
+  uint64_t syncs = 0;  // fsyncs, each covering one or more records
+  uint64_t append_errors = 0;
+  uint64_t sync_errors = 0;
+  int64_t store_bytes = 0;      // everything under the state directory
+  int64_t disk_free_bytes = 0;  // available to this process
+};
+
+class StateStore {
+ public:
+  // Opens (creating when missing) `options.dir`: FORMAT, db/ (RocksDB) and
+  // checkpoints/. FailedPrecondition when FORMAT names another version or
+  // the directory holds something else; the message names the path.
+  static absl::StatusOr<std::unique_ptr<StateStore>> Open(
+      const config::StateConfig& options);
+  ~StateStore();
+
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  const std::string& dir() const;
+  std::string checkpoint_dir() const;
+
+  // Appends `record` with the next sequence number, together (atomically)
+  // with `answer_key` -> `answer` when `answer_key` is non-empty. Not yet
+  // durable: see WaitDurable. Unavailable when the disk is full or the
+  // store is read-only (nothing was written).
+  absl::StatusOr<uint64_t> Append(std::string_view record,
+                                  std::string_view answer_key = {},
+                                  std::string_view answer = {},
+                                  absl::Time now = absl::InfinitePast());
+  // Remembers an answer on its own (not yet durable either).
+  absl::Status PutAnswer(std::string_view key, std::string_view answer,
+                         absl::Time now);
+  // Blocks until record `seq` (and all before it) is on disk.
+  absl::Status WaitDurable(uint64_t seq);
+
+  // The highest sequence number appended (0 = none yet).
+  uint64_t last_seq() const;
+
+  // Calls `f(seq, record)` for every record after `after_seq`, in order.
+  // Stops at the first error `f` returns, or at a record the store cannot
+  // read (DataLoss naming its sequence number).
+  absl::Status ForEachRecord(
+      uint64_t after_seq,
+      const std::function<absl::Status(uint64_t, std::string_view)>& f) const;
+
+  // Drops the records up to and including `seq` (they are in a checkpoint).
+  absl::Status TruncateLog(uint64_t seq);
+
+  // The answer stored for `key`, if it is younger than `ttl` at `now`.
+  std::optional<StoredAnswer> FindAnswer(std::string_view key, absl::Time now,
+                                         absl::Duration ttl) const;
+
+  // Whether ingest may write: OK, or Unavailable saying why (disk below
+  // min_free_bytes, the store stopped after a write error). A stopped store
+  // is resumed here once space is back, so ingest recovers by itself.
+  absl::Status CheckWritable();
+
+  StoreStats Stats() const;
+
+ private:
+  struct Impl;
+  explicit StateStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace aiq::state
+
+#endif  // AIQ_EXPORTER_STATE_STATE_STORE_H_
