@@ -1,6 +1,8 @@
 #include "exporter/app/exporter_app.h"
 
+#include <algorithm>
 #include <chrono>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -13,6 +15,7 @@
 #include "exporter/metrics/scrape.h"
 #include "exporter/report/report_json.h"
 #include "exporter/util/absl_compat.h"
+#include "exporter/util/binary_codec.h"
 #include "exporter/util/html.h"
 
 namespace aiq::app {
@@ -36,6 +39,53 @@ HttpResponse Error(int status, std::string message) {
   return Json(status, json{{"error", std::move(message)}});
 }
 
+constexpr size_t kMaxIdempotencyKeyBytes = 255;
+
+metrics::StateCounts StateCountsOf(const DurableStateStats& s) {
+  metrics::StateCounts c;
+  c.log_bytes = s.store.log_bytes_appended;
+  c.log_records = s.store.records_appended;
+  c.fsyncs = s.store.syncs;
+  c.write_errors = s.store.append_errors + s.store.sync_errors;
+  c.store_bytes = s.store.store_bytes;
+  c.disk_free_bytes = s.store.disk_free_bytes;
+  c.checkpoints = s.checkpoints;
+  c.checkpoint_failures = s.checkpoint_failures;
+  c.checkpoint_duration_seconds = s.last_checkpoint_seconds;
+  const absl::Time since = s.last_checkpoint_time == absl::InfinitePast()
+                               ? s.started
+                               : s.last_checkpoint_time;
+  c.checkpoint_age_seconds = absl::ToDoubleSeconds(absl::Now() - since);
+  c.checkpoint_bytes = s.last_checkpoint_bytes;
+  c.recovered_records = s.recovery.records_replayed;
+  c.corrupt_records = s.recovery.records_corrupt +
+                      static_cast<int64_t>(s.recovery.skipped_checkpoints.size());
+  c.restore_duration_seconds = absl::ToDoubleSeconds(s.recovery.took);
+  c.idempotent_replays = s.idempotent_replays;
+  return c;
+}
+
+// A remembered answer: its status and body (always JSON).
+std::string EncodeAnswer(const HttpResponse& r) {
+  util::BinaryWriter w;
+  w.Signed(r.status);
+  w.String(r.body);
+  return w.Release();
+}
+
+HttpResponse AnsweredBefore(const state::StoredAnswer& a) {
+  util::BinaryReader rd(a.answer);
+  HttpResponse r;
+  r.status = static_cast<int>(rd.Int("answer status", 100, 599));
+  r.body = rd.String("answer body");
+  if (!rd.Finish().ok()) {
+    return Error(500, "the answer remembered for this Idempotency-Key is "
+                      "damaged; nothing was applied now");
+  }
+  r.headers.emplace_back("Idempotent-Replayed", "true");
+  return r;
+}
+
 // Compares without an early exit, so timing does not reveal a prefix.
 bool SecretEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -53,13 +103,19 @@ ExporterApp::ExporterApp(config::Config config, util::Clock* clock)
       clock_(clock),
       decoder_(*config_),
       review_sampler_(config_->review),
-      registry_(*config_, clock),
+      registry_(*config_,
+                config_->state.dir.empty() ? clock : &model_clock_),
       self_(static_cast<int>(config_->models.size())),
       routes_(BuildRoutes()) {
   readiness_.Add(kReferencesCondition,
                  "the models' reference data is not loaded yet");
   readiness_.Add(kReviewLogCondition, "the review log is not open yet");
   readiness_.Add(kServerCondition, "the HTTP server is not listening yet");
+  if (!config_->state.dir.empty()) {
+    readiness_.Add(kStateCondition,
+                   "the durable state is not restored yet (checkpoint and "
+                   "log replay)");
+  }
 }
 
 std::vector<ExporterApp::Route> ExporterApp::BuildRoutes() {
@@ -111,6 +167,56 @@ absl::Status ExporterApp::Init() {
   if (!log.ok()) return log.status();
   review_log_ = *std::move(log);
   readiness_.SetMet(kReviewLogCondition);
+  if (config_->state.dir.empty()) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<DurableState>> durable =
+      DurableState::Open(*config_, registry_, model_clock_, clock_);
+  if (!durable.ok()) return durable.status();
+  durable_ = *std::move(durable);
+  absl::StatusOr<RecoveryReport> report = durable_->Recover(
+      [this](const state::LogRecord& r) { return ApplyRecord(r); });
+  if (!report.ok()) return report.status();
+  for (const std::string& s : report->skipped_checkpoints) {
+    std::cerr << "state: damaged checkpoint skipped: " << s << std::endl;
+  }
+  for (const std::string& s : report->dropped) {
+    std::cerr << "state: dropped (config changed): " << s << std::endl;
+  }
+  std::cerr << "state: restored from "
+            << (report->checkpoint_path.empty() ? std::string("no checkpoint")
+                                                : report->checkpoint_path)
+            << " + " << report->records_replayed << " log records ("
+            << report->records_corrupt << " corrupt) in "
+            << absl::FormatDuration(report->took) << std::endl;
+  durable_->Start();
+  readiness_.SetMet(kStateCondition);
+  return absl::OkStatus();
+}
+
+absl::Status ExporterApp::ApplyRecord(const state::LogRecord& r) {
+  if (r.type == state::LogRecord::Type::kReference) {
+    model::ModelState* state = registry_.Find(r.model);
+    if (state == nullptr) {
+      return absl::NotFoundError(
+          absl::StrCat("model \"", r.model, "\" is no longer configured"));
+    }
+    absl::StatusOr<std::shared_ptr<const model::ModelReference>> ref =
+        ParseReference(state->config(), r.body);
+    if (!ref.ok()) return ref.status();
+    state->SetReference(*std::move(ref));
+    durable_->NoteReference(r.model, r.body);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<ingest::DecodeResult> decoded =
+      decoder_.Decode(r.kind, r.format, r.body, r.decode_time);
+  if (!decoded.ok()) return decoded.status();
+  model_clock_.Set(r.time);
+  model::ApplyResult applied = registry_.Apply(*decoded);
+  // The answer may not have reached the store before a crash: recompute it
+  // (replay reaches the same result) so a retry still gets it.
+  if (!r.idempotency_key.empty() && !durable_->FindAnswer(r.idempotency_key, /*count=*/false)) {
+    const HttpResponse answer = IngestAnswer(r.kind, applied, /*count=*/false);
+    durable_->RememberAnswer(r.idempotency_key, EncodeAnswer(answer));
+  }
   return absl::OkStatus();
 }
 
@@ -272,8 +378,9 @@ HttpResponse ExporterApp::Ingest(ingest::EventKind kind,
                           {"error", "body contains no events"},
                           {"errors", json::array()}});
   }
+  const absl::Time decode_time = clock_->Now();
   absl::StatusOr<ingest::DecodeResult> decoded =
-      decoder_.Decode(kind, format, req.body, clock_->Now());
+      decoder_.Decode(kind, format, req.body, decode_time);
   if (!decoded.ok()) {
     self_.CountRejected(kind, ingest::RejectReason::kInvalidJson);
     return Json(400, json{{"accepted", 0},
@@ -289,11 +396,20 @@ HttpResponse ExporterApp::Ingest(ingest::EventKind kind,
                           {"error", "body contains no events"},
                           {"errors", json::array()}});
   }
+  if (durable_ != nullptr) {
+    return IngestDurably(kind, format, req, *decoded, decode_time);
+  }
   model::ApplyResult applied = registry_.Apply(*decoded);
   if (review_log_ != nullptr) SampleForReview(*decoded, applied);
+  return IngestAnswer(kind, applied, /*count=*/true);
+}
+
+HttpResponse ExporterApp::IngestAnswer(ingest::EventKind kind,
+                                       const model::ApplyResult& applied,
+                                       bool count) {
   json errors = json::array();
   for (const ingest::EventError& e : applied.errors) {
-    self_.CountRejected(kind, e.reason);
+    if (count) self_.CountRejected(kind, e.reason);
     if (errors.size() < kMaxReportedErrors) {
       errors.push_back({{"index", e.index},
                         {"reason", ingest::RejectReasonName(e.reason)},
@@ -306,6 +422,76 @@ HttpResponse ExporterApp::Ingest(ingest::EventKind kind,
   return Json(status, json{{"accepted", applied.accepted},
                            {"rejected", rejected},
                            {"errors", std::move(errors)}});
+}
+
+HttpResponse ExporterApp::IngestDurably(ingest::EventKind kind,
+                                        ingest::BodyFormat format,
+                                        const HttpRequest& req,
+                                        ingest::DecodeResult& decoded,
+                                        absl::Time decode_time) {
+  const std::string_view key_header = req.header("Idempotency-Key");
+  std::string key;
+  if (!key_header.empty()) {
+    if (key_header.size() > kMaxIdempotencyKeyBytes ||
+        std::any_of(key_header.begin(), key_header.end(),
+                    [](char c) { return c < 0x21 || c > 0x7e; })) {
+      return Error(400, absl::StrCat("Idempotency-Key: must be 1 to ",
+                                     kMaxIdempotencyKeyBytes,
+                                     " visible ASCII characters"));
+    }
+    // Scoped by endpoint: the same key on another endpoint is another
+    // request.
+    key = absl::StrCat(util::ToAbsl(req.path), "\n", util::ToAbsl(key_header));
+    if (std::optional<state::StoredAnswer> a = durable_->FindAnswer(key)) {
+      return AnsweredBefore(*a);
+    }
+    if (!durable_->BeginKey(key)) {
+      return Error(409, "a request with this Idempotency-Key is still being "
+                        "processed; retry after it has been answered");
+    }
+  }
+  struct EndKey {
+    DurableState* durable;
+    const std::string& key;
+    ~EndKey() {
+      if (!key.empty()) durable->EndKey(key);
+    }
+  } end_key{durable_.get(), key};
+  // A retry that raced the first attempt's answer being stored.
+  if (!key.empty()) {
+    if (std::optional<state::StoredAnswer> a = durable_->FindAnswer(key)) {
+      return AnsweredBefore(*a);
+    }
+  }
+
+  state::LogRecord record;
+  record.type = state::LogRecord::Type::kIngest;
+  record.kind = kind;
+  record.format = format;
+  record.decode_time = decode_time;
+  record.idempotency_key = key;
+  record.body = req.body;
+  model::ApplyResult applied;
+  absl::StatusOr<uint64_t> seq = durable_->Commit(
+      record, [&] { applied = registry_.Apply(decoded); });
+  if (!seq.ok()) {
+    // Nothing was applied: the client may retry as it is.
+    HttpResponse r = Error(503, absl::StrCat("state: ", seq.status().message()));
+    r.headers.emplace_back("Retry-After", "5");
+    return r;
+  }
+  if (review_log_ != nullptr) SampleForReview(decoded, applied);
+  HttpResponse answer = IngestAnswer(kind, applied, /*count=*/true);
+  if (!key.empty()) durable_->RememberAnswer(key, EncodeAnswer(answer));
+  if (absl::Status st = durable_->WaitDurable(*seq); !st.ok()) {
+    // Applied in memory but perhaps not on disk: not acknowledged. A
+    // retry with the same Idempotency-Key gets the answer above once the
+    // disk recovers, or is applied afresh if the record was lost.
+    HttpResponse r = Error(503, absl::StrCat("state: ", st.message()));
+    r.headers.emplace_back("Retry-After", "5");
+    return r;
+  }
+  return answer;
 }
 
 void ExporterApp::SampleForReview(const ingest::DecodeResult& decoded,
@@ -340,11 +526,14 @@ HttpResponse ExporterApp::Metrics(const HttpRequest& req) {
   const std::vector<model::ModelSnapshot> snapshots = registry_.Snapshot();
   std::optional<review::ReviewCounts> review;
   if (review_log_ != nullptr) review = review_log_->Counts();
+  std::optional<metrics::StateCounts> state;
+  if (durable_ != nullptr) state = StateCountsOf(durable_->Stats());
   const std::vector<prometheus::MetricFamily> families =
       metrics::Scrape({.self = self_,
                        .config = *config_,
                        .models = snapshots,
-                       .review = review ? &*review : nullptr});
+                       .review = review ? &*review : nullptr,
+                       .state = state ? &*state : nullptr});
   HttpResponse r;
   r.content_type = metrics::kTextContentType;
   r.body = metrics::RenderText(families);
@@ -428,19 +617,42 @@ HttpResponse ExporterApp::Drift(model::ModelState& state,
   return r;
 }
 
+absl::StatusOr<std::shared_ptr<const model::ModelReference>>
+ExporterApp::ParseReference(const config::ModelConfig& m,
+                            std::string_view body) const {
+  absl::StatusOr<data::Dataset> csv =
+      data::ParseCsv(body, absl::StrCat("reference upload for ", m.name),
+                     model::ReferenceCsvOptions(m));
+  if (!csv.ok()) return csv.status();
+  return model::ModelReference::Build(m, *csv);
+}
+
 HttpResponse ExporterApp::PutReference(model::ModelState& state,
                                        const HttpRequest& req) {
   const config::ModelConfig& m = state.config();
-  absl::StatusOr<data::Dataset> csv =
-      data::ParseCsv(req.body, absl::StrCat("reference upload for ", m.name),
-                     model::ReferenceCsvOptions(m));
-  if (!csv.ok()) return Error(400, std::string(csv.status().message()));
   absl::StatusOr<std::shared_ptr<const model::ModelReference>> ref =
-      model::ModelReference::Build(m, *csv);
+      ParseReference(m, req.body);
   if (!ref.ok()) return Error(400, std::string(ref.status().message()));
   const int64_t rows = (*ref)->rows();
   // Validated in full above; only now does it replace the old one.
-  state.SetReference(*std::move(ref));
+  if (durable_ != nullptr) {
+    state::LogRecord record;
+    record.type = state::LogRecord::Type::kReference;
+    record.model = m.name;
+    record.body = req.body;
+    absl::StatusOr<uint64_t> seq = durable_->Commit(record, [&] {
+      state.SetReference(*std::move(ref));
+      durable_->NoteReference(m.name, req.body);
+    });
+    absl::Status st = seq.ok() ? durable_->WaitDurable(*seq) : seq.status();
+    if (!st.ok()) {
+      HttpResponse r = Error(503, absl::StrCat("state: ", st.message()));
+      r.headers.emplace_back("Retry-After", "5");
+      return r;
+    }
+  } else {
+    state.SetReference(*std::move(ref));
+  }
   return Json(200, json{{"model", m.name},
                         {"rows", rows},
                         {"status",

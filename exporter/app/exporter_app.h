@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "exporter/app/durable_state.h"
 #include "exporter/app/readiness.h"
 #include "exporter/config/config.h"
 #include "exporter/http/http_types.h"
@@ -43,14 +44,19 @@ class ExporterApp {
   static constexpr std::string_view kReferencesCondition = "references";
   static constexpr std::string_view kReviewLogCondition = "review_log";
   static constexpr std::string_view kServerCondition = "http_server";
+  // With state.dir: the checkpoint loaded and the log replayed (by Init).
+  static constexpr std::string_view kStateCondition = "state";
 
   ExporterApp(config::Config config, util::Clock* clock);
   ExporterApp(const ExporterApp&) = delete;
   ExporterApp& operator=(const ExporterApp&) = delete;
 
-  // Loads every model's configured reference CSV and opens the review log.
-  // Call before serving; an error names the model and the file, line and
-  // column (or the review log's path).
+  // Loads every model's configured reference CSV, opens the review log
+  // and, with state.dir, restores the durable state and starts its
+  // checkpoints. Call before serving; an error names the model and the
+  // file, line and column (or the review log's or state file's path).
+  // FailedPrecondition from the state means it was written by an
+  // incompatible version (or is not a state directory).
   absl::Status Init();
   absl::Status LoadReferences();
 
@@ -62,6 +68,8 @@ class ExporterApp {
 
   const config::Config& config() const { return *config_; }
   model::ModelRegistry& registry() { return registry_; }
+  // nullptr without state.dir.
+  DurableState* durable() { return durable_.get(); }
 
  private:
   // What the router resolved for a route's handler.
@@ -103,6 +111,22 @@ class ExporterApp {
 
   http::HttpResponse Ingest(ingest::EventKind kind, ingest::BodyFormat format,
                             const http::HttpRequest& request);
+  // The durable path of Ingest: Idempotency-Key, log, apply, fsync.
+  http::HttpResponse IngestDurably(ingest::EventKind kind,
+                                   ingest::BodyFormat format,
+                                   const http::HttpRequest& request,
+                                   ingest::DecodeResult& decoded,
+                                   absl::Time decode_time);
+  // The answer to an ingest request once its events were applied; also
+  // what replay recomputes for a remembered Idempotency-Key.
+  http::HttpResponse IngestAnswer(ingest::EventKind kind,
+                                  const model::ApplyResult& applied,
+                                  bool count);
+  // Replays one state log record (DurableState::Recover).
+  absl::Status ApplyRecord(const state::LogRecord& record);
+  // Parses and validates a reference CSV for `m` (the PUT body).
+  absl::StatusOr<std::shared_ptr<const model::ModelReference>> ParseReference(
+      const config::ModelConfig& m, std::string_view csv) const;
   // Copies sampled accepted events to the review log.
   void SampleForReview(const ingest::DecodeResult& decoded,
                        const model::ApplyResult& applied);
@@ -123,10 +147,13 @@ class ExporterApp {
   // valid however the app is stored.
   std::unique_ptr<const config::Config> config_;
   util::Clock* clock_;
+  // With state.dir, the models run on this clock (see durable_state.h).
+  util::FakeClock model_clock_{absl::UnixEpoch()};
   ingest::Decoder decoder_;
   review::ReviewSampler review_sampler_;
   std::unique_ptr<review::ReviewLog> review_log_;  // nullptr: review off
   model::ModelRegistry registry_;
+  std::unique_ptr<DurableState> durable_;  // nullptr without state.dir
   metrics::SelfMetrics self_;
   Readiness readiness_;
   // Built once by the constructor; handlers capture `this`, so the app is

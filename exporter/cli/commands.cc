@@ -20,9 +20,11 @@ const char* Usage() {
   return R"(Usage: ai_quality_exporter [COMMAND] [OPTIONS]
 
 Commands:
-  serve [--config FILE] [--listen HOST:PORT]
+  serve [--config FILE] [--listen HOST:PORT] [--state-dir DIR]
         Serve the HTTP API and /metrics. Without --config, serves the
-        embedded demo configuration (see `default-config`).
+        embedded demo configuration (see `default-config`). --state-dir
+        (or state.dir in the config) keeps the state across restarts and
+        crashes (docs/state.md).
   validate-config FILE
         Check a configuration file; prints every problem with its line and
         YAML path.
@@ -75,7 +77,7 @@ int ValidateConfig(const std::vector<std::string>& args, std::ostream& out,
 
 int Serve(const std::vector<std::string>& args, std::ostream& out,
           std::ostream& err) {
-  std::string config_path, listen;
+  std::string config_path, listen, state_dir;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string& into) {
@@ -85,6 +87,11 @@ int Serve(const std::vector<std::string>& args, std::ostream& out,
     };
     if ((a == "--config" || a == "-c") && value(config_path)) continue;
     if (a == "--listen" && value(listen)) continue;
+    if (a == "--state-dir" && value(state_dir)) continue;
+    if (a.rfind("--state-dir=", 0) == 0) {
+      state_dir = a.substr(12);
+      continue;
+    }
     if (a.rfind("--config=", 0) == 0) {
       config_path = a.substr(9);
       continue;
@@ -111,6 +118,7 @@ int Serve(const std::vector<std::string>& args, std::ostream& out,
     }
     config->server.listen = listen;
   }
+  if (!state_dir.empty()) config->state.dir = state_dir;
 
   // Large request bodies decode into multi-megabyte buffers per request;
   // without padding, glibc returns them to the kernel after every request
@@ -153,6 +161,13 @@ int Serve(const std::vector<std::string>& args, std::ostream& out,
   out << "received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
       << ", shutting down" << std::endl;
   (*server)->Stop();
+  if (app::DurableState* durable = app.durable()) {
+    // A final checkpoint makes the next start replay nothing.
+    if (absl::Status st = durable->CheckpointNow(); !st.ok()) {
+      err << "serve: final checkpoint failed (the log still has everything): "
+          << st.message() << "\n";
+    }
+  }
   out << "stopped" << std::endl;
   return kExitOk;
 }

@@ -304,6 +304,57 @@ inline constexpr MetricDef kReviewWriteErrorsTotal{
     "aiq_review_write_errors_total", MetricType::Counter,
     "Review log lines lost or rotations failed (disk full, permissions).", ""};
 
+// --- Durable state (metrics/state_metrics.h; only with state.dir) ---------
+inline constexpr MetricDef kStateLogBytesTotal{
+    "aiq_state_log_bytes_total", MetricType::Counter,
+    "Bytes of state log records appended since start.", ""};
+inline constexpr MetricDef kStateLogRecordsTotal{
+    "aiq_state_log_records_total", MetricType::Counter,
+    "State log records appended since start (one per request).", ""};
+inline constexpr MetricDef kStateFsyncsTotal{
+    "aiq_state_fsyncs_total", MetricType::Counter,
+    "Group-commit fsyncs of the state log, each covering one or more "
+    "requests.",
+    ""};
+inline constexpr MetricDef kStateWriteErrorsTotal{
+    "aiq_state_write_errors_total", MetricType::Counter,
+    "State log appends or fsyncs that failed (the requests got 503).", ""};
+inline constexpr MetricDef kStateStoreBytes{
+    "aiq_state_store_bytes", MetricType::Gauge,
+    "Bytes on disk under the state directory.", ""};
+inline constexpr MetricDef kStateDiskFreeBytes{
+    "aiq_state_disk_free_bytes", MetricType::Gauge,
+    "Bytes available on the state directory's file system.", ""};
+inline constexpr MetricDef kStateCheckpointsTotal{
+    "aiq_state_checkpoints_total", MetricType::Counter,
+    "Checkpoints written since start.", ""};
+inline constexpr MetricDef kStateCheckpointFailuresTotal{
+    "aiq_state_checkpoint_failures_total", MetricType::Counter,
+    "Checkpoints that failed (disk full, I/O error).", ""};
+inline constexpr MetricDef kStateCheckpointDurationSeconds{
+    "aiq_state_checkpoint_duration_seconds", MetricType::Gauge,
+    "Time the last successful checkpoint took.", ""};
+inline constexpr MetricDef kStateCheckpointAgeSeconds{
+    "aiq_state_checkpoint_age_seconds", MetricType::Gauge,
+    "Seconds since the last successful checkpoint (since start when none).",
+    ""};
+inline constexpr MetricDef kStateCheckpointBytes{
+    "aiq_state_checkpoint_bytes", MetricType::Gauge,
+    "Size of the last checkpoint's payload.", ""};
+inline constexpr MetricDef kStateRecoveredRecords{
+    "aiq_state_recovered_records", MetricType::Gauge,
+    "State log records replayed at start.", ""};
+inline constexpr MetricDef kStateCorruptRecords{
+    "aiq_state_corrupt_records", MetricType::Gauge,
+    "Damaged log records and checkpoint files skipped at start.", ""};
+inline constexpr MetricDef kStateRestoreDurationSeconds{
+    "aiq_state_restore_duration_seconds", MetricType::Gauge,
+    "Time start-up took to load the checkpoint and replay the log.", ""};
+inline constexpr MetricDef kStateIdempotentReplaysTotal{
+    "aiq_state_idempotent_replays_total", MetricType::Counter,
+    "Requests answered from a remembered Idempotency-Key (nothing applied).",
+    ""};
+
 // Every entry above, grouped as docs/metrics.md groups them.
 inline constexpr const MetricDef* kCatalogue[] = {
     &kExporterBuildInfo,
@@ -384,6 +435,21 @@ inline constexpr const MetricDef* kCatalogue[] = {
     &kEqualOpportunityDifference,
     &kReviewSamplesTotal,
     &kReviewWriteErrorsTotal,
+    &kStateLogBytesTotal,
+    &kStateLogRecordsTotal,
+    &kStateFsyncsTotal,
+    &kStateWriteErrorsTotal,
+    &kStateStoreBytes,
+    &kStateDiskFreeBytes,
+    &kStateCheckpointsTotal,
+    &kStateCheckpointFailuresTotal,
+    &kStateCheckpointDurationSeconds,
+    &kStateCheckpointAgeSeconds,
+    &kStateCheckpointBytes,
+    &kStateRecoveredRecords,
+    &kStateCorruptRecords,
+    &kStateRestoreDurationSeconds,
+    &kStateIdempotentReplaysTotal,
 };
 
 // The entry named `name`, or nullptr.

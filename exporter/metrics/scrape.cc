@@ -7,6 +7,7 @@
 #include "exporter/metrics/process_metrics.h"
 #include "exporter/metrics/quality_metrics.h"
 #include "exporter/metrics/review_metrics.h"
+#include "exporter/metrics/state_metrics.h"
 
 namespace aiq::metrics {
 namespace {
@@ -32,6 +33,7 @@ std::vector<prometheus::MetricFamily> Scrape(const ScrapeSources& sources) {
   if (sources.review != nullptr) {
     AppendReviewFamilies(*sources.review, families);
   }
+  if (sources.state != nullptr) AppendStateFamilies(*sources.state, families);
   return families;
 }
 

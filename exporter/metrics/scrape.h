@@ -22,6 +22,7 @@
 
 #include "exporter/config/config.h"
 #include "exporter/metrics/self_metrics.h"
+#include "exporter/metrics/state_metrics.h"
 #include "exporter/model/model_state.h"
 #include "exporter/review/review_log.h"
 
@@ -33,6 +34,7 @@ struct ScrapeSources {
   // Every model's snapshot; each names a model of `config`.
   const std::vector<model::ModelSnapshot>& models;
   const review::ReviewCounts* review = nullptr;  // nullptr: review is off
+  const StateCounts* state = nullptr;  // nullptr: no state.dir
 };
 
 std::vector<prometheus::MetricFamily> Scrape(const ScrapeSources& sources);

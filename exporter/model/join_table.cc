@@ -35,4 +35,67 @@ void JoinTable::EvictOldest() {
   order_.pop_front();
 }
 
+void JoinTable::EncodeTo(util::BinaryWriter& w) const {
+  w.Signed(evicted_unlabeled_);
+  w.Varint(order_.size());
+  for (const auto& [id, received] : order_) {
+    const JoinEntry& e = entries_.find(id)->second;
+    w.String(id);
+    w.Time(received);
+    w.Signed(e.version);
+    w.Time(e.timestamp);
+    w.Bool(e.labeled);
+    w.Signed(e.predicted_class);
+    w.Bool(e.predicted_value.has_value());
+    if (e.predicted_value) w.Double(*e.predicted_value);
+    w.Bool(e.confidence.has_value());
+    if (e.confidence) w.Double(*e.confidence);
+    w.Doubles(e.probabilities);
+    w.Varint(e.segment.size());
+    for (int s : e.segment) w.Signed(s);
+  }
+}
+
+absl::Status JoinTable::DecodeFrom(util::BinaryReader& r) {
+  JoinTable t(max_entries_, ttl_);
+  const int64_t evicted = r.Signed("join evicted");
+  // An entry takes at least 12 bytes (id length, times, flags).
+  const size_t n = r.Count("join entries", 12);
+  for (size_t i = 0; i < n && r.ok(); ++i) {
+    std::string id = r.String("join id");
+    const absl::Time received = r.Time("join received");
+    JoinEntry e;
+    e.version = static_cast<int>(r.Int("join version", 0, 1 << 20));
+    e.timestamp = r.Time("join timestamp");
+    e.labeled = r.Bool("join labeled");
+    e.predicted_class =
+        static_cast<int>(r.Int("join predicted class", -1, 1 << 20));
+    if (r.Bool("join has value")) e.predicted_value = r.Double("join value");
+    if (r.Bool("join has confidence")) {
+      e.confidence = r.Double("join confidence");
+    }
+    e.probabilities = r.Doubles("join probabilities");
+    e.segment.resize(r.Count("join segments", 1));
+    for (int& s : e.segment) {
+      s = static_cast<int>(r.Int("join segment", -1, 1 << 20));
+    }
+    if (!r.ok()) break;
+    if (max_entries_ <= 0) continue;
+    if (t.entries_.contains(id)) {
+      r.Fail("join id", "duplicate id in the encoded table");
+      break;
+    }
+    while (static_cast<int64_t>(t.entries_.size()) >= max_entries_) {
+      t.EvictOldest();
+    }
+    if (e.labeled) ++t.labeled_;
+    t.order_.emplace_back(id, received);
+    t.entries_.emplace(std::move(id), std::move(e));
+  }
+  if (!r.ok()) return r.status();
+  t.evicted_unlabeled_ += evicted;
+  *this = std::move(t);
+  return absl::OkStatus();
+}
+
 }  // namespace aiq::model

@@ -21,7 +21,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "exporter/util/binary_codec.h"
 
 namespace aiq::model {
 
@@ -61,6 +63,13 @@ class JoinTable {
   }
   // Entries dropped before a label arrived (TTL or capacity).
   int64_t evicted_unlabeled() const { return evicted_unlabeled_; }
+
+  // Every entry in insertion order, with the counters (durable state).
+  void EncodeTo(util::BinaryWriter& w) const;
+  // Replaces the contents with what EncodeTo wrote. Entries beyond this
+  // table's capacity are evicted oldest first (and counted) as Insert
+  // would; DataLoss on malformed input, which leaves the table unchanged.
+  absl::Status DecodeFrom(util::BinaryReader& r);
 
  private:
   void EvictOldest();

@@ -1,7 +1,9 @@
 #include "exporter/model/model_state.h"
 
 #include <algorithm>
+#include <utility>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 
 namespace aiq::model {
@@ -22,6 +24,80 @@ std::vector<double> LabelDelayBounds() {
 
 EventError Reject(RejectReason reason, std::string message) {
   return EventError{0, reason, std::move(message)};
+}
+
+// Each part of the encoded state is length-prefixed, so a part that no
+// longer fits the config can be skipped and the rest still read.
+template <typename T>
+void EncodePart(util::BinaryWriter& w, const T& part) {
+  util::BinaryWriter inner;
+  part.EncodeTo(inner);
+  w.String(inner.data());
+}
+
+// OK and false when the part was dropped (FailedPrecondition: it does not
+// match the config), with why in `dropped`; an error when damaged.
+template <typename T>
+absl::StatusOr<bool> DecodePart(util::BinaryReader& r, std::string_view what,
+                                T& part, std::vector<std::string>& dropped) {
+  const std::string_view bytes = r.StringView(what);
+  if (!r.ok()) return r.status();
+  util::BinaryReader inner(bytes);
+  absl::Status st = part.DecodeFrom(inner);
+  if (st.ok()) st = inner.Finish();
+  if (absl::IsFailedPrecondition(st)) {
+    dropped.push_back(absl::StrCat(std::string(what), ": ", st.message(),
+                                   " (starts empty)"));
+    return false;
+  }
+  if (!st.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(std::string(what), ": ", st.message()));
+  }
+  return true;
+}
+
+// VersionStats as one part; histograms check their own bucket counts.
+// S is `const VersionStats` to encode, `VersionStats` to decode.
+template <typename S>
+struct VersionStatsPart {
+  S& s;
+  void EncodeTo(util::BinaryWriter& w) const {
+    w.Varint(s.predictions);
+    w.Varints(s.errors_by_reason);
+    s.latency.EncodeTo(w);
+    w.Varint(s.prompt_tokens);
+    w.Varint(s.completion_tokens);
+    w.Double(s.cost);
+    s.feedback.EncodeTo(w);
+    w.Double(s.outcome_value);
+    w.Varints(s.safety_by_category);
+    w.Varint(s.labels);
+    s.label_delay.EncodeTo(w);
+  }
+  absl::Status DecodeFrom(util::BinaryReader& r) {
+    VersionStats v = s;
+    v.predictions = r.Varint("predictions");
+    v.errors_by_reason = r.Varints("errors by reason");
+    if (absl::Status st = v.latency.DecodeFrom(r); !st.ok()) return st;
+    v.prompt_tokens = r.Varint("prompt tokens");
+    v.completion_tokens = r.Varint("completion tokens");
+    v.cost = r.Double("cost");
+    if (absl::Status st = v.feedback.DecodeFrom(r); !st.ok()) return st;
+    v.outcome_value = r.Double("outcome value");
+    v.safety_by_category = r.Varints("safety by category");
+    v.labels = r.Varint("labels");
+    if (absl::Status st = v.label_delay.DecodeFrom(r); !st.ok()) return st;
+    if (!r.ok()) return r.status();
+    s = std::move(v);
+    return absl::OkStatus();
+  }
+};
+
+// Skips `n` parts (their state was dropped with what indexes them).
+absl::Status SkipParts(util::BinaryReader& r, size_t n, std::string_view what) {
+  for (size_t i = 0; i < n; ++i) r.StringView(what);
+  return r.status();
 }
 
 }  // namespace
@@ -437,6 +513,137 @@ std::optional<EventError> ModelState::ApplyFeedback(
   s->feedback.Observe(f.score);
   if (f.value) s->outcome_value += *f.value;
   return std::nullopt;
+}
+
+void ModelState::EncodeTo(util::BinaryWriter& w) const {
+  absl::MutexLock lock(&mu_);
+  EncodePart(w, versions_);
+  EncodePart(w, classes_);
+  EncodePart(w, error_reasons_);
+  EncodePart(w, safety_categories_);
+  w.Varint(per_version_.size());
+  for (const VersionStats& v : per_version_) {
+    EncodePart(w, VersionStatsPart<const VersionStats>{v});
+  }
+  EncodePart(w, VersionStatsPart<const VersionStats>{unmatched_feedback_});
+  w.Varint(drift_windows_.size());
+  for (const auto& d : drift_windows_) EncodePart(w, *d);
+  w.Varint(quality_windows_.size());
+  for (const QualityWindow& q : quality_windows_) EncodePart(w, q);
+  EncodePart(w, join_);
+  std::vector<std::string> features;
+  for (const config::FeatureConfig& f : model_.features) {
+    features.push_back(f.name);
+  }
+  w.Strings(features);
+  for (const auto& counts : feature_type_errors_) {
+    for (uint64_t c : counts) w.Varint(c);
+  }
+  w.Varint(labels_unmatched_);
+  w.Varint(feedback_unmatched_);
+}
+
+absl::Status ModelState::DecodeFrom(util::BinaryReader& r,
+                                    std::vector<std::string>& dropped) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<bool> versions = DecodePart(r, "versions", versions_, dropped);
+  if (!versions.ok()) return versions.status();
+  absl::StatusOr<bool> classes = DecodePart(r, "classes", classes_, dropped);
+  if (!classes.ok()) return classes.status();
+  for (auto [what, interner] :
+       {std::pair{"error reasons", &error_reasons_},
+        std::pair{"safety categories", &safety_categories_}}) {
+    absl::StatusOr<bool> ok = DecodePart(r, what, *interner, dropped);
+    if (!ok.ok()) return ok.status();
+  }
+  // Everything below is indexed by version (and, in windows and the join
+  // table, by class): with either table dropped, it is dropped too.
+  const bool indexed_ok = *versions && *classes;
+  if (versions_.size() > 0) Version(versions_.size() - 1);
+  OnClassesChanged();
+  auto decode_indexed = [&](std::string_view what, size_t expected,
+                            auto&& decode_one) -> absl::Status {
+    const size_t n = r.Count(what, 1);
+    if (!r.ok()) return r.status();
+    if (!indexed_ok || n != expected) {
+      if (indexed_ok) {
+        dropped.push_back(absl::StrCat(std::string(what), ": ", n,
+                                       " versions encoded, ", expected,
+                                       " known (starts empty)"));
+      }
+      return SkipParts(r, n, what);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (absl::Status st = decode_one(i); !st.ok()) return st;
+    }
+    return absl::OkStatus();
+  };
+  const size_t nv = per_version_.size();
+  if (absl::Status st = decode_indexed(
+          "version counters", nv,
+          [&](size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+            VersionStatsPart<VersionStats> c{per_version_[i]};
+            return DecodePart(r, "version counters", c, dropped).status();
+          });
+      !st.ok()) {
+    return st;
+  }
+  {
+    VersionStatsPart<VersionStats> c{unmatched_feedback_};
+    if (absl::Status st =
+            DecodePart(r, "unmatched feedback", c, dropped).status();
+        !st.ok()) {
+      return st;
+    }
+  }
+  if (absl::Status st = decode_indexed(
+          "drift window", nv,
+          [&](size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+            drift_cache_[i] = DriftCache{};
+            return DecodePart(r, "drift window", *drift_windows_[i], dropped)
+                .status();
+          });
+      !st.ok()) {
+    return st;
+  }
+  if (absl::Status st = decode_indexed(
+          "quality window", nv,
+          [&](size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+            return DecodePart(r, "quality window", quality_windows_[i],
+                              dropped)
+                .status();
+          });
+      !st.ok()) {
+    return st;
+  }
+  if (indexed_ok) {
+    absl::StatusOr<bool> join = DecodePart(r, "join table", join_, dropped);
+    if (!join.ok()) return join.status();
+  } else {
+    if (absl::Status st = SkipParts(r, 1, "join table"); !st.ok()) return st;
+  }
+  const std::vector<std::string> features = r.Strings("feature names");
+  const size_t nf = features.size();
+  std::vector<std::array<uint64_t, ingest::kNumTypeErrorReasons>> type_errors(
+      std::min(nf, r.remaining()));
+  for (auto& counts : type_errors) {
+    for (uint64_t& c : counts) c = r.Varint("feature type errors");
+  }
+  const uint64_t labels_unmatched = r.Varint("labels unmatched");
+  const uint64_t feedback_unmatched = r.Varint("feedback unmatched");
+  if (!r.ok()) return r.status();
+  // Type-error counts follow features by name, so an added or removed
+  // feature keeps the others' counts.
+  for (size_t f = 0; f < nf && f < type_errors.size(); ++f) {
+    for (size_t now = 0; now < model_.features.size(); ++now) {
+      if (model_.features[now].name == features[f]) {
+        feature_type_errors_[now] = type_errors[f];
+      }
+    }
+  }
+  labels_unmatched_ = labels_unmatched;
+  feedback_unmatched_ = feedback_unmatched;
+  return absl::OkStatus();
 }
 
 ModelSnapshot ModelState::Snapshot(SnapshotScope scope) const {

@@ -31,6 +31,7 @@
 #include "exporter/model/join_table.h"
 #include "exporter/model/model_reference.h"
 #include "exporter/model/quality_window.h"
+#include "exporter/util/binary_codec.h"
 #include "exporter/util/clock.h"
 
 namespace aiq::model {
@@ -124,6 +125,20 @@ class ModelState {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   const config::ModelConfig& config() const { return model_; }
+
+  // Durable state (docs/state.md): everything this model has learned and
+  // counted, its windows and its join table. The reference is not
+  // included (it comes from the config or a logged PUT).
+  void EncodeTo(util::BinaryWriter& w) const ABSL_LOCKS_EXCLUDED(mu_);
+  // Restores what EncodeTo wrote into a state constructed from the same
+  // model config (and given the same reference). Parts that no longer
+  // match the config (declared versions or classes changed, a feature
+  // added, the reference's bins changed) start empty and are described in
+  // `dropped`; the rest is kept. DataLoss when the bytes are damaged; the
+  // state is then partly restored and the caller must not serve from it.
+  absl::Status DecodeFrom(util::BinaryReader& r,
+                          std::vector<std::string>& dropped)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Each returns the rejection, or nullopt when applied.

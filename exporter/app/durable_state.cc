@@ -1,0 +1,319 @@
+#include "exporter/app/durable_state.h"
+
+#include <chrono>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "exporter/state/checkpoint_file.h"
+#include "exporter/util/binary_codec.h"
+
+namespace aiq::app {
+namespace {
+
+// The checkpoint payload's own tag, inside the versioned file.
+constexpr std::string_view kPayloadTag = "aiq-state";
+// Checkpoints kept: the newest, and the one before it in case the newest
+// is damaged (the log reaches back to it).
+constexpr int kCheckpointsKept = 2;
+
+}  // namespace
+
+DurableState::DurableState(const config::Config& config,
+                           model::ModelRegistry& registry,
+                           util::FakeClock& model_clock,
+                           util::Clock* wall_clock,
+                           std::unique_ptr<state::StateStore> store)
+    : config_(config),
+      registry_(registry),
+      model_clock_(model_clock),
+      wall_clock_(wall_clock),
+      store_(std::move(store)) {
+  absl::MutexLock lock(&stats_mu_);
+  stats_.started = absl::Now();
+}
+
+absl::StatusOr<std::unique_ptr<DurableState>> DurableState::Open(
+    const config::Config& config, model::ModelRegistry& registry,
+    util::FakeClock& model_clock, util::Clock* wall_clock) {
+  absl::StatusOr<std::unique_ptr<state::StateStore>> store =
+      state::StateStore::Open(config.state);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<DurableState>(
+      new DurableState(config, registry, model_clock, wall_clock,
+                       *std::move(store)));
+}
+
+DurableState::~DurableState() {
+  {
+    absl::MutexLock lock(&run_mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string DurableState::EncodeCheckpoint() const {
+  util::BinaryWriter w;
+  w.String(kPayloadTag);
+  w.Time(model_clock_.Now());
+  const auto& models = registry_.models();
+  w.Varint(models.size());
+  for (const auto& m : models) {
+    w.String(m->config().name);
+    util::BinaryWriter mw;
+    m->EncodeTo(mw);
+    w.String(mw.data());
+  }
+  absl::MutexLock lock(&references_mu_);
+  w.Varint(references_.size());
+  for (const auto& [model, csv] : references_) {
+    w.String(model);
+    w.String(csv);
+  }
+  return w.Release();
+}
+
+absl::Status DurableState::DecodeCheckpoint(std::string_view payload,
+                                            const ApplyRecord& apply_record,
+                                            RecoveryReport& report) {
+  util::BinaryReader r(payload);
+  if (r.String("payload tag") != kPayloadTag && r.ok()) {
+    r.Fail("payload tag", "not an exporter state payload");
+  }
+  const absl::Time clock = r.Time("model clock");
+  // Models first into a list, then references, then the models' state:
+  // a PUT reference must be in place before the drift windows built on it.
+  struct ModelBytes {
+    std::string name;
+    std::string_view bytes;
+  };
+  std::vector<ModelBytes> models(r.Count("models", 2));
+  for (ModelBytes& m : models) {
+    m.name = r.String("model name");
+    m.bytes = r.StringView("model state");
+  }
+  std::vector<std::pair<std::string, std::string>> references(
+      r.Count("references", 2));
+  for (auto& [model, csv] : references) {
+    model = r.String("reference model");
+    csv = r.String("reference csv");
+  }
+  if (absl::Status st = r.Finish(); !st.ok()) return st;
+
+  model_clock_.Set(clock);
+  for (const auto& [model, csv] : references) {
+    state::LogRecord rec;
+    rec.type = state::LogRecord::Type::kReference;
+    rec.time = clock;
+    rec.model = model;
+    rec.body = csv;
+    if (absl::Status st = apply_record(rec); !st.ok()) {
+      report.dropped.push_back(absl::StrCat("reference of model \"", model,
+                                            "\": ", st.message()));
+    }
+  }
+  for (const ModelBytes& m : models) {
+    model::ModelState* state = registry_.Find(m.name);
+    if (state == nullptr) {
+      report.dropped.push_back(
+          absl::StrCat("model \"", m.name, "\": no longer configured"));
+      continue;
+    }
+    util::BinaryReader mr(m.bytes);
+    std::vector<std::string> dropped;
+    if (absl::Status st = state->DecodeFrom(mr, dropped); !st.ok()) {
+      return absl::Status(st.code(), absl::StrCat("model \"", m.name,
+                                                  "\": ", st.message()));
+    }
+    for (std::string& d : dropped) {
+      report.dropped.push_back(absl::StrCat("model \"", m.name, "\": ", d));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RecoveryReport> DurableState::Recover(
+    const ApplyRecord& apply_record) {
+  const auto start = std::chrono::steady_clock::now();
+  RecoveryReport report;
+  absl::MutexLock lock(&commit_mu_);
+  absl::StatusOr<std::optional<state::Checkpoint>> checkpoint =
+      state::LoadLatestCheckpoint(store_->checkpoint_dir(),
+                                  report.skipped_checkpoints);
+  if (!checkpoint.ok()) return checkpoint.status();
+  if (*checkpoint) {
+    if (absl::Status st = DecodeCheckpoint((*checkpoint)->payload,
+                                           apply_record, report);
+        !st.ok()) {
+      // The file's CRC matched, so this is not damage in transit but a
+      // payload this build cannot read: refuse rather than reset.
+      return absl::FailedPreconditionError(absl::StrCat(
+          (*checkpoint)->path, ": ", st.message()));
+    }
+    report.checkpoint_seq = (*checkpoint)->seq;
+    report.checkpoint_path = (*checkpoint)->path;
+  } else {
+    model_clock_.Set(wall_clock_->Now());
+  }
+  absl::Status replayed = store_->ForEachRecord(
+      report.checkpoint_seq,
+      [&](uint64_t seq, std::string_view bytes) -> absl::Status {
+        absl::StatusOr<state::LogRecord> rec = state::DecodeLogRecord(bytes);
+        if (!rec.ok()) {
+          ++report.records_corrupt;
+          std::cerr << "state: log record " << seq
+                    << " skipped: " << rec.status().message() << std::endl;
+          return absl::OkStatus();
+        }
+        if (rec->time > model_clock_.Now()) model_clock_.Set(rec->time);
+        if (absl::Status st = apply_record(*rec); !st.ok()) {
+          ++report.records_corrupt;
+          std::cerr << "state: log record " << seq
+                    << " not replayed: " << st.message() << std::endl;
+          return absl::OkStatus();
+        }
+        ++report.records_replayed;
+        return absl::OkStatus();
+      });
+  if (!replayed.ok()) {
+    // A record the store cannot read (its checksum failed): what came
+    // before it is recovered; the rest is lost, and said so.
+    ++report.records_corrupt;
+    std::cerr << "state: log replay stopped: " << replayed.message()
+              << std::endl;
+  }
+  AdvanceModelClock();
+  report.took = absl::FromChrono(std::chrono::steady_clock::now() - start);
+  {
+    absl::MutexLock stats_lock(&stats_mu_);
+    stats_.recovery = report;
+  }
+  return report;
+}
+
+void DurableState::AdvanceModelClock() {
+  const absl::Time now = wall_clock_->Now();
+  if (now > model_clock_.Now()) model_clock_.Set(now);
+}
+
+absl::StatusOr<uint64_t> DurableState::Commit(
+    state::LogRecord& record, absl::FunctionRef<void()> apply) {
+  absl::MutexLock lock(&commit_mu_);
+  if (absl::Status st = store_->CheckWritable(); !st.ok()) return st;
+  AdvanceModelClock();
+  record.time = model_clock_.Now();
+  absl::StatusOr<uint64_t> seq = store_->Append(state::EncodeLogRecord(record));
+  if (!seq.ok()) return seq.status();
+  apply();
+  return seq;
+}
+
+absl::Status DurableState::WaitDurable(uint64_t seq) {
+  return store_->WaitDurable(seq);
+}
+
+std::optional<state::StoredAnswer> DurableState::FindAnswer(
+    std::string_view key, bool count) {
+  std::optional<state::StoredAnswer> a =
+      store_->FindAnswer(key, wall_clock_->Now(),
+                         config_.state.idempotency_ttl);
+  if (a && count) {
+    absl::MutexLock lock(&stats_mu_);
+    ++stats_.idempotent_replays;
+  }
+  return a;
+}
+
+void DurableState::RememberAnswer(std::string_view key,
+                                  std::string_view answer) {
+  // Not synced on its own: the request's WaitDurable covers it, and if a
+  // crash loses it, replaying the request's record stores it again.
+  store_->PutAnswer(key, answer, wall_clock_->Now()).IgnoreError();
+}
+
+bool DurableState::BeginKey(const std::string& key) {
+  absl::MutexLock lock(&keys_mu_);
+  return keys_in_flight_.insert(key).second;
+}
+
+void DurableState::EndKey(const std::string& key) {
+  absl::MutexLock lock(&keys_mu_);
+  keys_in_flight_.erase(key);
+}
+
+void DurableState::NoteReference(const std::string& model, std::string csv) {
+  absl::MutexLock lock(&references_mu_);
+  references_[model] = std::move(csv);
+}
+
+absl::Status DurableState::CheckpointNow() {
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t seq = 0;
+  std::string payload;
+  {
+    absl::MutexLock lock(&commit_mu_);
+    seq = store_->last_seq();
+    payload = EncodeCheckpoint();
+  }
+  // Everything the checkpoint reflects is on disk before it claims so.
+  absl::Status st = store_->WaitDurable(seq);
+  if (st.ok()) st = state::WriteCheckpoint(store_->checkpoint_dir(), seq, payload);
+  if (st.ok()) {
+    state::PruneCheckpoints(store_->checkpoint_dir(), kCheckpointsKept);
+    // Keep the log back to the oldest kept checkpoint, so a damaged newest
+    // one falls back to the previous one plus the log.
+    const std::vector<uint64_t> kept =
+        state::ListCheckpoints(store_->checkpoint_dir());
+    if (kept.size() >= 2) st = store_->TruncateLog(kept.back());
+  }
+  absl::MutexLock lock(&stats_mu_);
+  if (!st.ok()) {
+    ++stats_.checkpoint_failures;
+    std::cerr << "state: checkpoint failed: " << st.message() << std::endl;
+    return st;
+  }
+  ++stats_.checkpoints;
+  stats_.last_checkpoint_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  stats_.last_checkpoint_bytes = static_cast<int64_t>(payload.size());
+  stats_.last_checkpoint_time = absl::Now();
+  return absl::OkStatus();
+}
+
+void DurableState::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void DurableState::Run() {
+  absl::Time next_checkpoint = absl::Now() + config_.state.checkpoint_interval;
+  for (;;) {
+    {
+      absl::MutexLock lock(&run_mu_);
+      auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(run_mu_) {
+        return stopping_;
+      };
+      if (run_mu_.AwaitWithTimeout(absl::Condition(&stopping),
+                                   config_.state.tick_interval)) {
+        return;
+      }
+    }
+    {
+      absl::MutexLock lock(&commit_mu_);
+      AdvanceModelClock();
+    }
+    if (absl::Now() >= next_checkpoint) {
+      CheckpointNow().IgnoreError();  // counted and logged
+      next_checkpoint = absl::Now() + config_.state.checkpoint_interval;
+    }
+  }
+}
+
+DurableStateStats DurableState::Stats() const {
+  state::StoreStats store = store_->Stats();
+  absl::MutexLock lock(&stats_mu_);
+  DurableStateStats s = stats_;
+  s.store = store;
+  return s;
+}
+
+}  // namespace aiq::app

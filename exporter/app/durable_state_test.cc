@@ -1,0 +1,338 @@
+// ExporterApp with state.dir: what a restart restores, checked against the
+// /metrics the first process served (exact text, so exact values).
+#include "exporter/app/durable_state.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "exporter/app/exporter_app.h"
+#include "exporter/config/config_loader.h"
+#include "exporter/state/atomic_file.h"
+#include "exporter/state/checkpoint_file.h"
+
+namespace aiq::app {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+class DurableStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (fs::temp_directory_path() /
+            absl::StrCat("aiq_durable_", ::getpid(), "_",
+                         ::testing::UnitTest::GetInstance()
+                             ->current_test_info()
+                             ->name()))
+               .string();
+    fs::remove_all(dir_);
+  }
+  void TearDown() override {
+    app_.reset();
+    fs::remove_all(dir_);
+  }
+
+  config::Config Config() {
+    absl::StatusOr<config::Config> c = config::LoadDefaultConfig();
+    EXPECT_TRUE(c.ok());
+    c->review.path = "";
+    c->state.dir = dir_;
+    c->state.min_free_bytes = 0;
+    c->state.checkpoint_interval = absl::Hours(1);  // only when asked
+    return *std::move(c);
+  }
+
+  absl::Status Start(config::Config c) {
+    app_.reset();
+    app_ = std::make_unique<ExporterApp>(std::move(c), &clock_);
+    return app_->Init();
+  }
+  absl::Status Start() { return Start(Config()); }
+
+  http::HttpResponse Request(std::string method, std::string path,
+                             std::string body = "",
+                             std::map<std::string, std::string> headers = {}) {
+    http::HttpRequest r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.body = std::move(body);
+    if (!headers.contains("Content-Type")) {
+      headers["Content-Type"] = "application/x-ndjson";
+    }
+    r.header = [headers](const char* name) -> std::string_view {
+      auto it = headers.find(name);
+      return it == headers.end() ? std::string_view() : it->second;
+    };
+    return app_->Handle(r);
+  }
+
+  // The model families of a scrape: everything a restart must restore.
+  std::string ModelMetrics() {
+    std::istringstream in(Request("GET", "/metrics").body);
+    std::string out, line;
+    while (std::getline(in, line)) {
+      if (line.rfind("aiq_", 0) != 0) continue;
+      if (line.rfind("aiq_exporter_", 0) == 0) continue;
+      if (line.rfind("aiq_state_", 0) == 0) continue;
+      out += line + "\n";
+    }
+    return out;
+  }
+
+  // A batch of churn predictions with ids, features, probabilities and
+  // segments, LLM calls, and labels and feedback for earlier ids.
+  void Traffic(int round, int n) {
+    std::mt19937_64 rng(static_cast<uint64_t>(round));
+    std::uniform_real_distribution<double> u(0, 1);
+    const char* plans[] = {"basic", "plus", "pro", "enterprise"};
+    const char* regions[] = {"eu", "us", "apac", "latam"};
+    std::string preds, llm, labels, feedback;
+    for (int i = 0; i < n; ++i) {
+      const std::string id = absl::StrCat("r", round, "-", i);
+      const double p = u(rng);
+      absl::StrAppend(
+          &preds, R"({"model":"churn-classifier","version":")",
+          i % 3 == 0 ? "v2" : "v1", R"(","id":")", id,
+          R"(","features":{"income":)", 20000 + 90000 * u(rng),
+          R"(,"age":)", 18 + 60 * u(rng), R"(,"score":)", u(rng) * 4 - 2,
+          R"(,"rooms":)", 1 + static_cast<int>(u(rng) * 5), R"(,"plan":")",
+          plans[rng() % 4], R"(","channel":"app"},"prediction":")",
+          p > 0.5 ? "churn" : "stay", R"(","probabilities":{"churn":)", p,
+          R"(,"stay":)", 1 - p, R"(},"confidence":)", std::max(p, 1 - p),
+          R"(,"latency_ms":)", 5 + 100 * u(rng), R"(,"segment":{"region":")",
+          regions[rng() % 4], "\"}}\n");
+      absl::StrAppend(&llm,
+                      R"({"model":"support-assistant","tokens":{"prompt":)",
+                      rng() % 500, R"(,"completion":)", rng() % 300, "}",
+                      i % 7 == 0 ? R"(,"safety":["pii"])" : "",
+                      i % 11 == 0 ? R"(,"error":"timeout")" : "", "}\n");
+      if (round > 0 && i % 2 == 0) {
+        const std::string old = absl::StrCat("r", round - 1, "-", i);
+        absl::StrAppend(&labels, R"({"model":"churn-classifier","id":")", old,
+                        R"(","label":")", u(rng) > 0.4 ? "churn" : "stay",
+                        "\"}\n");
+        absl::StrAppend(&feedback, R"({"model":"churn-classifier","id":")",
+                        old, R"(","score":)", 1 + rng() % 5, "}\n");
+      }
+    }
+    ASSERT_EQ(Request("POST", "/api/v1/predictions", preds).status, 200);
+    ASSERT_EQ(Request("POST", "/api/v1/predictions", llm).status, 200);
+    if (!labels.empty()) {
+      ASSERT_EQ(Request("POST", "/api/v1/labels", labels).status, 200);
+      ASSERT_EQ(Request("POST", "/api/v1/feedback", feedback).status, 200);
+    }
+  }
+
+  void Rounds(int from, int to) {
+    for (int round = from; round < to; ++round) {
+      Traffic(round, 150);
+      clock_.Advance(absl::Seconds(45));  // windows roll over buckets
+    }
+  }
+
+  std::string dir_;
+  util::FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  std::unique_ptr<ExporterApp> app_;
+};
+
+TEST_F(DurableStateTest, RestartReplaysTheLogToTheSameMetrics) {
+  ASSERT_TRUE(Start().ok());
+  Rounds(0, 8);
+  const std::string before = ModelMetrics();
+  ASSERT_THAT(before, HasSubstr("aiq_labels_total{"));
+  ASSERT_THAT(before, HasSubstr("aiq_drift_score{"));
+  ASSERT_TRUE(Start().ok());  // no checkpoint: everything from the log
+  EXPECT_EQ(ModelMetrics(), before);
+  const DurableStateStats st = app_->durable()->Stats();
+  EXPECT_EQ(st.recovery.checkpoint_seq, 0u);
+  EXPECT_EQ(st.recovery.records_replayed, 8 * 2 + 7 * 2);
+  EXPECT_EQ(st.recovery.records_corrupt, 0);
+}
+
+TEST_F(DurableStateTest, RestartFromCheckpointPlusLogReachesTheSameMetrics) {
+  ASSERT_TRUE(Start().ok());
+  Rounds(0, 5);
+  ASSERT_TRUE(app_->durable()->CheckpointNow().ok());
+  Rounds(5, 8);
+  const std::string before = ModelMetrics();
+  ASSERT_TRUE(Start().ok());
+  EXPECT_EQ(ModelMetrics(), before);
+  const DurableStateStats st = app_->durable()->Stats();
+  EXPECT_EQ(st.recovery.checkpoint_seq, 5u * 2 + 4 * 2);
+  EXPECT_EQ(st.recovery.records_replayed, 3 * 4);
+  // And serving continues identically: same traffic on both sides of a
+  // second restart, this time from a checkpoint alone.
+  ASSERT_TRUE(app_->durable()->CheckpointNow().ok());
+  ASSERT_TRUE(Start().ok());
+  EXPECT_EQ(app_->durable()->Stats().recovery.records_replayed, 0);
+  EXPECT_EQ(ModelMetrics(), before);
+}
+
+TEST_F(DurableStateTest, PendingPredictionsJoinAndIdsStayUniqueAfterRestart) {
+  ASSERT_TRUE(Start().ok());
+  Traffic(0, 10);
+  ASSERT_TRUE(Start().ok());
+  http::HttpResponse r = Request(
+      "POST", "/api/v1/labels",
+      R"({"model":"churn-classifier","id":"r0-3","label":"churn"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(ModelMetrics(), HasSubstr("aiq_labels_unmatched_total{model="
+                                        "\"churn-classifier\"} 0"));
+  r = Request("POST", "/api/v1/predictions",
+              R"({"model":"churn-classifier","id":"r0-3","prediction":"stay"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("duplicate_id"));
+}
+
+TEST_F(DurableStateTest, IdempotencyKeyAnswersOnceEvenAcrossRestarts) {
+  ASSERT_TRUE(Start().ok());
+  const std::string body =
+      R"({"model":"support-assistant","tokens":{"prompt":10,"completion":5}})"
+      "\n"
+      R"({"model":"nope"})"
+      "\n";
+  const std::map<std::string, std::string> key = {{"Idempotency-Key", "k-1"}};
+  http::HttpResponse first = Request("POST", "/api/v1/predictions", body, key);
+  ASSERT_EQ(first.status, 200);
+  http::HttpResponse again = Request("POST", "/api/v1/predictions", body, key);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_THAT(again.headers,
+              testing::Contains(std::pair<std::string, std::string>(
+                  "Idempotent-Replayed", "true")));
+  const std::string once = ModelMetrics();
+  EXPECT_THAT(once, HasSubstr("aiq_tokens_total{model=\"support-assistant\","
+                              "version=\"gpt-small-2026-10\",type=\"prompt\"}"
+                              " 10"));
+  ASSERT_TRUE(Start().ok());
+  again = Request("POST", "/api/v1/predictions", body, key);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(ModelMetrics(), once);
+  // The same key on another endpoint is another request.
+  EXPECT_EQ(Request("POST", "/api/v1/feedback",
+                    R"({"model":"support-assistant","score":4})", key)
+                .status,
+            200);
+  // A malformed key is refused before anything is applied.
+  EXPECT_EQ(Request("POST", "/api/v1/predictions", body,
+                    {{"Idempotency-Key", "has space"}})
+                .status,
+            400);
+}
+
+TEST_F(DurableStateTest, ReplacedReferenceSurvivesRestart) {
+  ASSERT_TRUE(Start().ok());
+  std::string csv = "income,age,score,rooms,plan,channel\n";
+  for (int i = 0; i < 200; ++i) {
+    absl::StrAppend(&csv, 1000 + i, ",", 30 + i % 20, ",", i % 7 - 3, ",",
+                    1 + i % 4, ",", i % 2 ? "pro" : "basic", ",app\n");
+  }
+  http::HttpResponse r =
+      Request("PUT", "/api/v1/models/churn-classifier/reference", csv,
+              {{"Content-Type", "text/csv"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  Rounds(0, 3);
+  const std::string before = ModelMetrics();
+  ASSERT_THAT(before, HasSubstr("aiq_reference_rows{model=\"churn-classifier\""
+                                "} 200"));
+  ASSERT_TRUE(Start().ok());  // from the log
+  EXPECT_EQ(ModelMetrics(), before);
+  ASSERT_TRUE(app_->durable()->CheckpointNow().ok());
+  ASSERT_TRUE(Start().ok());  // from the checkpoint, which carries the CSV
+  EXPECT_EQ(ModelMetrics(), before);
+}
+
+TEST_F(DurableStateTest, DamagedCheckpointFallsBackToThePreviousOne) {
+  ASSERT_TRUE(Start().ok());
+  Rounds(0, 3);
+  ASSERT_TRUE(app_->durable()->CheckpointNow().ok());
+  Rounds(3, 6);
+  ASSERT_TRUE(app_->durable()->CheckpointNow().ok());
+  Rounds(6, 7);
+  const std::string before = ModelMetrics();
+  const std::string ckpt_dir = (fs::path(dir_) / "checkpoints").string();
+  const std::vector<uint64_t> seqs = state::ListCheckpoints(ckpt_dir);
+  ASSERT_EQ(seqs.size(), 2u);
+  std::vector<std::string> skipped;
+  auto latest = state::LoadLatestCheckpoint(ckpt_dir, skipped);
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  std::string bytes = *state::ReadWholeFile((*latest)->path);
+  bytes[bytes.size() / 2] ^= 0x40;
+  ASSERT_TRUE(state::WriteFileAtomically((*latest)->path, bytes).ok());
+  ASSERT_TRUE(Start().ok());
+  EXPECT_EQ(ModelMetrics(), before);
+  const DurableStateStats st = app_->durable()->Stats();
+  EXPECT_EQ(st.recovery.checkpoint_seq, seqs[1]);
+  ASSERT_EQ(st.recovery.skipped_checkpoints.size(), 1u);
+  EXPECT_THAT(st.recovery.skipped_checkpoints[0], HasSubstr("CRC mismatch"));
+  EXPECT_THAT(Request("GET", "/metrics").body,
+              HasSubstr("aiq_state_corrupt_records 1"));
+}
+
+TEST_F(DurableStateTest, IncompatibleFormatIsAnErrorNamingTheFile) {
+  ASSERT_TRUE(Start().ok());
+  Traffic(0, 5);
+  app_.reset();
+  ASSERT_TRUE(state::WriteFileAtomically(
+                  (fs::path(dir_) / "FORMAT").string(),
+                  "ai-quality-exporter state directory\nformat 99\n")
+                  .ok());
+  absl::Status st = Start();
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(st.message(), HasSubstr(dir_ + "/FORMAT: state format version "
+                                             "99, this build reads version 1"));
+}
+
+TEST_F(DurableStateTest, LowDiskAnswers503AndAppliesNothing) {
+  config::Config c = Config();
+  c.state.min_free_bytes = int64_t{1} << 60;
+  ASSERT_TRUE(Start(std::move(c)).ok());
+  http::HttpResponse r =
+      Request("POST", "/api/v1/predictions",
+              R"({"model":"support-assistant","tokens":{"prompt":10}})");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.body, HasSubstr("below state.min_free_bytes"));
+  EXPECT_THAT(r.headers, testing::Contains(std::pair<std::string, std::string>(
+                             "Retry-After", "5")));
+  EXPECT_THAT(ModelMetrics(),
+              HasSubstr("aiq_predictions_total{model=\"support-assistant\","
+                        "version=\"gpt-small-2026-10\"} 0"));
+  // Space back (the threshold lowered): the next request goes through.
+  ASSERT_TRUE(Start().ok());
+  EXPECT_EQ(Request("POST", "/api/v1/predictions",
+                    R"({"model":"support-assistant","tokens":{"prompt":10}})")
+                .status,
+            200);
+}
+
+TEST_F(DurableStateTest, RemovedModelIsDroppedTheRestKept) {
+  ASSERT_TRUE(Start().ok());
+  Rounds(0, 2);
+  ASSERT_TRUE(app_->durable()->CheckpointNow().ok());
+  const std::string before = ModelMetrics();
+  config::Config c = Config();
+  c.models.pop_back();  // support-assistant removed
+  ASSERT_TRUE(Start(std::move(c)).ok());
+  const DurableStateStats st = app_->durable()->Stats();
+  ASSERT_EQ(st.recovery.dropped.size(), 1u);
+  EXPECT_EQ(st.recovery.dropped[0],
+            "model \"support-assistant\": no longer configured");
+  std::string churn_only;
+  std::istringstream in(before);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("support-assistant") == std::string::npos) {
+      churn_only += line + "\n";
+    }
+  }
+  EXPECT_EQ(ModelMetrics(), churn_only);
+}
+
+}  // namespace
+}  // namespace aiq::app
