@@ -9,6 +9,16 @@
 //   int i = reasons.Intern("timeout");   // 0
 //   const std::string& name = reasons.names()[i];  // "timeout"
 //
+// Checkpoints keep what was learned; the declared names, cap and overflow
+// policy come from the constructor (and are checked on decode), given
+// `const BoundedInterner& learned`:
+//   util::BinaryWriter w;
+//   learned.EncodeTo(w);
+//   BoundedInterner restored({}, /*cap=*/20,
+//                            BoundedInterner::Overflow::kFoldIntoOther);
+//   util::BinaryReader r(w.data());
+//   absl::Status st = restored.DecodeFrom(r);  // same names, same indices
+//
 // Not thread-safe: callers hold the owning model's lock.
 #ifndef AIQ_EXPORTER_MODEL_BOUNDED_INTERNER_H_
 #define AIQ_EXPORTER_MODEL_BOUNDED_INTERNER_H_
@@ -18,6 +28,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "exporter/util/binary_codec.h"
 
 namespace aiq::model {
 
@@ -43,9 +55,21 @@ class BoundedInterner {
   int size() const { return static_cast<int>(names_.size()); }
   bool learns() const { return learns_; }
 
+  // Writes the overflow policy and declared names (to recognise a
+  // mismatch), the names added since construction (learned ones and
+  // "other") and which one is "other".
+  void EncodeTo(util::BinaryWriter& w) const;
+  // Restores what EncodeTo wrote into an interner constructed with the same
+  // arguments. DataLoss when the input is truncated or malformed;
+  // FailedPrecondition when the declared names or the overflow policy
+  // differ, or more names were learned than this interner's cap allows.
+  // Unchanged on error.
+  absl::Status DecodeFrom(util::BinaryReader& r);
+
  private:
   int Add(std::string_view name);
 
+  int num_declared_;  // names_[0, num_declared_) came from the constructor
   bool learns_;
   int cap_;
   Overflow overflow_;

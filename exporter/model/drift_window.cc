@@ -47,6 +47,12 @@ uint32_t DriftWindow::NextRandom() {
   return static_cast<uint32_t>((z ^ (z >> 31)) >> 32);
 }
 
+const FeatureProfile* DriftWindow::ProfileOf(size_t c) const {
+  if (!reference_) return nullptr;
+  if (c < reference_->features().size()) return &reference_->features()[c];
+  return reference_->prediction() ? &*reference_->prediction() : nullptr;
+}
+
 void DriftWindow::ClearBucket(Bucket& b) {
   for (size_t c = 0; c < b.channels.size(); ++c) {
     stored_[c] -= static_cast<int64_t>(b.channels[c].heap.size());
@@ -73,13 +79,7 @@ DriftWindow::Bucket& DriftWindow::CurrentBucket(absl::Time now) {
     b.id = id;
     b.channels.resize(stored_.size());
     for (size_t c = 0; c < b.channels.size(); ++c) {
-      const FeatureProfile* p = nullptr;
-      if (reference_) {
-        p = c < reference_->features().size()
-                ? &reference_->features()[c]
-                : (reference_->prediction() ? &*reference_->prediction()
-                                            : nullptr);
-      }
+      const FeatureProfile* p = ProfileOf(c);
       if (p != nullptr && channel_numeric_[c]) {
         b.channels[c].bins.assign(
             static_cast<size_t>(p->reference.numeric().bins.num_bins()), 0);
@@ -216,6 +216,192 @@ DriftInputs DriftWindow::Collect(absl::Time now) {
     out.prediction = std::move(merged.back());
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// Checkpoints
+
+namespace {
+
+std::string ChannelName(const config::ModelConfig& model, size_t c) {
+  return c < model.features.size() ? model.features[c].name : "prediction";
+}
+
+}  // namespace
+
+std::span<const double> DriftWindow::BinEdgesOf(size_t c) const {
+  const FeatureProfile* p = ProfileOf(c);
+  if (p == nullptr || !channel_numeric_[c]) return {};
+  return p->reference.numeric().bins.edges();
+}
+
+void DriftWindow::EncodeShape(util::BinaryWriter& w) const {
+  clock_.EncodeShape(w);
+  w.Signed(max_samples_);
+  w.Varint(stored_.size());
+  for (size_t c = 0; c < stored_.size(); ++c) {
+    w.String(ChannelName(model_, c));
+    w.Bool(channel_numeric_[c]);
+    w.Bool(ProfileOf(c) != nullptr);
+    w.Doubles(BinEdgesOf(c));
+  }
+}
+
+absl::Status DriftWindow::CheckShape(util::BinaryReader& r) const {
+  if (absl::Status s = clock_.CheckShape(r, "drift window"); !s.ok()) {
+    return s;
+  }
+  const int64_t max_samples = r.Signed("drift window max_exact_samples");
+  // Name, two flags and an edge count: at least four bytes per channel.
+  const size_t channels = r.Count("drift window channels", 4);
+  if (!r.ok()) return r.status();
+  if (max_samples != max_samples_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "drift window: the checkpoint was sampled with max_exact_samples ",
+        max_samples, ", this window has ", max_samples_));
+  }
+  if (channels != stored_.size()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("drift window: the checkpoint has ", channels - 1,
+                     " features, this model ", stored_.size() - 1));
+  }
+  for (size_t c = 0; c < channels; ++c) {
+    const std::string name = r.String("drift window channel name");
+    const bool numeric = r.Bool("drift window channel type");
+    const bool has_profile = r.Bool("drift window channel reference");
+    const std::vector<double> edges = r.Doubles("drift window bin edges");
+    if (!r.ok()) return r.status();
+    const std::string mine = ChannelName(model_, c);
+    if (name != mine) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("drift window: channel ", c, " is '", name,
+                       "' in the checkpoint, '", mine, "' here"));
+    }
+    if (numeric != channel_numeric_[c]) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "drift window: '", name, "' is ", numeric ? "numeric" : "categorical",
+          " in the checkpoint, ",
+          channel_numeric_[c] ? "numeric" : "categorical", " here"));
+    }
+    if (has_profile != (ProfileOf(c) != nullptr)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "drift window: '", name, "' has ", has_profile ? "a" : "no",
+          " reference profile in the checkpoint, ",
+          has_profile ? "none" : "one", " here"));
+    }
+    const std::span<const double> my_edges = BinEdgesOf(c);
+    if (!std::equal(edges.begin(), edges.end(), my_edges.begin(),
+                    my_edges.end())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("drift window: '", name,
+                       "' was binned on other reference bin "
+                       "edges (",
+                       edges.size(), " edges in the checkpoint, ",
+                       my_edges.size(), " here): the reference was replaced"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void DriftWindow::EncodeTo(util::BinaryWriter& w) const {
+  EncodeShape(w);
+  w.Fixed64(rng_);
+  w.Varint(generation_);
+  for (const Bucket& b : buckets_) {
+    w.Signed(b.id);
+    if (b.id == kNever) continue;
+    w.Signed(b.predictions);
+    w.Double(b.pca_error_sum);
+    w.Signed(b.pca_rows);
+    for (const Channel& ch : b.channels) {
+      w.Signed(ch.total);
+      w.Signed(ch.missing);
+      w.Signed(ch.out_of_range);
+      w.Signed(ch.new_category);
+      for (int64_t n : ch.bins) w.Signed(n);  // their number is in the shape
+      ch.categories.EncodeTo(w);
+      w.Varint(ch.threshold);
+      // In heap order, so later pushes and pops act on the same layout.
+      w.Varint(ch.heap.size());
+      for (const Sampled& s : ch.heap) {
+        w.Double(s.value);
+        w.Fixed32(s.priority);
+      }
+    }
+  }
+}
+
+absl::Status DriftWindow::DecodeBucket(util::BinaryReader& r, Bucket& b) const {
+  b.id = r.Signed("drift window bucket number");
+  if (!r.ok() || b.id == kNever) return r.status();
+  b.predictions = r.Int("drift window predictions", 0, INT64_MAX);
+  b.pca_error_sum = r.Double("drift window pca error sum");
+  b.pca_rows = r.Int("drift window pca rows", 0, INT64_MAX);
+  b.channels.resize(stored_.size());
+  for (size_t c = 0; c < b.channels.size() && r.ok(); ++c) {
+    Channel& ch = b.channels[c];
+    ch.total = r.Int("drift window channel total", 0, INT64_MAX);
+    ch.missing = r.Int("drift window channel missing", 0, ch.total);
+    ch.out_of_range = r.Int("drift window channel out of range", 0, ch.total);
+    ch.new_category = r.Int("drift window channel new categories", 0, ch.total);
+    const size_t edges = BinEdgesOf(c).size();
+    ch.bins.assign(edges > 0 ? edges - 1 : 0, 0);
+    for (int64_t& n : ch.bins)
+      n = r.Int("drift window bin count", 0, INT64_MAX);
+    if (!r.ok() || !ch.categories.DecodeFrom(r).ok()) break;
+    const uint64_t threshold = r.Varint("drift window sample threshold");
+    if (r.ok() && threshold > kNoThreshold) {
+      r.Fail("drift window sample threshold", "above 2^32");
+    }
+    ch.threshold = threshold;
+    const size_t samples = r.Count("drift window samples", 12);
+    ch.heap.reserve(samples);
+    for (size_t i = 0; i < samples && r.ok(); ++i) {
+      const double value = r.Double("drift window sample value");
+      const uint32_t priority = r.Fixed32("drift window sample priority");
+      ch.heap.push_back({value, priority});
+    }
+    if (r.ok() && !std::is_heap(ch.heap.begin(), ch.heap.end(),
+                                CompareByPriority<Sampled, Sampled>)) {
+      r.Fail("drift window samples", "not in heap order");
+    }
+  }
+  return r.status();
+}
+
+absl::Status DriftWindow::DecodeFrom(util::BinaryReader& r) {
+  if (absl::Status s = CheckShape(r); !s.ok()) return s;
+  const uint64_t rng = r.Fixed64("drift window random state");
+  const uint64_t generation = r.Varint("drift window generation");
+  std::vector<Bucket> buckets(buckets_.size());
+  std::vector<int64_t> stored(stored_.size(), 0);
+  const int64_t n = static_cast<int64_t>(buckets.size());
+  for (size_t i = 0; i < buckets.size() && r.ok(); ++i) {
+    Bucket& b = buckets[i];
+    if (!DecodeBucket(r, b).ok()) break;
+    if (b.id == kNever) continue;
+    if (((b.id % n) + n) % n != static_cast<int64_t>(i)) {
+      r.Fail("drift window bucket number",
+             absl::StrCat(b.id, " does not belong in slot ", i));
+      break;
+    }
+    for (size_t c = 0; c < stored.size(); ++c) {
+      stored[c] += static_cast<int64_t>(b.channels[c].heap.size());
+    }
+  }
+  for (size_t c = 0; c < stored.size() && r.ok(); ++c) {
+    if (stored[c] > max_samples_) {
+      r.Fail("drift window samples",
+             absl::StrCat("'", ChannelName(model_, c), "' holds ", stored[c],
+                          ", more than max_exact_samples"));
+    }
+  }
+  if (!r.ok()) return r.status();
+  buckets_ = std::move(buckets);
+  stored_ = std::move(stored);
+  rng_ = rng;
+  generation_ = generation;
+  return absl::OkStatus();
 }
 
 namespace {

@@ -27,6 +27,23 @@
 //   DriftInputs in = w.Collect(now);                 // under the model lock
 //   WindowDrift d = ComputeDrift(*reference, model_config, in);  // outside
 //
+// Checkpoints hold the buckets, samples, thresholds and the random
+// generator's position, so a decoded window collects, stamps and samples
+// exactly as the original; the config, reference, category cap and seed
+// come from the constructor. Given the same values and
+// `const DriftWindow& original`:
+//   util::BinaryWriter out;
+//   original.EncodeTo(out);
+//   DriftWindow restored(model_config, reference, /*max_categories=*/100,
+//                        /*seed=*/1);
+//   util::BinaryReader r(out.data());
+//   absl::Status st = restored.DecodeFrom(r);
+// DecodeFrom is FailedPrecondition when the checkpoint's shape differs from
+// this window's: window buckets or width, max_exact_samples, the features
+// (count, names, types) or a numeric channel's reference bin edges (a
+// replaced reference); DataLoss when the input is truncated or malformed.
+// The category cap is not checked: buckets keep the categories they held.
+//
 // Not thread-safe: owned by a ModelState and used under its lock.
 #ifndef AIQ_EXPORTER_MODEL_DRIFT_WINDOW_H_
 #define AIQ_EXPORTER_MODEL_DRIFT_WINDOW_H_
@@ -39,12 +56,14 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "exporter/config/config.h"
 #include "exporter/model/model_reference.h"
 #include "exporter/model/sliding_window.h"
 #include "exporter/stats/categorical.h"
 #include "exporter/stats/drift_policy.h"
+#include "exporter/util/binary_codec.h"
 
 namespace aiq::model {
 
@@ -131,6 +150,13 @@ class DriftWindow {
     return reference_;
   }
 
+  // Writes the dynamic state (everything not derived from the constructor's
+  // arguments) after a header of the window's shape.
+  void EncodeTo(util::BinaryWriter& w) const;
+  // Restores what EncodeTo wrote into a window constructed with the same
+  // arguments (errors above). Unchanged on error.
+  absl::Status DecodeFrom(util::BinaryReader& r);
+
  private:
   struct Sampled {
     double value;
@@ -152,6 +178,15 @@ class DriftWindow {
   };
   static constexpr int64_t kNever = INT64_MIN;
   static constexpr uint64_t kNoThreshold = uint64_t{1} << 32;
+
+  // Channel c's reference profile (c == features: the prediction's); null
+  // without a reference.
+  const FeatureProfile* ProfileOf(size_t c) const;
+  // Reference bins of a numeric channel with a profile; empty otherwise.
+  std::span<const double> BinEdgesOf(size_t c) const;
+  void EncodeShape(util::BinaryWriter& w) const;
+  absl::Status CheckShape(util::BinaryReader& r) const;
+  absl::Status DecodeBucket(util::BinaryReader& r, Bucket& b) const;
 
   Bucket& CurrentBucket(absl::Time now);
   void ExpireOld(int64_t now_id);

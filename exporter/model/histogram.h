@@ -6,13 +6,28 @@
 //   Histogram h(std::make_shared<const std::vector<double>>(
 //       std::vector<double>{0.1, 1, 10}));
 //   h.Observe(0.5);   // counts()[1] == 1, sum() == 0.5
+//
+// Checkpoints write the bounds too, so decoding into a histogram with other
+// bounds is FailedPrecondition rather than counts in the wrong buckets:
+//   util::BinaryWriter w;
+//   h.EncodeTo(w);
+//   Histogram restored(std::make_shared<const std::vector<double>>(
+//       std::vector<double>{0.1, 1, 10}));
+//   util::BinaryReader r(w.data());
+//   absl::Status st = restored.DecodeFrom(r);  // restored.counts()[1] == 1
 #ifndef AIQ_EXPORTER_MODEL_HISTOGRAM_H_
 #define AIQ_EXPORTER_MODEL_HISTOGRAM_H_
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <string>
 #include <vector>
+
+#include "absl/status/status.h"
+#include "exporter/util/binary_codec.h"
 
 namespace aiq::model {
 
@@ -38,12 +53,69 @@ class Histogram {
   double sum() const { return sum_; }
   uint64_t count() const { return count_; }
 
+  // Writes the bounds (to recognise a mismatch), the counts, sum and count.
+  void EncodeTo(util::BinaryWriter& w) const;
+  // Restores what EncodeTo wrote into a histogram with the same bounds.
+  // DataLoss when the input is truncated or malformed (the counts do not add
+  // up to the count); FailedPrecondition, naming the first bound that
+  // differs, when it was written with other bounds. Unchanged on error.
+  absl::Status DecodeFrom(util::BinaryReader& r);
+
  private:
+  std::span<const double> bounds_or_empty() const {
+    return bounds_ ? std::span<const double>(*bounds_)
+                   : std::span<const double>();
+  }
+
   std::shared_ptr<const std::vector<double>> bounds_;
   std::vector<uint64_t> counts_;
   double sum_ = 0;
   uint64_t count_ = 0;
 };
+
+inline void Histogram::EncodeTo(util::BinaryWriter& w) const {
+  w.Doubles(bounds_or_empty());
+  for (uint64_t c : counts_) w.Varint(c);
+  w.Double(sum_);
+  w.Varint(count_);
+}
+
+inline absl::Status Histogram::DecodeFrom(util::BinaryReader& r) {
+  const std::vector<double> bounds = r.Doubles("histogram bounds");
+  if (!r.ok()) return r.status();
+  const std::span<const double> mine = bounds_or_empty();
+  if (bounds.size() != mine.size()) {
+    return absl::FailedPreconditionError(
+        "histogram: the checkpoint has " + std::to_string(bounds.size()) +
+        " bucket bounds, this histogram " + std::to_string(mine.size()));
+  }
+  for (size_t i = 0; i < mine.size(); ++i) {
+    // Bitwise, so that a NaN bound (never valid, but) equals itself.
+    if (std::bit_cast<uint64_t>(bounds[i]) !=
+        std::bit_cast<uint64_t>(mine[i])) {
+      return absl::FailedPreconditionError(
+          "histogram: bucket bound " + std::to_string(i) + " is " +
+          std::to_string(bounds[i]) + " in the checkpoint, " +
+          std::to_string(mine[i]) + " here");
+    }
+  }
+  std::vector<uint64_t> counts(counts_.size());
+  uint64_t total = 0;
+  for (uint64_t& c : counts) {
+    c = r.Varint("histogram bucket count");
+    total += c;
+  }
+  const double sum = r.Double("histogram sum");
+  const uint64_t count = r.Varint("histogram count");
+  if (r.ok() && total != count) {
+    r.Fail("histogram count", "does not equal the sum of the bucket counts");
+  }
+  if (!r.ok()) return r.status();
+  counts_ = std::move(counts);
+  sum_ = sum;
+  count_ = count;
+  return absl::OkStatus();
+}
 
 }  // namespace aiq::model
 

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace aiq::model {
 namespace {
@@ -412,6 +414,144 @@ size_t QualityWindow::WindowBytes(absl::Time now) const {
              b.segments.capacity() * sizeof(SegmentCounts);
   });
   return bytes;
+}
+
+// ---------------------------------------------------------------------------
+// Checkpoints
+
+void QualityWindow::EncodeBucket(util::BinaryWriter& w, const Bucket& b) {
+  w.Signed(b.predictions);
+  w.Signed(b.labeled);
+  for (uint64_t n : b.confidence.counts) w.Varint(n);
+  w.Double(b.confidence.sum);
+  w.Varint(b.confidence.count);
+  w.Signed(b.low_confidence);
+  for (size_t i = 0; i < kNumCalibrationBins; ++i) {
+    w.Signed(b.conf_bin_count[i]);
+    w.Double(b.conf_bin_sum[i]);
+  }
+  b.confusion.EncodeTo(w);
+  b.calibration.EncodeTo(w);
+  b.brier.EncodeTo(w);
+  b.regression.EncodeTo(w);
+  // As many as the window has segment slots (in the shape header).
+  for (const SegmentCounts& s : b.segments) {
+    for (int64_t n : {s.predictions, s.predicted_positive, s.labeled, s.correct,
+                      s.actual_positive, s.true_positive}) {
+      w.Signed(n);
+    }
+  }
+}
+
+absl::Status QualityWindow::DecodeBucket(util::BinaryReader& r,
+                                         Bucket& b) const {
+  b.predictions = r.Int("quality bucket predictions", 0, INT64_MAX);
+  b.labeled = r.Int("quality bucket labeled", 0, INT64_MAX);
+  for (uint64_t& n : b.confidence.counts) n = r.Varint("confidence bucket");
+  b.confidence.sum = r.Double("confidence sum");
+  b.confidence.count = r.Varint("confidence count");
+  b.low_confidence = r.Int("low-confidence count", 0, INT64_MAX);
+  for (size_t i = 0; i < kNumCalibrationBins; ++i) {
+    b.conf_bin_count[i] = r.Int("confidence bin count", 0, INT64_MAX);
+    b.conf_bin_sum[i] = r.Double("confidence bin sum");
+  }
+  if (!r.ok() || !b.confusion.DecodeFrom(r).ok() ||
+      !b.calibration.DecodeFrom(r).ok() || !b.brier.DecodeFrom(r).ok() ||
+      !b.regression.DecodeFrom(r).ok()) {
+    return r.status();
+  }
+  b.segments.assign(static_cast<size_t>(num_segment_slots_), SegmentCounts{});
+  for (SegmentCounts& s : b.segments) {
+    for (int64_t* n : {&s.predictions, &s.predicted_positive, &s.labeled,
+                       &s.correct, &s.actual_positive, &s.true_positive}) {
+      *n = r.Int("segment count", 0, INT64_MAX);
+    }
+  }
+  return r.status();
+}
+
+void QualityWindow::EncodeTo(util::BinaryWriter& w) const {
+  // Shape.
+  w.Signed(static_cast<int64_t>(task_));
+  w.String(positive_class_name_);
+  w.Varint(segment_values_.size());
+  for (int v : segment_values_) w.Signed(v);
+  // State.
+  w.Signed(num_classes_);
+  w.Signed(positive_class_);
+  for (const std::optional<absl::Time>& t : last_detection_) {
+    w.Bool(t.has_value());
+    if (t) w.Time(*t);
+  }
+  window_.EncodeTo(w, &QualityWindow::EncodeBucket);
+  adwin_.EncodeTo(w);
+  ddm_.EncodeTo(w);
+  page_hinkley_.EncodeTo(w);
+}
+
+absl::Status QualityWindow::DecodeFrom(util::BinaryReader& r) {
+  const int64_t task = r.Signed("quality window task");
+  const std::string positive_name = r.String("quality window positive class");
+  const size_t attributes = r.Count("quality window segment attributes", 1);
+  std::vector<int> values;
+  for (size_t a = 0; a < attributes && r.ok(); ++a) {
+    values.push_back(static_cast<int>(
+        r.Int("quality window segment values", 0, INT32_MAX - 1)));
+  }
+  if (!r.ok()) return r.status();
+  if (task != static_cast<int64_t>(task_)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("quality window: the checkpoint is of task ", task,
+                     ", this model's task is ", static_cast<int64_t>(task_)));
+  }
+  if (positive_name != positive_class_name_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "quality window: the checkpoint's positive_class is '", positive_name,
+        "', this model's '", positive_class_name_, "'"));
+  }
+  if (values != segment_values_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "quality window: the checkpoint has segment value counts [",
+        absl::StrJoin(values, ", "), "], this model [",
+        absl::StrJoin(segment_values_, ", "), "]"));
+  }
+  const int num_classes =
+      static_cast<int>(r.Int("quality window classes", 0, int64_t{1} << 20));
+  const int positive = static_cast<int>(
+      r.Int("quality window positive class index", -1, num_classes - 1));
+  std::array<std::optional<absl::Time>, kNumDetectors> last_detection;
+  for (std::optional<absl::Time>& t : last_detection) {
+    if (r.Bool("detection time present")) t = r.Time("detection time");
+  }
+  if (!r.ok()) return r.status();
+  if (positive_class_ >= 0 && positive != positive_class_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("quality window: positive class '", positive_class_name_,
+                     "' is class ", positive, " in the checkpoint, ",
+                     positive_class_, " here (the classes were reordered)"));
+  }
+  SlidingWindow<Bucket> window = window_;
+  if (absl::Status s = window.DecodeFrom(
+          r, [this](util::BinaryReader& in,
+                    Bucket& b) { return DecodeBucket(in, b); });
+      !s.ok()) {
+    return s;
+  }
+  stats::Adwin adwin = adwin_;
+  stats::Ddm ddm = ddm_;
+  stats::PageHinkley page_hinkley = page_hinkley_;
+  for (stats::DriftDetector* d : std::initializer_list<stats::DriftDetector*>{
+           &adwin, &ddm, &page_hinkley}) {
+    if (absl::Status s = d->DecodeFrom(r); !s.ok()) return s;
+  }
+  num_classes_ = std::max(num_classes_, num_classes);
+  positive_class_ = positive;
+  last_detection_ = last_detection;
+  window_ = std::move(window);
+  adwin_ = std::move(adwin);
+  ddm_ = ddm;
+  page_hinkley_ = page_hinkley;
+  return absl::OkStatus();
 }
 
 }  // namespace aiq::model

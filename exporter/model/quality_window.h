@@ -31,6 +31,20 @@
 //   aiq::model::QualitySnapshot q = w.Snapshot(now);
 //   if (q.classification) { /* export q.classification->accuracy */ }
 //
+// Checkpoints hold the buckets, the detectors, the number of classes and
+// the resolved positive class; the calibration is not part of them (set it
+// again after decoding). Given `const QualityWindow& original`:
+//   util::BinaryWriter out;
+//   original.EncodeTo(out);
+//   aiq::model::QualityWindow restored(model_config);
+//   util::BinaryReader r(out.data());
+//   absl::Status st = restored.DecodeFrom(r);
+// DecodeFrom is FailedPrecondition when the checkpoint's shape differs from
+// this window's (task, window buckets or width, segment attributes and
+// their value counts, positive_class, detector options) and DataLoss when
+// the input is truncated or malformed. low_confidence_threshold is not
+// checked: restored buckets keep what they counted until they age out.
+//
 // Memory is O(buckets x (classes^2 + sum over segment attributes of
 // (values + 1))) plus ADWIN's O(log n) rows: bounded by configuration,
 // independent of traffic. In steady state an event allocates nothing; a
@@ -57,6 +71,7 @@
 #include "exporter/stats/classification.h"
 #include "exporter/stats/concept_drift.h"
 #include "exporter/stats/regression.h"
+#include "exporter/util/binary_codec.h"
 #include "exporter/util/enum_names.h"
 
 namespace aiq::model {
@@ -237,6 +252,13 @@ class QualityWindow {
   // ADWIN's bucket rows: grows with log2 of its current window length.
   int adwin_rows() const { return adwin_.rows(); }
 
+  // Writes the dynamic state (everything not derived from the constructor's
+  // configuration, and not the calibration) after a header of its shape.
+  void EncodeTo(util::BinaryWriter& w) const;
+  // Restores what EncodeTo wrote into a window constructed from the same
+  // configuration (errors above). Unchanged on error.
+  absl::Status DecodeFrom(util::BinaryReader& r);
+
  private:
   struct SegmentCounts {
     int64_t predictions = 0;
@@ -275,6 +297,8 @@ class QualityWindow {
   // Slot of attribute a's value in Bucket::segments, or -1.
   int SegmentSlot(size_t a, const PredictionSample& p) const;
   void UpdateDetectors(absl::Time now, double error, bool use_ddm);
+  static void EncodeBucket(util::BinaryWriter& w, const Bucket& b);
+  absl::Status DecodeBucket(util::BinaryReader& r, Bucket& b) const;
 
   config::Task task_;
   absl::Duration duration_;

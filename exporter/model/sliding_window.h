@@ -14,6 +14,21 @@
 //   int64_t n = 0;
 //   w.ForEachLive(now, [&](const Counts& c) { n += c.n; });
 //
+// Checkpoints write every bucket's number and value, with a callback per
+// value (`Counts` as above), given `const SlidingWindow<Counts>& window`:
+//   util::BinaryWriter w;
+//   window.EncodeTo(w, [](util::BinaryWriter& out, const Counts& c) {
+//     out.Signed(c.n);
+//   });
+//   SlidingWindow<Counts> restored(absl::Hours(1), /*buckets=*/12,
+//                                  [] { return Counts{}; });
+//   util::BinaryReader r(w.data());
+//   absl::Status st = restored.DecodeFrom(
+//       r, [](util::BinaryReader& in, Counts& c) {
+//         c.n = in.Signed("count");
+//         return in.status();
+//       });
+//
 // Not thread-safe: owned by a ModelState and used under its lock.
 #ifndef AIQ_EXPORTER_MODEL_SLIDING_WINDOW_H_
 #define AIQ_EXPORTER_MODEL_SLIDING_WINDOW_H_
@@ -21,10 +36,15 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "exporter/util/absl_compat.h"
+#include "exporter/util/binary_codec.h"
 
 namespace aiq::model {
 
@@ -48,6 +68,27 @@ class BucketClock {
   }
   int buckets() const { return buckets_; }
   absl::Duration width() const { return absl::Nanoseconds(width_ns_); }
+
+  // A clock has no dynamic state; its shape goes into checkpoints so that
+  // state from a window of other buckets is recognised.
+  void EncodeShape(util::BinaryWriter& w) const {
+    w.Signed(buckets_);
+    w.Signed(width_ns_);
+  }
+  // DataLoss when the input is truncated; FailedPrecondition naming `what`
+  // when the bucket count or width differs from this clock's.
+  absl::Status CheckShape(util::BinaryReader& r, std::string_view what) const {
+    const int64_t buckets = r.Signed("window buckets");
+    const int64_t width_ns = r.Signed("window bucket width");
+    if (!r.ok()) return r.status();
+    if (buckets != buckets_ || width_ns != width_ns_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          util::ToAbsl(what), ": the checkpoint has ", buckets, " buckets of ",
+          absl::FormatDuration(absl::Nanoseconds(width_ns)), ", this window ",
+          buckets_, " of ", absl::FormatDuration(width())));
+    }
+    return absl::OkStatus();
+  }
 
  private:
   int64_t width_ns_;
@@ -82,6 +123,56 @@ class SlidingWindow {
     for (const Slot& s : slots_) {
       if (s.id != kNever && clock_.IsLive(s.id, now_id)) f(s.value);
     }
+  }
+
+  // Writes the shape, then every bucket ever used (expired ones too: which
+  // are live depends on the time of the next read) with encode(w, value).
+  template <typename Encode>
+  void EncodeTo(util::BinaryWriter& w, Encode&& encode) const {
+    clock_.EncodeShape(w);
+    size_t used = 0;
+    for (const Slot& s : slots_) used += s.id != kNever ? 1 : 0;
+    w.Varint(used);
+    for (const Slot& s : slots_) {
+      if (s.id == kNever) continue;
+      w.Signed(s.id);
+      encode(w, s.value);
+    }
+  }
+  // Restores what EncodeTo wrote into a window constructed with the same
+  // arguments; decode(r, value) fills a value made by `make` and returns the
+  // reader's status (or its own FailedPrecondition). DataLoss when the input
+  // is truncated or malformed, FailedPrecondition when the shape differs.
+  // Unchanged on error.
+  template <typename Decode>
+  absl::Status DecodeFrom(util::BinaryReader& r, Decode&& decode) {
+    if (absl::Status s = clock_.CheckShape(r, "sliding window"); !s.ok()) {
+      return s;
+    }
+    const size_t used = r.Count("sliding window buckets", 1);
+    if (r.ok() && used > slots_.size()) {
+      r.Fail("sliding window buckets", "more than the window has");
+    }
+    if (!r.ok()) return r.status();
+    std::vector<Slot> slots;
+    slots.reserve(slots_.size());
+    for (size_t i = 0; i < slots_.size(); ++i)
+      slots.push_back({kNever, make_()});
+    for (size_t k = 0; k < used; ++k) {
+      const int64_t id = r.Signed("sliding window bucket number");
+      if (!r.ok()) return r.status();
+      Slot& s = slots[SlotOf(id)];
+      if (id == kNever || s.id != kNever) {
+        r.Fail("sliding window bucket number",
+               absl::StrCat(id, " is not a bucket or its slot is taken"));
+        return r.status();
+      }
+      s.id = id;
+      if (absl::Status st = decode(r, s.value); !st.ok()) return st;
+      if (!r.ok()) return r.status();
+    }
+    slots_ = std::move(slots);
+    return absl::OkStatus();
   }
 
  private:

@@ -80,6 +80,36 @@ int64_t CategoryCounts::count(std::string_view key) const {
   return it == map_.end() ? 0 : it->second;
 }
 
+void CategoryCounts::EncodeTo(util::BinaryWriter& w) const {
+  w.Varint(map_.size());
+  for (const auto& [key, n] : map_) {
+    w.String(key);
+    w.Signed(n);
+  }
+}
+
+absl::Status CategoryCounts::DecodeFrom(util::BinaryReader& r) {
+  // Each pair takes at least two bytes (empty key length, count).
+  const size_t n = r.Count("category count entries", 2);
+  Map map;
+  int64_t total = 0;
+  for (size_t i = 0; i < n && r.ok(); ++i) {
+    std::string key = r.String("category key");
+    const int64_t count = r.Int("category count", 1, INT64_MAX - total);
+    if (!r.ok()) break;
+    if (!map.empty() && !(map.rbegin()->first < key)) {
+      r.Fail("category key", "keys not in strictly ascending order");
+      break;
+    }
+    total += count;
+    map.emplace_hint(map.end(), std::move(key), count);
+  }
+  if (!r.ok()) return r.status();
+  map_ = std::move(map);
+  total_ = total;
+  return absl::OkStatus();
+}
+
 std::string NumericCategoryKey(double value) {
   if (value == 0) value = 0;  // -0 and 0 are one category
   char buf[64];

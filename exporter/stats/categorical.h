@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "exporter/util/binary_codec.h"
 
 namespace aiq::stats {
 
@@ -51,6 +52,12 @@ class CategoryCounts {
   int64_t num_categories() const { return static_cast<int64_t>(map_.size()); }
   bool empty() const { return total_ == 0; }
   const Map& counts() const { return map_; }
+
+  // The (key, count) pairs in key order.
+  void EncodeTo(util::BinaryWriter& w) const;
+  // DataLoss on truncated input, a count <= 0 or keys out of order;
+  // unchanged on error.
+  absl::Status DecodeFrom(util::BinaryReader& r);
 
  private:
   Map map_;

@@ -391,4 +391,71 @@ absl::StatusOr<ClassificationReport> EvaluateClassification(
   return Evaluate(y_true, y_pred, classes, probabilities, true);
 }
 
+// ---------------------------------------------------------------------------
+// Codecs (durable state)
+
+void ConfusionMatrix::EncodeTo(util::BinaryWriter& w) const {
+  w.Varint(static_cast<uint64_t>(num_classes_));
+  for (int64_t c : counts_) w.Signed(c);
+}
+
+absl::Status ConfusionMatrix::DecodeFrom(util::BinaryReader& r) {
+  const uint64_t k = r.Varint("confusion matrix classes");
+  // Every cell takes at least one byte, so k^2 must fit in the input (this
+  // also bounds k far below overflow).
+  if (r.ok() && (k > (uint64_t{1} << 20) || k * k > r.remaining())) {
+    r.Fail("confusion matrix classes",
+           absl::StrCat(k, " classes need more cells than ", r.remaining(),
+                        " bytes hold"));
+  }
+  if (!r.ok()) return r.status();
+  std::vector<int64_t> counts(static_cast<size_t>(k * k));
+  int64_t total = 0;
+  for (int64_t& c : counts) {
+    c = r.Int("confusion matrix cell", 0, INT64_MAX - total);
+    total += c;
+  }
+  if (!r.ok()) return r.status();
+  num_classes_ = static_cast<int>(k);
+  counts_ = std::move(counts);
+  total_ = total;
+  return absl::OkStatus();
+}
+
+void CalibrationAccumulator::EncodeTo(util::BinaryWriter& w) const {
+  for (size_t b = 0; b < kNumBins; ++b) {
+    w.Signed(count_[b]);
+    w.Signed(correct_[b]);
+    confidence_[b].EncodeTo(w);
+  }
+  w.Signed(total_);
+}
+
+absl::Status CalibrationAccumulator::DecodeFrom(util::BinaryReader& r) {
+  CalibrationAccumulator tmp;
+  for (size_t b = 0; b < kNumBins && r.ok(); ++b) {
+    tmp.count_[b] = r.Int("calibration bin count", 0, INT64_MAX);
+    tmp.correct_[b] = r.Int("calibration bin correct", 0, tmp.count_[b]);
+    if (!tmp.confidence_[b].DecodeFrom(r).ok()) break;
+  }
+  tmp.total_ = r.Int("calibration total", 0, INT64_MAX);
+  if (!r.ok()) return r.status();
+  *this = tmp;
+  return absl::OkStatus();
+}
+
+void BrierAccumulator::EncodeTo(util::BinaryWriter& w) const {
+  sum_.EncodeTo(w);
+  w.Signed(count_);
+}
+
+absl::Status BrierAccumulator::DecodeFrom(util::BinaryReader& r) {
+  BrierAccumulator tmp;
+  if (!tmp.sum_.DecodeFrom(r).ok()) return r.status();
+  tmp.count_ = r.Int("brier count", 0, INT64_MAX);
+  if (!r.ok()) return r.status();
+  *this = tmp;
+  return absl::OkStatus();
+}
+
 }  // namespace aiq::stats

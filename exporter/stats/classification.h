@@ -39,6 +39,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "exporter/stats/summation.h"
+#include "exporter/util/binary_codec.h"
 
 namespace aiq::stats {
 
@@ -61,6 +62,12 @@ class ConfusionMatrix {
 
   int64_t count(int true_class, int predicted_class) const;
   int64_t total() const { return total_; }
+
+  // The size and every cell. DecodeFrom: DataLoss on truncated or
+  // malformed input (negative count, more cells than the input holds);
+  // unchanged on error.
+  void EncodeTo(util::BinaryWriter& w) const;
+  absl::Status DecodeFrom(util::BinaryReader& r);
 
  private:
   int num_classes_ = 0;
@@ -114,6 +121,11 @@ class CalibrationAccumulator {
   // Empty is InvalidArgument.
   absl::StatusOr<double> Ece() const;
 
+  // Every bin, bit-exact. DecodeFrom: DataLoss on truncated or malformed
+  // input; unchanged on error.
+  void EncodeTo(util::BinaryWriter& w) const;
+  absl::Status DecodeFrom(util::BinaryReader& r);
+
  private:
   std::array<int64_t, kNumBins> count_{};
   std::array<int64_t, kNumBins> correct_{};
@@ -136,6 +148,11 @@ class BrierAccumulator {
 
   // The per-row term sum_k (p_k - y_k)^2, e.g. to keep per bucket.
   static double RowScore(std::span<const double> probabilities, int true_class);
+
+  // Bit-exact. DecodeFrom: DataLoss on truncated or malformed input;
+  // unchanged on error.
+  void EncodeTo(util::BinaryWriter& w) const;
+  absl::Status DecodeFrom(util::BinaryReader& r);
 
  private:
   CompensatedSum sum_;

@@ -4,6 +4,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "exporter/util/absl_compat.h"
 
 // Floating-point expressions below keep River's operation order on purpose:
 // the detection index on a borderline cut depends on the last bit, and parity
@@ -17,7 +21,68 @@ double BucketSize(int r) {
   return static_cast<double>(std::uint64_t{1} << static_cast<unsigned>(r));
 }
 
+// The first byte of every encoded detector.
+enum class DetectorTag : uint8_t { kAdwin = 1, kDdm = 2, kPageHinkley = 3 };
+
+std::string_view TagName(uint8_t tag) {
+  switch (static_cast<DetectorTag>(tag)) {
+    case DetectorTag::kAdwin:
+      return "adwin";
+    case DetectorTag::kDdm:
+      return "ddm";
+    case DetectorTag::kPageHinkley:
+      return "page_hinkley";
+  }
+  return "an unknown detector";
+}
+
+// DataLoss when the reader failed, FailedPrecondition when the encoded tag
+// is another detector's.
+absl::Status CheckTag(util::BinaryReader& r, DetectorTag expected) {
+  const uint8_t tag = r.U8("concept-drift detector type");
+  if (!r.ok()) return r.status();
+  if (tag != static_cast<uint8_t>(expected)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("concept-drift detector: the checkpoint holds ",
+                     util::ToAbsl(TagName(tag)), " state, this detector is ",
+                     util::ToAbsl(TagName(static_cast<uint8_t>(expected)))));
+  }
+  return absl::OkStatus();
+}
+
+// Accumulates the first option that differs between the checkpoint and this
+// detector.
+class OptionCheck {
+ public:
+  explicit OptionCheck(std::string_view detector) : detector_(detector) {}
+  template <typename T>
+  void Same(std::string_view option, T encoded, T configured) {
+    if (!status_.ok() || encoded == configured) return;
+    status_ = absl::FailedPreconditionError(
+        absl::StrCat(util::ToAbsl(detector_),
+                     ": the checkpoint was written with ", util::ToAbsl(option),
+                     " = ", encoded, ", this detector has ", configured));
+  }
+  absl::Status status() const { return status_; }
+
+ private:
+  std::string_view detector_;
+  absl::Status status_;
+};
+
 }  // namespace
+
+void DriftDetector::EncodeCounters(util::BinaryWriter& w) const {
+  w.Bool(drift_);
+  w.Signed(detections_);
+  w.Signed(updates_);
+}
+
+void DriftDetector::DecodeCounters(util::BinaryReader& r) {
+  drift_ = r.Bool("detector drift flag");
+  detections_ = r.Int("detector detections", 0, INT64_MAX);
+  updates_ = r.Int("detector updates", 0, INT64_MAX);
+}
 
 // ---------------------------------------------------------------------------
 // ADWIN
@@ -305,6 +370,172 @@ bool PageHinkley::Update(double x) {
   }
   if (drift_) ++detections_;
   return drift_;
+}
+
+// ---------------------------------------------------------------------------
+// Codecs (durable state)
+
+void Adwin::EncodeTo(util::BinaryWriter& w) const {
+  w.U8(static_cast<uint8_t>(DetectorTag::kAdwin));
+  w.Double(options_.delta);
+  w.Signed(options_.clock);
+  w.Signed(options_.max_buckets);
+  w.Signed(options_.min_window_length);
+  w.Signed(options_.grace_period);
+  EncodeCounters(w);
+  w.Double(total_);
+  w.Double(variance_);
+  w.Double(width_);
+  w.Signed(tick_);
+  // Only the rows in use: rows past num_rows_ are spare storage.
+  w.Varint(static_cast<uint64_t>(num_rows_));
+  for (int row = 0; row < num_rows_; ++row) {
+    const int count = count_[static_cast<size_t>(row)];
+    w.Varint(static_cast<uint64_t>(count));
+    for (int k = 0; k < count; ++k) {
+      w.Double(totals_[Index(row) + static_cast<size_t>(k)]);
+      w.Double(variances_[Index(row) + static_cast<size_t>(k)]);
+    }
+  }
+}
+
+absl::Status Adwin::DecodeFrom(util::BinaryReader& r) {
+  if (absl::Status s = CheckTag(r, DetectorTag::kAdwin); !s.ok()) return s;
+  AdwinOptions o;
+  o.delta = r.Double("adwin delta");
+  o.clock = static_cast<int>(r.Int("adwin clock", 1, INT32_MAX));
+  o.max_buckets = static_cast<int>(r.Int("adwin max_buckets", 1, INT32_MAX));
+  o.min_window_length =
+      static_cast<int>(r.Int("adwin min_window_length", INT32_MIN, INT32_MAX));
+  o.grace_period =
+      static_cast<int>(r.Int("adwin grace_period", INT32_MIN, INT32_MAX));
+  if (!r.ok()) return r.status();
+  OptionCheck check("adwin");
+  check.Same("delta", o.delta, options_.delta);
+  check.Same("clock", o.clock, options_.clock);
+  check.Same("max_buckets", o.max_buckets, options_.max_buckets);
+  check.Same("min_window_length", o.min_window_length,
+             options_.min_window_length);
+  check.Same("grace_period", o.grace_period, options_.grace_period);
+  if (!check.status().ok()) return check.status();
+
+  Adwin tmp(options_);
+  tmp.DecodeCounters(r);
+  tmp.total_ = r.Double("adwin total");
+  tmp.variance_ = r.Double("adwin variance");
+  tmp.width_ = r.Double("adwin width");
+  tmp.tick_ = r.Int("adwin tick", 0, INT64_MAX);
+  // Row r holds buckets of 2^r items; 64 rows would overflow any count.
+  const int64_t rows = r.Int("adwin rows", 0, 63);
+  if (!r.ok()) return r.status();
+  tmp.num_rows_ = static_cast<int>(rows);
+  tmp.count_.assign(static_cast<size_t>(rows), 0);
+  tmp.totals_.assign(static_cast<size_t>(rows) * static_cast<size_t>(stride_),
+                     0.0);
+  tmp.variances_.assign(tmp.totals_.size(), 0.0);
+  double width = 0;
+  for (int row = 0; row < tmp.num_rows_ && r.ok(); ++row) {
+    const int count =
+        static_cast<int>(r.Int("adwin row buckets", 0, options_.max_buckets));
+    tmp.count_[static_cast<size_t>(row)] = count;
+    for (int k = 0; k < count; ++k) {
+      tmp.totals_[Index(row) + static_cast<size_t>(k)] =
+          r.Double("adwin bucket total");
+      tmp.variances_[Index(row) + static_cast<size_t>(k)] =
+          r.Double("adwin bucket variance");
+    }
+    width += static_cast<double>(count) * BucketSize(row);
+  }
+  if (r.ok() && width != tmp.width_) {
+    r.Fail("adwin width",
+           absl::StrCat(tmp.width_, " but the buckets hold ", width, " items"));
+  }
+  if (!r.ok()) return r.status();
+  *this = std::move(tmp);
+  return absl::OkStatus();
+}
+
+void Ddm::EncodeTo(util::BinaryWriter& w) const {
+  w.U8(static_cast<uint8_t>(DetectorTag::kDdm));
+  w.Signed(options_.warm_start);
+  w.Double(options_.warning_threshold);
+  w.Double(options_.drift_threshold);
+  EncodeCounters(w);
+  w.Bool(warning_);
+  for (double v : {n_, p_, p_min_, s_min_, ps_min_}) w.Double(v);
+}
+
+absl::Status Ddm::DecodeFrom(util::BinaryReader& r) {
+  if (absl::Status s = CheckTag(r, DetectorTag::kDdm); !s.ok()) return s;
+  DdmOptions o;
+  o.warm_start =
+      static_cast<int>(r.Int("ddm warm_start", INT32_MIN, INT32_MAX));
+  o.warning_threshold = r.Double("ddm warning_threshold");
+  o.drift_threshold = r.Double("ddm drift_threshold");
+  if (!r.ok()) return r.status();
+  OptionCheck check("ddm");
+  check.Same("warm_start", o.warm_start, options_.warm_start);
+  check.Same("warning_threshold", o.warning_threshold,
+             options_.warning_threshold);
+  check.Same("drift_threshold", o.drift_threshold, options_.drift_threshold);
+  if (!check.status().ok()) return check.status();
+
+  Ddm tmp(options_);
+  tmp.DecodeCounters(r);
+  tmp.warning_ = r.Bool("ddm warning");
+  for (double* v : {&tmp.n_, &tmp.p_, &tmp.p_min_, &tmp.s_min_, &tmp.ps_min_}) {
+    *v = r.Double("ddm statistic");
+  }
+  if (!r.ok()) return r.status();
+  *this = tmp;
+  return absl::OkStatus();
+}
+
+void PageHinkley::EncodeTo(util::BinaryWriter& w) const {
+  w.U8(static_cast<uint8_t>(DetectorTag::kPageHinkley));
+  w.Signed(options_.min_instances);
+  w.Double(options_.delta);
+  w.Double(options_.threshold);
+  w.Double(options_.alpha);
+  w.Signed(static_cast<int64_t>(options_.mode));
+  EncodeCounters(w);
+  for (double v : {n_, mean_, sum_increase_, sum_decrease_, min_increase_,
+                   max_decrease_}) {
+    w.Double(v);
+  }
+}
+
+absl::Status PageHinkley::DecodeFrom(util::BinaryReader& r) {
+  if (absl::Status s = CheckTag(r, DetectorTag::kPageHinkley); !s.ok()) {
+    return s;
+  }
+  PageHinkleyOptions o;
+  o.min_instances = static_cast<int>(
+      r.Int("page_hinkley min_instances", INT32_MIN, INT32_MAX));
+  o.delta = r.Double("page_hinkley delta");
+  o.threshold = r.Double("page_hinkley threshold");
+  o.alpha = r.Double("page_hinkley alpha");
+  const int64_t mode =
+      r.Int("page_hinkley mode", static_cast<int64_t>(PageHinkleyMode::kUp),
+            static_cast<int64_t>(PageHinkleyMode::kBoth));
+  if (!r.ok()) return r.status();
+  OptionCheck check("page_hinkley");
+  check.Same("min_instances", o.min_instances, options_.min_instances);
+  check.Same("delta", o.delta, options_.delta);
+  check.Same("threshold", o.threshold, options_.threshold);
+  check.Same("alpha", o.alpha, options_.alpha);
+  check.Same("mode", mode, static_cast<int64_t>(options_.mode));
+  if (!check.status().ok()) return check.status();
+
+  PageHinkley tmp(options_);
+  tmp.DecodeCounters(r);
+  for (double* v : {&tmp.n_, &tmp.mean_, &tmp.sum_increase_, &tmp.sum_decrease_,
+                    &tmp.min_increase_, &tmp.max_decrease_}) {
+    *v = r.Double("page_hinkley statistic");
+  }
+  if (!r.ok()) return r.status();
+  *this = tmp;
+  return absl::OkStatus();
 }
 
 }  // namespace aiq::stats

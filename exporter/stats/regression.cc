@@ -178,4 +178,27 @@ absl::StatusOr<RegressionMetrics> RegressionAccumulator::Metrics() const {
   return m;
 }
 
+void RegressionAccumulator::EncodeTo(util::BinaryWriter& w) const {
+  w.Bool(shift_.has_value());
+  if (shift_) w.Double(*shift_);
+  w.Signed(count_);
+  for (const CompensatedSum* s :
+       {&abs_error_, &sq_error_, &pct_error_, &y_, &y_sq_}) {
+    s->EncodeTo(w);
+  }
+}
+
+absl::Status RegressionAccumulator::DecodeFrom(util::BinaryReader& r) {
+  RegressionAccumulator tmp;
+  if (r.Bool("regression has shift")) tmp.shift_ = r.Double("regression shift");
+  tmp.count_ = r.Int("regression count", 0, INT64_MAX);
+  for (CompensatedSum* s : {&tmp.abs_error_, &tmp.sq_error_, &tmp.pct_error_,
+                            &tmp.y_, &tmp.y_sq_}) {
+    if (!s->DecodeFrom(r).ok()) break;
+  }
+  if (!r.ok()) return r.status();
+  *this = tmp;
+  return absl::OkStatus();
+}
+
 }  // namespace aiq::stats

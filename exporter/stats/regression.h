@@ -32,6 +32,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "exporter/stats/summation.h"
+#include "exporter/util/binary_codec.h"
 
 namespace aiq::stats {
 
@@ -65,6 +66,11 @@ class RegressionAccumulator {
   std::optional<double> shift() const { return shift_; }
   // Empty is InvalidArgument.
   absl::StatusOr<RegressionMetrics> Metrics() const;
+
+  // The shift and every sum, bit-exact. DecodeFrom: DataLoss on truncated
+  // or malformed input; unchanged on error.
+  void EncodeTo(util::BinaryWriter& w) const;
+  absl::Status DecodeFrom(util::BinaryReader& r);
 
  private:
   void Accumulate(const RegressionAccumulator& other, double sign);

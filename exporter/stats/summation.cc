@@ -36,6 +36,20 @@ void CompensatedSum::Unmerge(const CompensatedSum& other) {
   Subtract(other.compensation_);
 }
 
+void CompensatedSum::EncodeTo(util::BinaryWriter& w) const {
+  w.Double(sum_);
+  w.Double(compensation_);
+}
+
+absl::Status CompensatedSum::DecodeFrom(util::BinaryReader& r) {
+  const double sum = r.Double("compensated sum");
+  const double compensation = r.Double("compensated sum compensation");
+  if (!r.ok()) return r.status();
+  sum_ = sum;
+  compensation_ = compensation;
+  return absl::OkStatus();
+}
+
 absl::Status CheckFinite(std::span<const double> values,
                          std::string_view what) {
   for (size_t i = 0; i < values.size(); ++i) {

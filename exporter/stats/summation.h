@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "exporter/util/binary_codec.h"
 
 namespace aiq::stats {
 
@@ -32,6 +33,11 @@ class CompensatedSum {
   void Unmerge(const CompensatedSum& other);
   double Value() const { return sum_ + compensation_; }
   void Reset() { sum_ = compensation_ = 0; }
+
+  // Both parts, bit-exact, so a decoded sum continues exactly as this one.
+  void EncodeTo(util::BinaryWriter& w) const;
+  // DataLoss (the reader's status) on truncated input; unchanged on error.
+  absl::Status DecodeFrom(util::BinaryReader& r);
 
  private:
   double sum_ = 0;
