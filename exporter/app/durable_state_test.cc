@@ -21,6 +21,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+#define ASSERT_OK(expr)                    \
+  do {                                     \
+    const absl::Status st_ = (expr);       \
+    ASSERT_TRUE(st_.ok()) << st_;          \
+  } while (0)
 using ::testing::HasSubstr;
 
 class DurableStateTest : public ::testing::Test {
@@ -143,12 +149,12 @@ class DurableStateTest : public ::testing::Test {
 };
 
 TEST_F(DurableStateTest, RestartReplaysTheLogToTheSameMetrics) {
-  ASSERT_TRUE(Start().ok());
+  ASSERT_OK(Start());
   Rounds(0, 8);
   const std::string before = ModelMetrics();
   ASSERT_THAT(before, HasSubstr("aiq_labels_total{"));
   ASSERT_THAT(before, HasSubstr("aiq_drift_score{"));
-  ASSERT_TRUE(Start().ok());  // no checkpoint: everything from the log
+  ASSERT_OK(Start());  // no checkpoint: everything from the log
   EXPECT_EQ(ModelMetrics(), before);
   const DurableStateStats st = app_->durable()->Stats();
   EXPECT_EQ(st.recovery.checkpoint_seq, 0u);
@@ -157,28 +163,28 @@ TEST_F(DurableStateTest, RestartReplaysTheLogToTheSameMetrics) {
 }
 
 TEST_F(DurableStateTest, RestartFromCheckpointPlusLogReachesTheSameMetrics) {
-  ASSERT_TRUE(Start().ok());
+  ASSERT_OK(Start());
   Rounds(0, 5);
-  ASSERT_TRUE(app_->durable()->CheckpointNow().ok());
+  ASSERT_OK(app_->durable()->CheckpointNow());
   Rounds(5, 8);
   const std::string before = ModelMetrics();
-  ASSERT_TRUE(Start().ok());
+  ASSERT_OK(Start());
   EXPECT_EQ(ModelMetrics(), before);
   const DurableStateStats st = app_->durable()->Stats();
   EXPECT_EQ(st.recovery.checkpoint_seq, 5u * 2 + 4 * 2);
   EXPECT_EQ(st.recovery.records_replayed, 3 * 4);
   // And serving continues identically: same traffic on both sides of a
   // second restart, this time from a checkpoint alone.
-  ASSERT_TRUE(app_->durable()->CheckpointNow().ok());
-  ASSERT_TRUE(Start().ok());
+  ASSERT_OK(app_->durable()->CheckpointNow());
+  ASSERT_OK(Start());
   EXPECT_EQ(app_->durable()->Stats().recovery.records_replayed, 0);
   EXPECT_EQ(ModelMetrics(), before);
 }
 
 TEST_F(DurableStateTest, PendingPredictionsJoinAndIdsStayUniqueAfterRestart) {
-  ASSERT_TRUE(Start().ok());
+  ASSERT_OK(Start());
   Traffic(0, 10);
-  ASSERT_TRUE(Start().ok());
+  ASSERT_OK(Start());
   http::HttpResponse r = Request(
       "POST", "/api/v1/labels",
       R"({"model":"churn-classifier","id":"r0-3","label":"churn"})");
@@ -192,7 +198,7 @@ TEST_F(DurableStateTest, PendingPredictionsJoinAndIdsStayUniqueAfterRestart) {
 }
 
 TEST_F(DurableStateTest, IdempotencyKeyAnswersOnceEvenAcrossRestarts) {
-  ASSERT_TRUE(Start().ok());
+  ASSERT_OK(Start());
   const std::string body =
       R"({"model":"support-assistant","tokens":{"prompt":10,"completion":5}})"
       "\n"
@@ -211,7 +217,7 @@ TEST_F(DurableStateTest, IdempotencyKeyAnswersOnceEvenAcrossRestarts) {
   EXPECT_THAT(once, HasSubstr("aiq_tokens_total{model=\"support-assistant\","
                               "version=\"gpt-small-2026-10\",type=\"prompt\"}"
                               " 10"));
-  ASSERT_TRUE(Start().ok());
+  ASSERT_OK(Start());
   again = Request("POST", "/api/v1/predictions", body, key);
   EXPECT_EQ(again.body, first.body);
   EXPECT_EQ(ModelMetrics(), once);
@@ -228,11 +234,14 @@ TEST_F(DurableStateTest, IdempotencyKeyAnswersOnceEvenAcrossRestarts) {
 }
 
 TEST_F(DurableStateTest, ReplacedReferenceSurvivesRestart) {
-  ASSERT_TRUE(Start().ok());
-  std::string csv = "income,age,score,rooms,plan,channel\n";
+  ASSERT_OK(Start());
+  std::string csv =
+      "income,age,score,rooms,plan,channel,target,prediction,confidence\n";
   for (int i = 0; i < 200; ++i) {
     absl::StrAppend(&csv, 1000 + i, ",", 30 + i % 20, ",", i % 7 - 3, ",",
-                    1 + i % 4, ",", i % 2 ? "pro" : "basic", ",app\n");
+                    1 + i % 4, ",", i % 2 ? "pro" : "basic", ",app,",
+                    i % 3 ? "stay" : "churn", ",", i % 4 ? "stay" : "churn",
+                    ",", 0.5 + 0.002 * i, "\n");
   }
   http::HttpResponse r =
       Request("PUT", "/api/v1/models/churn-classifier/reference", csv,
@@ -242,19 +251,19 @@ TEST_F(DurableStateTest, ReplacedReferenceSurvivesRestart) {
   const std::string before = ModelMetrics();
   ASSERT_THAT(before, HasSubstr("aiq_reference_rows{model=\"churn-classifier\""
                                 "} 200"));
-  ASSERT_TRUE(Start().ok());  // from the log
+  ASSERT_OK(Start());  // from the log
   EXPECT_EQ(ModelMetrics(), before);
-  ASSERT_TRUE(app_->durable()->CheckpointNow().ok());
-  ASSERT_TRUE(Start().ok());  // from the checkpoint, which carries the CSV
+  ASSERT_OK(app_->durable()->CheckpointNow());
+  ASSERT_OK(Start());  // from the checkpoint, which carries the CSV
   EXPECT_EQ(ModelMetrics(), before);
 }
 
 TEST_F(DurableStateTest, DamagedCheckpointFallsBackToThePreviousOne) {
-  ASSERT_TRUE(Start().ok());
+  ASSERT_OK(Start());
   Rounds(0, 3);
-  ASSERT_TRUE(app_->durable()->CheckpointNow().ok());
+  ASSERT_OK(app_->durable()->CheckpointNow());
   Rounds(3, 6);
-  ASSERT_TRUE(app_->durable()->CheckpointNow().ok());
+  ASSERT_OK(app_->durable()->CheckpointNow());
   Rounds(6, 7);
   const std::string before = ModelMetrics();
   const std::string ckpt_dir = (fs::path(dir_) / "checkpoints").string();
@@ -266,7 +275,7 @@ TEST_F(DurableStateTest, DamagedCheckpointFallsBackToThePreviousOne) {
   std::string bytes = *state::ReadWholeFile((*latest)->path);
   bytes[bytes.size() / 2] ^= 0x40;
   ASSERT_TRUE(state::WriteFileAtomically((*latest)->path, bytes).ok());
-  ASSERT_TRUE(Start().ok());
+  ASSERT_OK(Start());
   EXPECT_EQ(ModelMetrics(), before);
   const DurableStateStats st = app_->durable()->Stats();
   EXPECT_EQ(st.recovery.checkpoint_seq, seqs[1]);
@@ -277,7 +286,7 @@ TEST_F(DurableStateTest, DamagedCheckpointFallsBackToThePreviousOne) {
 }
 
 TEST_F(DurableStateTest, IncompatibleFormatIsAnErrorNamingTheFile) {
-  ASSERT_TRUE(Start().ok());
+  ASSERT_OK(Start());
   Traffic(0, 5);
   app_.reset();
   ASSERT_TRUE(state::WriteFileAtomically(
@@ -293,7 +302,7 @@ TEST_F(DurableStateTest, IncompatibleFormatIsAnErrorNamingTheFile) {
 TEST_F(DurableStateTest, LowDiskAnswers503AndAppliesNothing) {
   config::Config c = Config();
   c.state.min_free_bytes = int64_t{1} << 60;
-  ASSERT_TRUE(Start(std::move(c)).ok());
+  ASSERT_OK(Start(std::move(c)));
   http::HttpResponse r =
       Request("POST", "/api/v1/predictions",
               R"({"model":"support-assistant","tokens":{"prompt":10}})");
@@ -305,7 +314,7 @@ TEST_F(DurableStateTest, LowDiskAnswers503AndAppliesNothing) {
               HasSubstr("aiq_predictions_total{model=\"support-assistant\","
                         "version=\"gpt-small-2026-10\"} 0"));
   // Space back (the threshold lowered): the next request goes through.
-  ASSERT_TRUE(Start().ok());
+  ASSERT_OK(Start());
   EXPECT_EQ(Request("POST", "/api/v1/predictions",
                     R"({"model":"support-assistant","tokens":{"prompt":10}})")
                 .status,
@@ -313,13 +322,13 @@ TEST_F(DurableStateTest, LowDiskAnswers503AndAppliesNothing) {
 }
 
 TEST_F(DurableStateTest, RemovedModelIsDroppedTheRestKept) {
-  ASSERT_TRUE(Start().ok());
+  ASSERT_OK(Start());
   Rounds(0, 2);
-  ASSERT_TRUE(app_->durable()->CheckpointNow().ok());
+  ASSERT_OK(app_->durable()->CheckpointNow());
   const std::string before = ModelMetrics();
   config::Config c = Config();
   c.models.pop_back();  // support-assistant removed
-  ASSERT_TRUE(Start(std::move(c)).ok());
+  ASSERT_OK(Start(std::move(c)));
   const DurableStateStats st = app_->durable()->Stats();
   ASSERT_EQ(st.recovery.dropped.size(), 1u);
   EXPECT_EQ(st.recovery.dropped[0],
