@@ -5,6 +5,9 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
+#include <string>
+#include <string_view>
 
 #include "exporter/config/config_loader.h"
 #include "exporter/data/csv.h"
@@ -292,6 +295,319 @@ TEST(DriftWindowTest, MemoryIsBoundedWhateverTheTraffic) {
   DriftInputs in = w.Collect(kT0 + absl::Seconds(4000));
   EXPECT_LE(in.features[0].values.size(), 5000u);
   EXPECT_TRUE(in.features[0].sampled);
+}
+
+// ---------------------------------------------------------------------------
+// Checkpoint codec
+
+std::string Encoded(const DriftWindow& w) {
+  util::BinaryWriter out;
+  w.EncodeTo(out);
+  return out.Release();
+}
+
+// Every field of the collected inputs, doubles in hex: equal strings mean
+// bit-identical inputs.
+std::string Describe(const DriftInputs& in) {
+  std::ostringstream o;
+  o << std::hexfloat << in.predictions << " " << in.pca_error_sum << " "
+    << in.pca_rows << "\n";
+  auto channel = [&](const ChannelInputs& c) {
+    o << c.total << " " << c.missing << " " << c.out_of_range << " "
+      << c.new_category << " sampled=" << c.sampled << " bins:";
+    for (int64_t b : c.bins) o << " " << b;
+    o << " categories:";
+    for (const auto& [k, n] : c.categories.counts()) o << " " << k << "=" << n;
+    o << " values:";
+    for (double v : c.values) o << " " << v;
+    o << "\n";
+  };
+  for (const ChannelInputs& c : in.features) channel(c);
+  if (in.prediction) channel(*in.prediction);
+  return o.str();
+}
+
+std::string Describe(const WindowDrift& d) {
+  std::ostringstream o;
+  o << std::hexfloat << d.predictions << " " << d.min_samples << "\n";
+  auto channel = [&](const ChannelDrift& c) {
+    o << c.name << " " << c.total << " " << c.present << " " << c.sampled << " "
+      << c.sample_size << " " << c.missing_ratio.value_or(-1) << " "
+      << c.out_of_range_ratio.value_or(-1) << " "
+      << c.new_category_ratio.value_or(-1) << " [" << c.error << "]";
+    if (const auto& n = c.numeric_stats) {
+      o << " ks " << n->ks.statistic << " " << n->ks.p_value << " "
+        << static_cast<int>(n->ks.mode) << " psi " << n->psi << " js "
+        << n->jensen_shannon << " w " << n->wasserstein << " "
+        << n->wasserstein_normed;
+    }
+    if (const auto& k = c.categorical_stats) {
+      o << " chi2 " << k->chi_square.statistic << " " << k->chi_square.p_value
+        << " " << k->chi_square.dof << " psi " << k->psi << " js "
+        << k->jensen_shannon << " new";
+      for (const std::string& n : k->new_categories) o << " " << n;
+    }
+    if (c.z) o << " z " << c.z->statistic << " " << c.z->p_value;
+    if (const auto& dec = c.decision) {
+      o << " decision " << static_cast<int>(dec->test) << " " << dec->score
+        << " " << dec->threshold << " " << dec->detected;
+    }
+    o << "\n";
+  };
+  for (const ChannelDrift& c : d.features) channel(c);
+  if (d.prediction) channel(*d.prediction);
+  if (d.dataset) {
+    o << "dataset " << d.dataset->drifted_features << " "
+      << d.dataset->total_features << " " << d.dataset->share << " "
+      << d.dataset->detected << "\n";
+  }
+  o << "pca " << d.reconstruction_error.value_or(-1) << "\n";
+  return o.str();
+}
+
+// Regression with three numeric features (one with few distinct values, so
+// it is also tested as categories), one categorical feature and a numeric
+// prediction: every kind of channel, PCA, and a prediction profile.
+struct CodecFixture {
+  config::ModelConfig model;
+  std::shared_ptr<const ModelReference> reference;
+};
+
+CodecFixture MakeCodecFixture(int num_numeric = 3, int64_t max_exact = 300,
+                              int buckets = 4, uint64_t ref_seed = 11) {
+  std::string features;
+  for (int f = 0; f < num_numeric; ++f) {
+    features += "x" + std::to_string(f) + ", ";
+  }
+  std::vector<config::ConfigError> errors;
+  CodecFixture fx;
+  fx.model = config::ParseConfig(
+                 "models: [{name: m, task: regression, features: [" + features +
+                     "{name: c, type: categorical}], reference: {csv: r.csv, "
+                     "target: target, prediction: prediction}}]\n",
+                 "t", errors)
+                 ->models[0];
+  EXPECT_TRUE(errors.empty());
+  fx.model.window.duration = absl::Hours(1);
+  fx.model.window.buckets = buckets;
+  fx.model.window.max_exact_samples = max_exact;
+  fx.model.window.min_samples = 20;
+  std::mt19937_64 rng(ref_seed);
+  std::normal_distribution<double> normal;
+  const int n = 400;
+  data::Dataset ds("ref");
+  for (int f = 0; f < num_numeric; ++f) {
+    std::vector<double> x(n);
+    for (int i = 0; i < n; ++i) {
+      // The last numeric feature takes the values 0, 1, 2 only.
+      x[static_cast<size_t>(i)] =
+          f == num_numeric - 1 ? static_cast<double>(i % 3) : normal(rng);
+    }
+    ds.AddNumeric("x" + std::to_string(f), x);
+  }
+  std::vector<std::string> c(n);
+  std::vector<double> pred(n), target(n);
+  for (int i = 0; i < n; ++i) {
+    c[static_cast<size_t>(i)] = std::string(1, static_cast<char>('a' + i % 3));
+    pred[static_cast<size_t>(i)] = normal(rng);
+    target[static_cast<size_t>(i)] = pred[static_cast<size_t>(i)] + normal(rng);
+  }
+  ds.AddCategorical("c", c);
+  ds.AddNumeric("prediction", pred);
+  ds.AddNumeric("target", target);
+  absl::StatusOr<std::shared_ptr<const ModelReference>> ref =
+      ModelReference::Build(fx.model, ds);
+  EXPECT_TRUE(ref.ok()) << ref.status();
+  fx.reference = *ref;
+  return fx;
+}
+
+// Events i in [from, to), one every 1.5 s (so 2400 per hour: with 4
+// buckets of 15 minutes, 600 per bucket), drifting as i grows; some values
+// missing, some categories new, some out of range.
+void Feed(DriftWindow& w, const config::ModelConfig& m, int from, int to,
+          uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  const size_t numeric = m.features.size() - 1;
+  std::vector<DriftInput> in(m.features.size());
+  const std::vector<std::string> cats = {"a", "b", "c", "d", "e", "f", "g"};
+  for (int i = from; i < to; ++i) {
+    const double shift = i / 4000.0;
+    for (size_t f = 0; f + 1 < numeric; ++f) {
+      in[f] = i % 17 == 0 ? DriftInput{}
+                          : DriftInput::Number(normal(rng) + shift * f);
+    }
+    in[numeric - 1] = DriftInput::Number(static_cast<double>((i * 7) % 5));
+    in[numeric] =
+        i % 13 == 0
+            ? DriftInput{}
+            : DriftInput::Category(
+                  cats[static_cast<size_t>(i * 5 + i / 3) % cats.size()]);
+    const DriftInput pred = DriftInput::Number(normal(rng) * (1 + shift));
+    const std::optional<double> pca =
+        i % 5 == 0 ? std::nullopt : std::optional<double>(0.001 * (i % 101));
+    w.Add(kT0 + absl::Milliseconds(1500 * int64_t{i}), in, pred, pca);
+  }
+}
+
+void ExpectSameObservations(const CodecFixture& fx, DriftWindow& a,
+                            DriftWindow& b, absl::Time now) {
+  SCOPED_TRACE(absl::FormatTime(now));
+  EXPECT_EQ(a.Stamp(now), b.Stamp(now));
+  const DriftInputs ia = a.Collect(now);
+  const DriftInputs ib = b.Collect(now);
+  EXPECT_EQ(Describe(ia), Describe(ib));
+  EXPECT_EQ(Describe(ComputeDrift(*fx.reference, fx.model, ia)),
+            Describe(ComputeDrift(*fx.reference, fx.model, ib)));
+  EXPECT_EQ(Encoded(a), Encoded(b));
+}
+
+TEST(DriftWindowCodecTest, DecodedWindowCollectsAndEvolvesIdentically) {
+  const CodecFixture fx = MakeCodecFixture();
+  DriftWindow original(fx.model, fx.reference, /*max_categories=*/4,
+                       /*seed=*/1);
+  // 2 hours of events: the first hour's buckets have expired and been
+  // recycled; every bucket is sampled (600 values each, 300 kept overall).
+  Feed(original, fx.model, 0, 4800, 21);
+  const absl::Time end = kT0 + absl::Milliseconds(1500 * 4800);
+  const DriftInputs before = original.Collect(end);
+  ASSERT_TRUE(before.features[0].sampled);
+  // A Bernoulli sample at the smallest threshold: at most the budget.
+  ASSERT_LE(before.features[0].values.size(), 300u);
+  ASSERT_GE(before.features[0].values.size(), 150u);
+  ASSERT_GT(before.features[3].categories.count("__other__"), 0);
+  ASSERT_GT(before.features[2].categories.num_categories(), 0);
+  ASSERT_TRUE(before.prediction.has_value());
+  ASSERT_GT(before.pca_rows, 0);
+  const WindowDrift drift = ComputeDrift(*fx.reference, fx.model, before);
+  ASSERT_TRUE(drift.features[0].decision.has_value());
+  ASSERT_TRUE(drift.reconstruction_error.has_value());
+
+  const std::string bytes = Encoded(original);
+  // Another seed and other contents: decoding replaces both.
+  DriftWindow restored(fx.model, fx.reference, 4, /*seed=*/99);
+  Feed(restored, fx.model, 0, 50, 5);
+  util::BinaryReader r(bytes);
+  ASSERT_TRUE(restored.DecodeFrom(r).ok());
+  ASSERT_TRUE(r.Finish().ok());
+  EXPECT_EQ(Encoded(restored), bytes);
+  EXPECT_EQ(Describe(restored.Collect(end)), Describe(before));
+  ExpectSameObservations(fx, original, restored, end);
+  // Ageing out, one bucket at a time, and completely.
+  for (int minutes : {1, 16, 31, 46, 61, 200}) {
+    ExpectSameObservations(fx, original, restored,
+                           end + absl::Minutes(minutes));
+  }
+  // The same further events: samples, thresholds and the generator stay in
+  // step (a different generator position would keep other values).
+  Feed(original, fx.model, 4800, 7000, 22);
+  Feed(restored, fx.model, 4800, 7000, 22);
+  const absl::Time later = kT0 + absl::Milliseconds(1500 * 7000);
+  ExpectSameObservations(fx, original, restored, later);
+  ExpectSameObservations(fx, original, restored, later + absl::Minutes(20));
+  EXPECT_TRUE(original.Collect(later).features[0].sampled);
+}
+
+TEST(DriftWindowCodecTest, TruncatedInputIsDataLossAndChangesNothing) {
+  const CodecFixture fx = MakeCodecFixture(/*num_numeric=*/2,
+                                           /*max_exact=*/8, /*buckets=*/2);
+  DriftWindow small(fx.model, fx.reference, 4, 1);
+  Feed(small, fx.model, 0, 12, 3);
+  Feed(small, fx.model, 1300, 1310, 4);  // a second bucket, sampled
+  DriftWindow target(fx.model, fx.reference, 4, 2);
+  Feed(target, fx.model, 0, 3, 5);
+  const std::string full = Encoded(small);
+  const std::string before = Encoded(target);
+  ASSERT_NE(full, before);
+  for (size_t n = 0; n < full.size(); ++n) {
+    util::BinaryReader r(std::string_view(full).substr(0, n));
+    const absl::Status s = target.DecodeFrom(r);
+    ASSERT_EQ(s.code(), absl::StatusCode::kDataLoss) << n << ": " << s;
+    ASSERT_EQ(Encoded(target), before) << n;
+  }
+  util::BinaryReader r(full);
+  EXPECT_TRUE(target.DecodeFrom(r).ok());
+  EXPECT_EQ(Encoded(target), full);
+}
+
+TEST(DriftWindowCodecTest, CorruptSamplesAreDataLoss) {
+  const CodecFixture fx = MakeCodecFixture(2, 8, 2);
+  DriftWindow w(fx.model, fx.reference, 4, 1);
+  Feed(w, fx.model, 0, 3, 3);
+  const std::string full = Encoded(w);
+  // Flip bytes one at a time: decoding either fails with DataLoss or
+  // FailedPrecondition, or succeeds, never crashes; the target is
+  // unchanged on failure.
+  DriftWindow target(fx.model, fx.reference, 4, 2);
+  const std::string before = Encoded(target);
+  int failures = 0;
+  for (size_t i = 0; i < full.size(); ++i) {
+    std::string bad = full;
+    bad[i] = static_cast<char>(bad[i] ^ 0x5a);
+    DriftWindow t(fx.model, fx.reference, 4, 2);
+    util::BinaryReader r(bad);
+    const absl::Status s = t.DecodeFrom(r);
+    if (!s.ok()) {
+      ++failures;
+      EXPECT_TRUE(s.code() == absl::StatusCode::kDataLoss ||
+                  s.code() == absl::StatusCode::kFailedPrecondition)
+          << s;
+      EXPECT_EQ(Encoded(t), before) << i;
+    }
+  }
+  EXPECT_GT(failures, 0);
+}
+
+TEST(DriftWindowCodecTest, OtherShapeIsFailedPrecondition) {
+  const CodecFixture three = MakeCodecFixture(3);
+  DriftWindow w(three.model, three.reference, 4, 1);
+  Feed(w, three.model, 0, 100, 1);
+  const std::string bytes = Encoded(w);
+  auto decode_into = [&](const CodecFixture& fx) {
+    DriftWindow target(fx.model, fx.reference, 4, 1);
+    const std::string before = Encoded(target);
+    util::BinaryReader r(bytes);
+    absl::Status s = target.DecodeFrom(r);
+    EXPECT_EQ(Encoded(target), before);
+    return s;
+  };
+  // 3 + 1 features into a model of 2 + 1.
+  absl::Status s = decode_into(MakeCodecFixture(2));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "drift window: the checkpoint has 4 features, this model 3");
+  s = decode_into(MakeCodecFixture(3, /*max_exact=*/100));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "drift window: the checkpoint was sampled with max_exact_samples "
+            "300, this window has 100");
+  s = decode_into(MakeCodecFixture(3, 300, /*buckets=*/6));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "drift window: the checkpoint has 4 buckets of 15m, this window "
+            "6 of 10m");
+  // The same features over another reference sample: other bin edges.
+  s = decode_into(MakeCodecFixture(3, 300, 4, /*ref_seed=*/12));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "drift window: 'x0' was binned on other reference bin edges (11 "
+            "edges in the checkpoint, 11 here): the reference was replaced");
+  // A feature renamed, and a feature of another type.
+  CodecFixture renamed = MakeCodecFixture(3);
+  renamed.model.features[1].name = "income";
+  s = decode_into(renamed);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "drift window: channel 1 is 'x1' in the checkpoint, 'income' here");
+  // Without a reference: data-quality counts only, no profiles.
+  CodecFixture no_reference = three;
+  no_reference.reference = nullptr;
+  s = decode_into(no_reference);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "drift window: 'x0' has a reference profile in the checkpoint, "
+            "none here");
 }
 
 }  // namespace

@@ -23,10 +23,10 @@
 #include <cstdint>
 #include <memory>
 #include <span>
-#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "exporter/util/binary_codec.h"
 
 namespace aiq::model {
@@ -86,17 +86,16 @@ inline absl::Status Histogram::DecodeFrom(util::BinaryReader& r) {
   const std::span<const double> mine = bounds_or_empty();
   if (bounds.size() != mine.size()) {
     return absl::FailedPreconditionError(
-        "histogram: the checkpoint has " + std::to_string(bounds.size()) +
-        " bucket bounds, this histogram " + std::to_string(mine.size()));
+        absl::StrCat("histogram: the checkpoint has ", bounds.size(),
+                     " bucket bounds, this histogram ", mine.size()));
   }
   for (size_t i = 0; i < mine.size(); ++i) {
     // Bitwise, so that a NaN bound (never valid, but) equals itself.
     if (std::bit_cast<uint64_t>(bounds[i]) !=
         std::bit_cast<uint64_t>(mine[i])) {
       return absl::FailedPreconditionError(
-          "histogram: bucket bound " + std::to_string(i) + " is " +
-          std::to_string(bounds[i]) + " in the checkpoint, " +
-          std::to_string(mine[i]) + " here");
+          absl::StrCat("histogram: bucket bound ", i, " is ", bounds[i],
+                       " in the checkpoint, ", mine[i], " here"));
     }
   }
   std::vector<uint64_t> counts(counts_.size());

@@ -6,9 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <random>
+#include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "exporter/data/csv.h"
@@ -561,6 +564,283 @@ TEST(QualityWindowTest, StateDoesNotGrowWithTraffic) {
   EXPECT_EQ(q.predictions, window_events);
   EXPECT_EQ(q.labeled, window_events);
   EXPECT_LE(w.adwin_rows(), 32);  // log2 of the stream length at most
+}
+
+// --- checkpoint codec ---------------------------------------------------
+
+std::string Encoded(const QualityWindow& w) {
+  util::BinaryWriter out;
+  w.EncodeTo(out);
+  return out.Release();
+}
+
+// Every field of a snapshot, doubles in hex: equal strings mean
+// bit-identical results.
+std::string Describe(const QualitySnapshot& q) {
+  std::ostringstream o;
+  o << std::hexfloat << q.predictions << " " << q.labeled << "\n";
+  auto opt = [&](const char* name, const std::optional<double>& v) {
+    o << name << "=";
+    if (v) {
+      o << *v;
+    } else {
+      o << "-";
+    }
+    o << " ";
+  };
+  if (const auto& c = q.classification) {
+    o << "cls " << c->count << " " << c->accuracy << " " << c->precision_macro
+      << " " << c->recall_macro << " " << c->f1_macro << " "
+      << c->precision_weighted << " " << c->recall_weighted << " "
+      << c->f1_weighted;
+    for (const stats::ClassMetrics& k : c->per_class) {
+      o << " [" << k.class_index << " " << k.precision << " " << k.recall << " "
+        << k.f1 << " " << k.support << "]";
+    }
+    o << "\n";
+  }
+  opt("ece", q.ece);
+  opt("brier", q.brier);
+  if (const auto& h = q.confidence) {
+    o << "conf";
+    for (uint64_t n : h->counts) o << " " << n;
+    o << " " << h->sum << " " << h->count << " ";
+  }
+  opt("low", q.low_confidence_ratio);
+  opt("est", q.estimated_accuracy);
+  if (const auto& r = q.regression) {
+    o << "reg " << r->count << " " << r->mae << " " << r->mse << " " << r->rmse
+      << " " << r->r2 << " " << r->mape << " ";
+  }
+  for (const ConceptDriftState& d : q.concept_drift) {
+    o << DetectorName(d.detector) << " " << d.detections << " " << d.warning
+      << " ";
+  }
+  for (const SegmentAttributeQuality& a : q.segments) {
+    o << "\nsegment";
+    for (const SegmentValueQuality& v : a.values) {
+      o << " [" << v.predictions << " " << v.labeled << " ";
+      opt("acc", v.accuracy);
+      opt("pr", v.positive_rate);
+      opt("tpr", v.tpr);
+      o << "]";
+    }
+    opt(" dpd", a.demographic_parity_difference);
+    opt("eod", a.equal_opportunity_difference);
+  }
+  return o.str();
+}
+
+// Classes learned from traffic (none declared; the positive class "yes"
+// resolves once seen), two segment attributes, 4 buckets of 15 minutes.
+config::ModelConfig CodecClassifier() {
+  config::ModelConfig m = Classifier({}, /*min_samples=*/5);
+  m.positive_class = "yes";
+  m.window.duration = absl::Hours(1);
+  m.window.buckets = 4;
+  m.segments = {{"region", {"eu", "us"}}, {"tier", {"gold"}}};
+  return m;
+}
+
+// Events i in [from, to), one a second; the error rate jumps at 1500 and
+// 3000 so every detector fires. Classes are registered as the exporter
+// does: the window hears of each new class before its first event.
+void FeedClassifier(QualityWindow& w, std::vector<std::string>& classes,
+                    int from, int to, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  const std::vector<std::string> names = {"no", "yes", "maybe"};
+  for (int i = from; i < to; ++i) {
+    const absl::Time t = kT0 + absl::Seconds(i);
+    const int truth = i < 200 ? i % 2 : static_cast<int>(u(rng) * 3);
+    if (static_cast<size_t>(truth) >= classes.size()) {
+      classes =
+          std::vector<std::string>(names.begin(), names.begin() + truth + 1);
+      w.EnsureClasses(classes);
+    }
+    const double error_rate = i < 1500 ? 0.1 : i < 3000 ? 0.6 : 0.05;
+    LabeledSample s;
+    s.true_class = truth;
+    s.prediction.predicted_class =
+        u(rng) < error_rate ? (truth + 1) % static_cast<int>(classes.size())
+                            : truth;
+    const double top = 0.3 + 0.7 * u(rng);
+    if (i % 3 != 0) {
+      s.prediction.probabilities.assign(classes.size(),
+                                        (1 - top) / (classes.size() - 1));
+      s.prediction
+          .probabilities[static_cast<size_t>(s.prediction.predicted_class)] =
+          top;
+    } else if (i % 2 == 0) {
+      s.prediction.confidence = top;
+    }
+    s.prediction.segment = {i % 4 - 1, i % 3};  // -1: absent, 2: "other"
+    w.AddPrediction(t, s.prediction);
+    if (i % 5 != 0) w.AddLabeled(t, s);
+  }
+}
+
+void ExpectSameQuality(QualityWindow& a, QualityWindow& b, absl::Time now) {
+  SCOPED_TRACE(absl::FormatTime(now));
+  EXPECT_EQ(Describe(a.Snapshot(now)), Describe(b.Snapshot(now)));
+  EXPECT_EQ(a.adwin_rows(), b.adwin_rows());
+  EXPECT_EQ(a.positive_class(), b.positive_class());
+  EXPECT_EQ(a.WindowBytes(now), b.WindowBytes(now));
+  EXPECT_EQ(Encoded(a), Encoded(b));
+}
+
+TEST(QualityWindowCodecTest, ClassifierDecodesAndEvolvesIdentically) {
+  const config::ModelConfig cfg = CodecClassifier();
+  QualityWindow original(cfg);
+  std::vector<std::string> classes;
+  FeedClassifier(original, classes, 0, 4000, 1);  // 66 minutes
+  const absl::Time end = kT0 + absl::Seconds(4000);
+  const QualitySnapshot q = original.Snapshot(end);
+  ASSERT_EQ(classes.size(), 3u);
+  ASSERT_EQ(original.positive_class(), 1);
+  ASSERT_TRUE(q.classification.has_value());
+  ASSERT_TRUE(q.ece.has_value() && q.brier.has_value());
+  ASSERT_TRUE(q.estimated_accuracy.has_value());
+  ASSERT_TRUE(q.segments[0].demographic_parity_difference.has_value());
+  for (const ConceptDriftState& d : q.concept_drift) {
+    ASSERT_GE(d.detections, 1) << DetectorName(d.detector);
+  }
+
+  const std::string bytes = Encoded(original);
+  QualityWindow restored(cfg);
+  std::vector<std::string> other_classes;
+  FeedClassifier(restored, other_classes, 0, 30, 9);  // replaced by decoding
+  util::BinaryReader r(bytes);
+  ASSERT_TRUE(restored.DecodeFrom(r).ok());
+  ASSERT_TRUE(r.Finish().ok());
+  EXPECT_EQ(Encoded(restored), bytes);
+  EXPECT_EQ(Describe(restored.Snapshot(end)), Describe(q));
+  for (int minutes : {0, 10, 25, 40, 70, 200}) {
+    ExpectSameQuality(original, restored, end + absl::Minutes(minutes));
+  }
+  // The same further events (more drift, a recycled bucket per 15 min).
+  std::vector<std::string> classes_copy = classes;
+  FeedClassifier(original, classes, 4000, 7000, 2);
+  FeedClassifier(restored, classes_copy, 4000, 7000, 2);
+  const absl::Time later = kT0 + absl::Seconds(7000);
+  ExpectSameQuality(original, restored, later);
+  ExpectSameQuality(original, restored, later + absl::Minutes(30));
+  // Calibration is not part of the checkpoint: set again, applies to both.
+  const std::array<double, 3> confidence = {0.35, 0.55, 0.95};
+  const std::array<bool, 3> correct = {false, true, true};
+  const auto calibration = std::make_shared<const ConfidenceCalibration>(
+      *ConfidenceCalibration::Fit(confidence, correct));
+  original.SetCalibration(calibration);
+  restored.SetCalibration(calibration);
+  ExpectSameQuality(original, restored, later);
+}
+
+TEST(QualityWindowCodecTest, RegressionDecodesAndEvolvesIdentically) {
+  config::ModelConfig cfg;
+  cfg.task = config::Task::kRegression;
+  cfg.window.duration = absl::Hours(1);
+  cfg.window.buckets = 3;
+  cfg.window.min_samples = 5;
+  auto feed = [](QualityWindow& w, int from, int to) {
+    std::mt19937_64 rng(7);
+    std::normal_distribution<double> normal;
+    for (int i = from; i < to; ++i) {
+      LabeledSample s;
+      s.true_value = 1e6 + normal(rng);
+      s.prediction.predicted_value =
+          *s.true_value + normal(rng) * (i < 2000 ? 0.1 : 3.0);
+      w.AddPrediction(kT0 + absl::Seconds(i), s.prediction);
+      w.AddLabeled(kT0 + absl::Seconds(i), s);
+    }
+  };
+  QualityWindow original(cfg);
+  feed(original, 0, 5000);
+  const absl::Time end = kT0 + absl::Seconds(5000);
+  const QualitySnapshot q = original.Snapshot(end);
+  ASSERT_TRUE(q.regression.has_value());
+  ASSERT_GE(q.concept_drift[0].detections, 1);  // ADWIN
+  ASSERT_GE(q.concept_drift[1].detections, 1);  // Page-Hinkley
+  QualityWindow restored(cfg);
+  const std::string bytes = Encoded(original);
+  util::BinaryReader r(bytes);
+  ASSERT_TRUE(restored.DecodeFrom(r).ok());
+  EXPECT_EQ(Encoded(restored), bytes);
+  ExpectSameQuality(original, restored, end);
+  feed(original, 5000, 8000);
+  feed(restored, 5000, 8000);
+  ExpectSameQuality(original, restored, kT0 + absl::Seconds(8000));
+}
+
+TEST(QualityWindowCodecTest, TruncatedInputIsDataLossAndChangesNothing) {
+  config::ModelConfig cfg = CodecClassifier();
+  cfg.window.buckets = 2;
+  cfg.segments = {{"region", {"eu"}}};
+  QualityWindow small(cfg);
+  std::vector<std::string> classes;
+  FeedClassifier(small, classes, 0, 40, 3);
+  FeedClassifier(small, classes, 2000, 2010, 3);
+  QualityWindow target(cfg);
+  std::vector<std::string> target_classes;
+  FeedClassifier(target, target_classes, 0, 3, 4);
+  const std::string full = Encoded(small);
+  const std::string before = Encoded(target);
+  ASSERT_NE(full, before);
+  for (size_t n = 0; n < full.size(); ++n) {
+    util::BinaryReader r(std::string_view(full).substr(0, n));
+    const absl::Status s = target.DecodeFrom(r);
+    ASSERT_EQ(s.code(), absl::StatusCode::kDataLoss) << n << ": " << s;
+    ASSERT_EQ(Encoded(target), before) << n;
+  }
+}
+
+TEST(QualityWindowCodecTest, OtherShapeIsFailedPrecondition) {
+  const config::ModelConfig cfg = CodecClassifier();
+  QualityWindow w(cfg);
+  std::vector<std::string> classes;
+  FeedClassifier(w, classes, 0, 100, 5);
+  const std::string bytes = Encoded(w);
+  auto decode_into = [&](const config::ModelConfig& other) {
+    QualityWindow target(other);
+    const std::string before = Encoded(target);
+    util::BinaryReader r(bytes);
+    const absl::Status s = target.DecodeFrom(r);
+    EXPECT_EQ(Encoded(target), before);
+    return s;
+  };
+  config::ModelConfig regression = cfg;
+  regression.task = config::Task::kRegression;
+  absl::Status s = decode_into(regression);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("task"), std::string::npos) << s;
+  config::ModelConfig segments = cfg;
+  segments.segments[0].values.push_back("apac");
+  s = decode_into(segments);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "quality window: the checkpoint has segment value counts [2, 1], "
+            "this model [3, 1]");
+  config::ModelConfig buckets = cfg;
+  buckets.window.buckets = 12;
+  s = decode_into(buckets);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "sliding window: the checkpoint has 4 buckets of 15m, this window "
+            "12 of 5m");
+  config::ModelConfig positive = cfg;
+  positive.positive_class = "no";
+  s = decode_into(positive);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "quality window: the checkpoint's positive_class is 'yes', this "
+            "model's 'no'");
+  // Declared classes that put "yes" elsewhere than traffic did.
+  config::ModelConfig declared = cfg;
+  declared.classes = {"yes", "no", "maybe"};
+  s = decode_into(declared);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "quality window: positive class 'yes' is class 1 in the "
+            "checkpoint, 0 here (the classes were reordered)");
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+
 namespace aiq::model {
 namespace {
 
@@ -51,6 +54,87 @@ TEST(SlidingWindowTest, TimesBeforeTheEpochBucketByFloor) {
   EXPECT_TRUE(clock.IsLive(-1, 0));
   EXPECT_FALSE(clock.IsLive(-2, 0));
   EXPECT_FALSE(clock.IsLive(1, 0));
+}
+
+std::string Encoded(const SlidingWindow<int64_t>& w) {
+  util::BinaryWriter out;
+  w.EncodeTo(out, [](util::BinaryWriter& o, int64_t v) { o.Signed(v); });
+  return out.Release();
+}
+
+absl::Status Decode(std::string_view bytes, SlidingWindow<int64_t>& w) {
+  util::BinaryReader r(bytes);
+  absl::Status s = w.DecodeFrom(r, [](util::BinaryReader& in, int64_t& v) {
+    v = in.Signed("value");
+    return in.status();
+  });
+  return s.ok() ? r.Finish() : s;
+}
+
+TEST(SlidingWindowCodecTest, RoundTripKeepsLiveAndExpiredBuckets) {
+  auto make = [] { return int64_t{100}; };
+  SlidingWindow<int64_t> w(absl::Hours(1), 4, make);
+  for (int i = 0; i < 7; ++i) w.Current(kT0 + absl::Minutes(15 * i)) += i;
+  SlidingWindow<int64_t> restored(absl::Hours(1), 4, make);
+  restored.Current(kT0) += 5;
+  ASSERT_TRUE(Decode(Encoded(w), restored).ok());
+  EXPECT_EQ(Encoded(restored), Encoded(w));
+  for (int m : {89, 90, 105, 120, 150, 200}) {
+    EXPECT_EQ(Sum(restored, kT0 + absl::Minutes(m)),
+              Sum(w, kT0 + absl::Minutes(m)))
+        << m;
+  }
+  EXPECT_EQ(Sum(restored, kT0 + absl::Minutes(90)), 103 + 104 + 105 + 106);
+  // Writes recycle the same slots in both.
+  for (int m : {100, 130, 131, 200}) {
+    w.Current(kT0 + absl::Minutes(m)) += 1;
+    restored.Current(kT0 + absl::Minutes(m)) += 1;
+  }
+  EXPECT_EQ(Encoded(restored), Encoded(w));
+}
+
+TEST(SlidingWindowCodecTest, TruncatedOrMalformedIsDataLossAndChangesNothing) {
+  auto make = [] { return int64_t{0}; };
+  SlidingWindow<int64_t> w(absl::Hours(1), 4, make);
+  for (int i = 0; i < 3; ++i) w.Current(kT0 + absl::Minutes(15 * i)) += 7;
+  SlidingWindow<int64_t> target(absl::Hours(1), 4, make);
+  target.Current(kT0) += 1;
+  const std::string before = Encoded(target);
+  const std::string full = Encoded(w);
+  for (size_t n = 0; n < full.size(); ++n) {
+    const absl::Status s = Decode(std::string_view(full).substr(0, n), target);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << n << ": " << s;
+    EXPECT_EQ(Encoded(target), before) << n;
+  }
+  // Two buckets in one slot (numbers 4 apart in a 4-bucket window).
+  BucketClock clock(absl::Hours(1), 4);
+  util::BinaryWriter clash;
+  clock.EncodeShape(clash);
+  clash.Varint(2);
+  clash.Signed(8);
+  clash.Signed(1);
+  clash.Signed(12);
+  clash.Signed(1);
+  const absl::Status s = Decode(clash.data(), target);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("slot is taken"), std::string::npos) << s;
+  EXPECT_EQ(Encoded(target), before);
+}
+
+TEST(SlidingWindowCodecTest, OtherShapeIsFailedPrecondition) {
+  auto make = [] { return int64_t{0}; };
+  SlidingWindow<int64_t> w(absl::Hours(1), 4, make);
+  w.Current(kT0) += 1;
+  SlidingWindow<int64_t> more_buckets(absl::Hours(1), 6, make);
+  absl::Status s = Decode(Encoded(w), more_buckets);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "sliding window: the checkpoint has 4 buckets of 15m, this "
+            "window 6 of 10m");
+  SlidingWindow<int64_t> longer(absl::Hours(2), 4, make);
+  EXPECT_EQ(Decode(Encoded(w), longer).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Sum(longer, kT0), 0);
 }
 
 }  // namespace

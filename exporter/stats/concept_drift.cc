@@ -388,10 +388,10 @@ void Adwin::EncodeTo(util::BinaryWriter& w) const {
   w.Double(width_);
   w.Signed(tick_);
   // Only the rows in use: rows past num_rows_ are spare storage.
-  w.Varint(static_cast<uint64_t>(num_rows_));
+  w.Signed(num_rows_);
   for (int row = 0; row < num_rows_; ++row) {
     const int count = count_[static_cast<size_t>(row)];
-    w.Varint(static_cast<uint64_t>(count));
+    w.Signed(count);
     for (int k = 0; k < count; ++k) {
       w.Double(totals_[Index(row) + static_cast<size_t>(k)]);
       w.Double(variances_[Index(row) + static_cast<size_t>(k)]);

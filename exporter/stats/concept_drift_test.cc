@@ -11,7 +11,11 @@
 #include <limits>
 #include <memory>
 #include <random>
+#include <string>
+#include <string_view>
 #include <vector>
+
+#include "exporter/util/binary_codec.h"
 
 namespace aiq::stats {
 namespace {
@@ -651,6 +655,254 @@ TEST(StationaryTest, FalseAlarmRate) {
       EXPECT_LE(per_1e4, p < 0.2 ? c.max_per_1e4_p01 : c.max_per_1e4_p03)
           << c.name << " p=" << p;
     }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Checkpoint codec: a decoded detector is the original, bit for bit, and
+// keeps detecting exactly where the original does.
+
+template <typename D>
+std::string Encoded(const D& d) {
+  util::BinaryWriter w;
+  d.EncodeTo(w);
+  return w.Release();
+}
+
+void ExpectSame(const Adwin& a, const Adwin& b) {
+  EXPECT_EQ(a.drift_detected(), b.drift_detected());
+  EXPECT_EQ(a.detections(), b.detections());
+  EXPECT_EQ(a.updates(), b.updates());
+  EXPECT_EQ(a.width(), b.width());
+  EXPECT_EQ(a.total(), b.total());
+  EXPECT_EQ(a.variance(), b.variance());
+  EXPECT_EQ(a.estimation(), b.estimation());
+  EXPECT_EQ(a.rows(), b.rows());
+}
+void ExpectSame(const Ddm& a, const Ddm& b) {
+  EXPECT_EQ(a.drift_detected(), b.drift_detected());
+  EXPECT_EQ(a.warning(), b.warning());
+  EXPECT_EQ(a.detections(), b.detections());
+  EXPECT_EQ(a.updates(), b.updates());
+  EXPECT_EQ(a.error_rate(), b.error_rate());
+  EXPECT_EQ(a.n(), b.n());
+}
+void ExpectSame(const PageHinkley& a, const PageHinkley& b) {
+  EXPECT_EQ(a.drift_detected(), b.drift_detected());
+  EXPECT_EQ(a.detections(), b.detections());
+  EXPECT_EQ(a.updates(), b.updates());
+  EXPECT_EQ(a.increase_statistic(), b.increase_statistic());
+  EXPECT_EQ(a.decrease_statistic(), b.decrease_statistic());
+  EXPECT_EQ(a.mean(), b.mean());
+}
+
+// A stream with several changes of level: error bits (as.bits) or
+// absolute errors in [0, scale).
+std::vector<double> ShiftingStream(bool bits, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<double> xs;
+  for (const auto& [n, level] : std::vector<std::pair<int, double>>{
+           {3000, 0.1}, {2000, 0.5}, {3000, 0.05}, {2000, 0.6}}) {
+    for (int i = 0; i < n; ++i) {
+      const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+      xs.push_back(bits ? (u < level ? 1.0 : 0.0) : u * 2.0 * level);
+    }
+  }
+  return xs;
+}
+
+// Feeds xs[0, cut) to a detector, checkpoints it into a fresh one, and
+// feeds both the rest: every answer and statistic must agree.
+template <typename D>
+void ExpectRoundTripContinuesIdentically(const std::vector<double>& xs,
+                                         size_t cut) {
+  SCOPED_TRACE(cut);
+  D original;
+  for (size_t i = 0; i < cut; ++i) original.Update(xs[i]);
+  const std::string bytes = Encoded(original);
+  D restored;
+  restored.Update(0.5);  // some other state, which decoding replaces
+  util::BinaryReader r(bytes);
+  ASSERT_TRUE(restored.DecodeFrom(r).ok());
+  ASSERT_TRUE(r.Finish().ok());
+  EXPECT_EQ(Encoded(restored), bytes);
+  ExpectSame(original, restored);
+  for (size_t i = cut; i < xs.size(); ++i) {
+    ASSERT_EQ(original.Update(xs[i]), restored.Update(xs[i])) << i;
+    if (i % 97 == 0 || original.drift_detected())
+      ExpectSame(original, restored);
+  }
+  ExpectSame(original, restored);
+  EXPECT_EQ(Encoded(restored), Encoded(original));
+}
+
+// Cuts just before, at and just after every detection, and in between.
+template <typename D>
+void ExpectRoundTripsAtEveryDetection(const std::vector<double>& xs) {
+  D probe;
+  std::vector<size_t> cuts = {0, 1, 777, 4321};
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (probe.Update(xs[i])) {
+      cuts.push_back(i);
+      cuts.push_back(i + 1);  // drift_detected(): the next update resets
+      cuts.push_back(i + 2);
+    }
+  }
+  ASSERT_GE(probe.detections(), 2);
+  for (size_t cut : cuts) ExpectRoundTripContinuesIdentically<D>(xs, cut);
+}
+
+TEST(DetectorCodecTest, AdwinContinuesIdenticallyAfterDecode) {
+  ExpectRoundTripsAtEveryDetection<Adwin>(ShiftingStream(true, 1));
+  ExpectRoundTripsAtEveryDetection<Adwin>(ShiftingStream(false, 2));
+}
+
+TEST(DetectorCodecTest, DdmContinuesIdenticallyAfterDecode) {
+  ExpectRoundTripsAtEveryDetection<Ddm>(ShiftingStream(true, 3));
+}
+
+TEST(DetectorCodecTest, PageHinkleyContinuesIdenticallyAfterDecode) {
+  // Page-Hinkley's default threshold of 50 needs a long rise; a stream of
+  // 0s then 1s gives several detections.
+  std::vector<double> xs(2000, 0.0);
+  xs.resize(6000, 1.0);
+  xs.resize(9000, 0.0);
+  xs.resize(14000, 1.0);
+  ExpectRoundTripsAtEveryDetection<PageHinkley>(xs);
+  ExpectRoundTripsAtEveryDetection<PageHinkley>(ShiftingStream(false, 4));
+}
+
+// Every proper prefix of an encoding is DataLoss and leaves the target as it
+// was.
+template <typename D>
+void ExpectTruncationIsDataLoss(const D& source, D target) {
+  const std::string full = Encoded(source);
+  const std::string before = Encoded(target);
+  ASSERT_NE(full, before);
+  for (size_t n = 0; n < full.size(); ++n) {
+    util::BinaryReader r(std::string_view(full).substr(0, n));
+    const absl::Status s = target.DecodeFrom(r);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << n << ": " << s;
+    EXPECT_EQ(Encoded(target), before) << n;
+  }
+}
+
+TEST(DetectorCodecTest, TruncatedInputIsDataLossAndChangesNothing) {
+  const std::vector<double> xs = ShiftingStream(true, 5);
+  Adwin adwin, adwin_target;
+  Ddm ddm, ddm_target;
+  PageHinkley ph, ph_target;
+  for (size_t i = 0; i < 600; ++i) {
+    adwin.Update(xs[i]);
+    ddm.Update(xs[i]);
+    ph.Update(xs[i]);
+  }
+  for (double x : {1.0, 0.0, 1.0}) {
+    adwin_target.Update(x);
+    ddm_target.Update(x);
+    ph_target.Update(x);
+  }
+  ASSERT_GE(adwin.rows(), 3);
+  ExpectTruncationIsDataLoss(adwin, adwin_target);
+  ExpectTruncationIsDataLoss(ddm, ddm_target);
+  ExpectTruncationIsDataLoss(ph, ph_target);
+}
+
+TEST(DetectorCodecTest, MalformedAdwinBucketsAreDataLoss) {
+  Adwin adwin;
+  for (int i = 0; i < 100; ++i) adwin.Update(i % 3 == 0);
+  std::string bytes = Encoded(adwin);
+  // The width is the double after the options (1 tag + 8 + 4 varints of one
+  // byte), the counters (1 + 1 + 2 bytes: 100 updates) and two doubles.
+  const size_t width_at = 1 + 8 + 4 + 1 + 1 + 2 + 16;
+  util::BinaryWriter w;
+  w.Double(adwin.width() + 1);
+  bytes.replace(width_at, 8, w.data());
+  Adwin target;
+  util::BinaryReader r(bytes);
+  const absl::Status s = target.DecodeFrom(r);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_NE(s.message().find("adwin width"), std::string::npos) << s;
+  EXPECT_EQ(Encoded(target), Encoded(Adwin()));
+}
+
+TEST(DetectorCodecTest, OtherTypeOrOptionsIsFailedPrecondition) {
+  Adwin adwin;
+  Ddm ddm;
+  PageHinkley ph;
+  for (int i = 0; i < 50; ++i) {
+    adwin.Update(i % 2);
+    ddm.Update(i % 2);
+    ph.Update(i % 2);
+  }
+  {
+    Ddm target;
+    const std::string bytes = Encoded(adwin);
+    util::BinaryReader r(bytes);
+    const absl::Status s = target.DecodeFrom(r);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(s.message(),
+              "concept-drift detector: the checkpoint holds adwin state, "
+              "this detector is ddm");
+    EXPECT_EQ(target.updates(), 0);
+  }
+  {
+    PageHinkley target;
+    const std::string bytes = Encoded(ddm);
+    util::BinaryReader r(bytes);
+    EXPECT_EQ(target.DecodeFrom(r).code(),
+              absl::StatusCode::kFailedPrecondition);
+  }
+  {
+    Adwin target(AdwinOptions{.delta = 0.01});
+    const std::string bytes = Encoded(adwin);
+    util::BinaryReader r(bytes);
+    const absl::Status s = target.DecodeFrom(r);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(s.message(),
+              "adwin: the checkpoint was written with delta = 0.002, this "
+              "detector has 0.01");
+  }
+  {
+    Ddm target(DdmOptions{.warm_start = 10});
+    const std::string bytes = Encoded(ddm);
+    util::BinaryReader r(bytes);
+    const absl::Status s = target.DecodeFrom(r);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(s.message().find("warm_start = 30"), std::string::npos) << s;
+  }
+  {
+    PageHinkley target(PageHinkleyOptions{.mode = PageHinkleyMode::kUp});
+    const std::string bytes = Encoded(ph);
+    util::BinaryReader r(bytes);
+    const absl::Status s = target.DecodeFrom(r);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(s.message().find("mode"), std::string::npos) << s;
+    EXPECT_EQ(target.updates(), 0);
+  }
+}
+
+// Through the common interface, as a window holding "a detector" does.
+TEST(DetectorCodecTest, VirtualCodecThroughTheBaseClass) {
+  std::vector<std::unique_ptr<DriftDetector>> ds;
+  ds.push_back(std::make_unique<Adwin>());
+  ds.push_back(std::make_unique<Ddm>());
+  ds.push_back(std::make_unique<PageHinkley>());
+  std::vector<std::unique_ptr<DriftDetector>> copies;
+  copies.push_back(std::make_unique<Adwin>());
+  copies.push_back(std::make_unique<Ddm>());
+  copies.push_back(std::make_unique<PageHinkley>());
+  const std::vector<double> xs = ShiftingStream(true, 6);
+  for (size_t k = 0; k < ds.size(); ++k) {
+    for (size_t i = 0; i < 5000; ++i) ds[k]->Update(xs[i]);
+    util::BinaryWriter w;
+    ds[k]->EncodeTo(w);
+    util::BinaryReader r(w.data());
+    ASSERT_TRUE(copies[k]->DecodeFrom(r).ok());
+    EXPECT_TRUE(r.Finish().ok());
+    EXPECT_GE(copies[k]->detections(), 1);
+    EXPECT_EQ(copies[k]->detections(), ds[k]->detections());
+    EXPECT_EQ(copies[k]->updates(), 5000);
   }
 }
 
