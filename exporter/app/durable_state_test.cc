@@ -223,7 +223,7 @@ TEST_F(DurableStateTest, IdempotencyKeyAnswersOnceEvenAcrossRestarts) {
   EXPECT_EQ(ModelMetrics(), once);
   // The same key on another endpoint is another request.
   EXPECT_EQ(Request("POST", "/api/v1/feedback",
-                    R"({"model":"support-assistant","score":4})", key)
+                    R"({"model":"support-assistant","id":"x","score":4})", key)
                 .status,
             200);
   // A malformed key is refused before anything is applied.
