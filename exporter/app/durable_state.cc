@@ -135,6 +135,9 @@ absl::StatusOr<RecoveryReport> DurableState::Recover(
     const ApplyRecord& apply_record) {
   const auto start = std::chrono::steady_clock::now();
   RecoveryReport report;
+  report.log_repairs = store_->log_recovery().events;
+  report.records_corrupt =
+      static_cast<int64_t>(store_->log_recovery().events.size());
   absl::MutexLock lock(&commit_mu_);
   absl::StatusOr<std::optional<state::Checkpoint>> checkpoint =
       state::LoadLatestCheckpoint(store_->checkpoint_dir(),
@@ -166,9 +169,10 @@ absl::StatusOr<RecoveryReport> DurableState::Recover(
         }
         if (rec->time > model_clock_.Now()) model_clock_.Set(rec->time);
         if (absl::Status st = apply_record(*rec); !st.ok()) {
-          ++report.records_corrupt;
-          std::cerr << "state: log record " << seq
-                    << " not replayed: " << st.message() << std::endl;
+          // Intact, but no longer applicable (the config changed, e.g. a
+          // PUT reference for a removed model): dropped, not corrupt.
+          report.dropped.push_back(absl::StrCat(
+              "log record ", seq, ": ", st.message()));
           return absl::OkStatus();
         }
         ++report.records_replayed;

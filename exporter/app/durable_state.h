@@ -52,6 +52,8 @@ struct RecoveryReport {
   int64_t records_corrupt = 0;
   // Damaged checkpoint files passed over, and what was wrong with each.
   std::vector<std::string> skipped_checkpoints;
+  // What opening the log cut: a torn tail, damaged segments set aside.
+  std::vector<std::string> log_repairs;
   // State in the checkpoint that no longer matches the config (a model
   // removed, a window's shape changed) and was dropped.
   std::vector<std::string> dropped;

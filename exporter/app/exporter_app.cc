@@ -178,6 +178,9 @@ absl::Status ExporterApp::Init() {
   for (const std::string& s : report->skipped_checkpoints) {
     std::cerr << "state: damaged checkpoint skipped: " << s << std::endl;
   }
+  for (const std::string& s : report->log_repairs) {
+    std::cerr << "state: log repaired: " << s << std::endl;
+  }
   for (const std::string& s : report->dropped) {
     std::cerr << "state: dropped (config changed): " << s << std::endl;
   }

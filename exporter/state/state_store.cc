@@ -1,6 +1,10 @@
 #include "exporter/state/state_store.h"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 #include <vector>
@@ -11,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "exporter/state/atomic_file.h"
+#include "exporter/state/segment_log.h"
 #include "exporter/util/absl_compat.h"
 #include "exporter/util/binary_codec.h"
 #include "rocksdb/compaction_filter.h"
@@ -24,25 +29,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kFormatHeader[] = "ai-quality-exporter state directory";
-constexpr char kLogFamily[] = "log";
 constexpr char kAnswerFamily[] = "idempotency";
-// Default family: the highest sequence number a truncation removed, so
-// numbering continues after a checkpoint emptied the log.
-constexpr char kTruncatedKey[] = "log_truncated_through";
-
-std::string SeqKey(uint64_t seq) {
-  std::string k(8, '\0');
-  for (int i = 0; i < 8; ++i) k[7 - i] = static_cast<char>(seq >> (8 * i));
-  return k;
-}
-
-uint64_t SeqOf(const rocksdb::Slice& key) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < key.size() && i < 8; ++i) {
-    v = (v << 8) | static_cast<uint8_t>(key[i]);
-  }
-  return v;
-}
 
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 
@@ -133,12 +120,11 @@ struct StateStore::Impl {
   config::StateConfig options;
   std::unique_ptr<AnswerExpiry> answer_expiry;
   std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> families;  // default, log, answer
-  rocksdb::ColumnFamilyHandle* log = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;  // default, answers
   rocksdb::ColumnFamilyHandle* answers = nullptr;
 
   absl::Mutex append_mu;
-  uint64_t next_seq ABSL_GUARDED_BY(append_mu) = 1;
+  std::unique_ptr<SegmentLog> log ABSL_GUARDED_BY(append_mu);
   // Highest sequence number written (not necessarily synced).
   std::atomic<uint64_t> written_seq{0};
 
@@ -153,6 +139,7 @@ struct StateStore::Impl {
 
   std::atomic<uint64_t> log_bytes{0}, records{0}, syncs{0}, append_errors{0},
       sync_errors{0};
+  SegmentLogRecovery recovery;  // what Open cut from the log
 
   ~Impl() {
     if (db) {
@@ -206,22 +193,14 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 3;
-  db_options.max_total_wal_size = 256 << 20;
   db_options.paranoid_checks = true;
 
-  rocksdb::ColumnFamilyOptions log_options;
-  // Records live until the next checkpoint; compressing them would cost
-  // ingest CPU for little.
-  log_options.compression = rocksdb::kNoCompression;
-  log_options.write_buffer_size = 64 << 20;
-  log_options.max_write_buffer_number = 3;
   rocksdb::ColumnFamilyOptions answer_options;
   answer_options.compaction_filter = impl->answer_expiry.get();
   answer_options.write_buffer_size = 16 << 20;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {kLogFamily, log_options},
       {kAnswerFamily, answer_options},
   };
   const std::string db_dir = (fs::path(options.dir) / "db").string();
@@ -234,23 +213,16 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(
                      st.ToString()));
   }
   impl->db.reset(db);
-  impl->log = impl->families[1];
-  impl->answers = impl->families[2];
+  impl->answers = impl->families[1];
 
-  uint64_t last = 0;
-  std::string truncated;
-  if (impl->db->Get(rocksdb::ReadOptions(), kTruncatedKey, &truncated).ok()) {
-    last = SeqOf(truncated);
-  }
-  {
-    std::unique_ptr<rocksdb::Iterator> it(
-        impl->db->NewIterator(rocksdb::ReadOptions(), impl->log));
-    it->SeekToLast();
-    if (it->Valid()) last = std::max(last, SeqOf(it->key()));
-  }
+  absl::StatusOr<std::unique_ptr<SegmentLog>> log =
+      SegmentLog::Open((fs::path(options.dir) / "log").string());
+  if (!log.ok()) return log.status();
+  const uint64_t last = (*log)->last_seq();
+  impl->recovery = (*log)->recovery();
   {
     absl::MutexLock lock(&impl->append_mu);
-    impl->next_seq = last + 1;
+    impl->log = *std::move(log);
   }
   impl->written_seq = last;
   {
@@ -271,22 +243,20 @@ absl::StatusOr<uint64_t> StateStore::Append(std::string_view record,
                                             std::string_view answer,
                                             absl::Time now) {
   absl::MutexLock lock(&impl_->append_mu);
-  const uint64_t seq = impl_->next_seq;
-  rocksdb::WriteBatch batch;
-  rocksdb::Status st =
-      batch.Put(impl_->log, SeqKey(seq), ToSlice(record));
-  if (st.ok() && !answer_key.empty()) {
-    st = batch.Put(impl_->answers, ToSlice(answer_key),
-                   EncodeAnswer(now, answer));
+  const uint64_t seq = impl_->log->last_seq() + 1;
+  if (absl::Status st = impl_->log->Append(seq, record); !st.ok()) {
+    impl_->append_errors.fetch_add(1, std::memory_order_relaxed);
+    impl_->stopped.store(true);
+    return st;
   }
-  if (!st.ok()) return FromRocks(st, "state log append");
-  if (absl::Status w = impl_->Write(batch, "state log append"); !w.ok()) {
-    return w;
-  }
-  ++impl_->next_seq;
   impl_->written_seq.store(seq);
   impl_->log_bytes.fetch_add(record.size(), std::memory_order_relaxed);
   impl_->records.fetch_add(1, std::memory_order_relaxed);
+  if (!answer_key.empty()) {
+    // Not atomic with the record, and need not be: the record carries the
+    // key, and replay stores the answer again if this one is lost.
+    PutAnswer(answer_key, answer, now).IgnoreError();
+  }
   return seq;
 }
 
@@ -310,9 +280,22 @@ absl::Status StateStore::WaitDurable(uint64_t seq) {
     // Lead a sync covering everything written so far; whoever arrives
     // meanwhile waits for this one or leads the next.
     im.syncing = true;
-    const uint64_t target = im.written_seq.load();
     im.sync_mu.Unlock();
-    const rocksdb::Status st = im.db->SyncWAL();
+    uint64_t target = 0;
+    absl::StatusOr<int> fd;
+    {
+      absl::MutexLock append_lock(&im.append_mu);
+      target = im.log->last_seq();
+      fd = im.log->DupForSync();
+    }
+    absl::Status st = fd.status();
+    if (fd.ok()) {
+      if (::fdatasync(*fd) != 0) {
+        st = absl::UnavailableError(
+            absl::StrCat("state log fdatasync: ", std::strerror(errno)));
+      }
+      ::close(*fd);
+    }
     im.sync_mu.Lock();
     im.syncing = false;
     im.synced.SignalAll();
@@ -320,7 +303,7 @@ absl::Status StateStore::WaitDurable(uint64_t seq) {
     if (!st.ok()) {
       im.sync_errors.fetch_add(1, std::memory_order_relaxed);
       im.stopped.store(true);
-      return FromRocks(st, "state log fsync");
+      return st;
     }
     im.synced_seq = std::max(im.synced_seq, target);
   }
@@ -332,28 +315,22 @@ uint64_t StateStore::last_seq() const { return impl_->written_seq.load(); }
 absl::Status StateStore::ForEachRecord(
     uint64_t after_seq,
     const std::function<absl::Status(uint64_t, std::string_view)>& f) const {
-  rocksdb::ReadOptions ro;
-  ro.verify_checksums = true;
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->db->NewIterator(ro, impl_->log));
-  for (it->Seek(SeqKey(after_seq + 1)); it->Valid(); it->Next()) {
-    const rocksdb::Slice v = it->value();
-    if (absl::Status st = f(SeqOf(it->key()), std::string_view(v.data(),
-                                                               v.size()));
-        !st.ok()) {
-      return st;
-    }
-  }
-  return FromRocks(it->status(), "state log read");
+  absl::MutexLock lock(&impl_->append_mu);
+  return impl_->log->ForEach(after_seq, f);
 }
 
 absl::Status StateStore::TruncateLog(uint64_t seq) {
-  rocksdb::WriteBatch batch;
-  rocksdb::Status st = batch.DeleteRange(impl_->log, SeqKey(0),
-                                         SeqKey(seq + 1));
-  if (st.ok()) st = batch.Put(kTruncatedKey, SeqKey(seq));
-  if (!st.ok()) return FromRocks(st, "state log truncate");
-  return impl_->Write(batch, "state log truncate");
+  // The answers of the records about to go must outlive them.
+  if (absl::Status st = FromRocks(impl_->db->SyncWAL(), "idempotency sync");
+      !st.ok()) {
+    return st;
+  }
+  absl::MutexLock lock(&impl_->append_mu);
+  return impl_->log->DropThrough(seq);
+}
+
+const SegmentLogRecovery& StateStore::log_recovery() const {
+  return impl_->recovery;
 }
 
 std::optional<StoredAnswer> StateStore::FindAnswer(std::string_view key,
@@ -384,7 +361,8 @@ absl::Status StateStore::CheckWritable() {
         impl_->options.min_free_bytes, "); ingest resumes when space is freed"));
   }
   if (impl_->stopped.load()) {
-    // After a write error RocksDB refuses writes until resumed.
+    // After a write error RocksDB refuses writes until resumed (the log
+    // itself has nothing to resume: its next append simply tries again).
     const rocksdb::Status st = impl_->db->Resume();
     if (!st.ok()) {
       return absl::UnavailableError(absl::StrCat(

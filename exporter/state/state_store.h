@@ -1,10 +1,10 @@
-// The exporter's durable store: an ordered log of the requests that changed
-// state, the answers remembered for Idempotency-Key retries, and the FORMAT
-// stamp of the state directory (docs/state.md). Built on RocksDB, whose
-// write-ahead log gives atomic, checksummed, torn-tail-safe appends; this
-// class adds group commit: Append() writes without syncing, WaitDurable()
-// returns once an fsync covers the record, and one fsync covers every
-// record appended before it started, however many requests wait on it.
+// The exporter's durable store (docs/state.md): the ordered log of the
+// requests that changed state (segment_log.h), the answers remembered for
+// Idempotency-Key retries (RocksDB, expired by a compaction filter), and
+// the FORMAT stamp of the state directory. Group commit: Append() writes
+// without syncing, WaitDurable() returns once an fdatasync covers the
+// record, and one fdatasync covers every record appended before it
+// started, however many requests wait on it.
 //
 // Example, given `const config::StateConfig& options` (dir set):
 //   absl::StatusOr<std::unique_ptr<StateStore>> store =
@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "exporter/config/config.h"
+#include "exporter/state/segment_log.h"
 
 namespace aiq::state {
 
@@ -55,8 +56,8 @@ struct StoreStats {
 
 class StateStore {
  public:
-  // Opens (creating when missing) `options.dir`: FORMAT, db/ (RocksDB) and
-  // checkpoints/. FailedPrecondition when FORMAT names another version or
+  // Opens (creating when missing) `options.dir`: FORMAT, log/, db/
+  // (RocksDB: the answers) and checkpoints/. FailedPrecondition when FORMAT names another version or
   // the directory holds something else; the message names the path.
   static absl::StatusOr<std::unique_ptr<StateStore>> Open(
       const config::StateConfig& options);
@@ -92,8 +93,12 @@ class StateStore {
       uint64_t after_seq,
       const std::function<absl::Status(uint64_t, std::string_view)>& f) const;
 
-  // Drops the records up to and including `seq` (they are in a checkpoint).
+  // Drops the records up to and including `seq` (they are in a checkpoint);
+  // whole segments only, so some may remain (replay skips them).
   absl::Status TruncateLog(uint64_t seq);
+
+  // What opening the log cut from a torn or damaged tail.
+  const SegmentLogRecovery& log_recovery() const;
 
   // The answer stored for `key`, if it is younger than `ttl` at `now`.
   std::optional<StoredAnswer> FindAnswer(std::string_view key, absl::Time now,

@@ -68,7 +68,9 @@ TEST_F(StateStoreTest, TruncationKeepsNumbering) {
     for (int i = 0; i < 4; ++i) ASSERT_TRUE((*s)->Append("x").ok());
     ASSERT_TRUE((*s)->TruncateLog(4).ok());
     ASSERT_TRUE((*s)->WaitDurable(4).ok());
-    EXPECT_TRUE(Records(**s).empty());
+    // Whole segments only: the open one stays; replay starts after the
+    // checkpoint's seq anyway.
+    EXPECT_TRUE(Records(**s, 4).empty());
   }
   auto s = StateStore::Open(options_);
   ASSERT_TRUE(s.ok());

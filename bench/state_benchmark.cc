@@ -1,0 +1,295 @@
+// Durable state (docs/state.md, docs/benchmarks.md "Durable state"): the
+// whole request path through ExporterApp::Handle, without sockets, with
+// state.dir off and on, in one run.
+//
+//   BM_StateIngestNdjson/<state>/threads:N   1000-event NDJSON requests;
+//                                            state=1 logs and fsyncs each
+//                                            request (group commit shares
+//                                            fsyncs between threads).
+//   BM_StateSingleEvent/<state>/threads:N    one event per request.
+//   BM_StateRestart                          100 models x 20 numeric
+//                                            features with full windows
+//                                            (reservoirs past
+//                                            max_exact_samples) and 10M
+//                                            predictions waiting for labels
+//                                            (100k per model); then a
+//                                            checkpoint, a restart (new app,
+//                                            Init: load + replay), and label
+//                                            joins against the 10M pending.
+// items_per_second is events/s. The state directory is under $TMPDIR
+// (default /tmp); its file system decides the fsync cost.
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "exporter/app/exporter_app.h"
+#include "exporter/config/config_loader.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using aiq::app::ExporterApp;
+using aiq::http::HttpRequest;
+using aiq::http::HttpResponse;
+
+const char kReference[] = AIQ_ORACLE_DIR "/datasets/large_stable_reference.csv";
+
+std::string TempDir(const std::string& name) {
+  const fs::path p = fs::temp_directory_path() /
+                     absl::StrCat("aiq_state_bench_", ::getpid(), "_", name);
+  fs::remove_all(p);
+  return p.string();
+}
+
+std::unique_ptr<ExporterApp> MakeApp(const std::string& yaml,
+                                     const std::string& state_dir,
+                                     aiq::util::Clock* clock) {
+  std::vector<aiq::config::ConfigError> errors;
+  std::optional<aiq::config::Config> c =
+      aiq::config::ParseConfig(yaml, "bench.yaml", errors);
+  if (!c) {
+    std::fprintf(stderr, "config: %s\n", errors[0].ToString().c_str());
+    std::abort();
+  }
+  c->state.dir = state_dir;
+  c->state.min_free_bytes = 0;
+  c->state.checkpoint_interval = absl::Hours(1);  // only when asked
+  auto app = std::make_unique<ExporterApp>(*std::move(c), clock);
+  if (absl::Status st = app->Init(); !st.ok()) {
+    std::fprintf(stderr, "init: %s\n", std::string(st.message()).c_str());
+    std::abort();
+  }
+  return app;
+}
+
+HttpResponse Post(ExporterApp& app, const char* path, const std::string& body) {
+  HttpRequest r;
+  r.method = "POST";
+  r.path = path;
+  r.body = body;
+  r.header = [](const char* name) -> std::string_view {
+    return std::string_view(name) == "Content-Type" ? "application/x-ndjson"
+                                                    : "";
+  };
+  return app.Handle(r);
+}
+
+// The demo churn model's 6 features, as ingest_benchmark uses them.
+std::string ChurnEvents(int n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> z(0, 1);
+  std::string body;
+  for (int i = 0; i < n; ++i) {
+    absl::StrAppend(&body, R"({"model":"churn","features":{"income":)",
+                    50000 + 20000 * z(rng), R"(,"age":)", 40 + 10 * z(rng),
+                    R"(,"score":)", z(rng), R"(,"rooms":)", 3 + z(rng),
+                    R"(,"plan":"pro","channel":"app"},"prediction":"stay",)",
+                    R"("confidence":0.9,"latency_ms":12})", "\n");
+  }
+  return body;
+}
+
+std::string ChurnYaml() {
+  return absl::StrCat(R"(
+models:
+  - name: churn
+    classes: [churn, stay]
+    features:
+      - {name: income, type: numeric}
+      - {name: age, type: numeric}
+      - {name: score, type: numeric}
+      - {name: rooms, type: numeric}
+      - {name: plan, type: categorical}
+      - {name: channel, type: categorical}
+    reference: {csv: ")",
+                      kReference, R"(", target: target}
+)");
+}
+
+// Shared by the threads of one run.
+struct Shared {
+  aiq::util::FakeClock clock{absl::FromUnixSeconds(1'800'000'000)};
+  std::unique_ptr<ExporterApp> app;
+  std::string dir;
+};
+Shared* shared = nullptr;
+
+void Ingest(benchmark::State& state, int events_per_request) {
+  const bool durable = state.range(0) == 1;
+  if (state.thread_index() == 0) {
+    shared = new Shared;
+    shared->dir = durable ? TempDir("ingest") : "";
+    shared->app = MakeApp(ChurnYaml(), shared->dir, &shared->clock);
+  }
+  const std::string body = ChurnEvents(
+      events_per_request, static_cast<uint64_t>(state.thread_index()) + 1);
+  for (auto _ : state) {
+    HttpResponse r = Post(*shared->app, "/api/v1/predictions", body);
+    if (r.status != 200) state.SkipWithError(r.body.c_str());
+  }
+  state.SetItemsProcessed(state.iterations() * events_per_request);
+  if (state.thread_index() == 0) {
+    if (durable) {
+      const aiq::app::DurableStateStats s = shared->app->durable()->Stats();
+      state.counters["requests_per_fsync"] =
+          s.store.syncs == 0 ? 0
+                             : static_cast<double>(s.store.records_appended) /
+                                   static_cast<double>(s.store.syncs);
+      state.counters["log_bytes_per_event"] =
+          static_cast<double>(s.store.log_bytes_appended) /
+          (static_cast<double>(s.store.records_appended) * events_per_request);
+    }
+    shared->app.reset();
+    if (!shared->dir.empty()) fs::remove_all(shared->dir);
+    delete shared;
+    shared = nullptr;
+  }
+}
+
+void BM_StateIngestNdjson(benchmark::State& state) { Ingest(state, 1000); }
+BENCHMARK(BM_StateIngestNdjson)
+    ->Arg(0)
+    ->Arg(1)
+    ->Threads(1)
+    ->Threads(2)
+    ->Threads(8)
+    ->UseRealTime()
+    ->MinTime(2);
+
+void BM_StateSingleEvent(benchmark::State& state) { Ingest(state, 1); }
+BENCHMARK(BM_StateSingleEvent)
+    ->Arg(0)
+    ->Arg(1)
+    ->Threads(1)
+    ->Threads(16)
+    ->UseRealTime()
+    ->MinTime(2);
+
+constexpr int kModels = 100;
+constexpr int kFeatures = 20;
+constexpr int kWindowEvents = 12000;  // past max_exact_samples (10000)
+constexpr int kPendingPerModel = 100000;
+constexpr int kBatch = 1000;
+
+std::string RestartYaml(const std::string& reference) {
+  std::string features;
+  for (int f = 0; f < kFeatures; ++f) absl::StrAppend(&features, "f", f, ", ");
+  features.resize(features.size() - 2);
+  std::string yaml = "models:\n";
+  for (int m = 0; m < kModels; ++m) {
+    absl::StrAppend(&yaml, "  - name: m", m,
+                    "\n    classes: [a, b]\n    features: [", features,
+                    "]\n    reference: {csv: \"", reference, "\"}\n");
+  }
+  return yaml;
+}
+
+void BM_StateRestart(benchmark::State& state) {
+  const std::string dir = TempDir("restart");
+  const std::string reference = dir + ".reference.csv";
+  {
+    std::mt19937_64 rng(7);
+    std::normal_distribution<double> z(0, 1);
+    std::ofstream out(reference);
+    for (int f = 0; f < kFeatures; ++f) out << (f ? "," : "") << "f" << f;
+    out << "\n";
+    for (int r = 0; r < 2000; ++r) {
+      for (int f = 0; f < kFeatures; ++f) out << (f ? "," : "") << z(rng);
+      out << "\n";
+    }
+  }
+  const std::string yaml = RestartYaml(reference);
+  aiq::util::FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  auto app = MakeApp(yaml, dir, &clock);
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> z(0, 1);
+  int64_t events = 0;
+  for (int m = 0; m < kModels; ++m) {
+    for (int done = 0; done < kWindowEvents; done += kBatch) {
+      std::string body;
+      for (int i = 0; i < kBatch; ++i) {
+        absl::StrAppend(&body, R"({"model":"m)", m, R"(","features":{)");
+        for (int f = 0; f < kFeatures; ++f) {
+          absl::StrAppend(&body, f ? "," : "", "\"f", f, "\":", z(rng));
+        }
+        absl::StrAppend(&body, R"(},"prediction":"a"})", "\n");
+      }
+      if (Post(*app, "/api/v1/predictions", body).status != 200) std::abort();
+      events += kBatch;
+    }
+    for (int done = 0; done < kPendingPerModel; done += kBatch) {
+      std::string body;
+      for (int i = 0; i < kBatch; ++i) {
+        absl::StrAppend(&body, R"({"model":"m)", m, R"(","id":"p)", done + i,
+                        R"(","prediction":"a"})", "\n");
+      }
+      if (Post(*app, "/api/v1/predictions", body).status != 200) std::abort();
+      events += kBatch;
+    }
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  if (!app->durable()->CheckpointNow().ok()) std::abort();
+  const double checkpoint_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
+  const aiq::app::DurableStateStats before = app->durable()->Stats();
+  app.reset();
+
+  double restart_s = 0;
+  for (auto _ : state) {
+    t0 = std::chrono::steady_clock::now();
+    app = MakeApp(yaml, dir, &clock);
+    restart_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
+  }
+  // Label joins against the 10M pending predictions, in 1000-label
+  // requests, spread over every model.
+  constexpr int kLabels = 1'000'000;
+  std::vector<std::string> bodies;
+  for (int done = 0; done < kLabels; done += kBatch) {
+    std::string body;
+    const int m = (done / kBatch) % kModels;
+    for (int i = 0; i < kBatch; ++i) {
+      absl::StrAppend(&body, R"({"model":"m)", m, R"(","id":"p)",
+                      (done / kBatch / kModels) * kBatch + i,
+                      R"(","label":"b"})", "\n");
+    }
+    bodies.push_back(std::move(body));
+  }
+  t0 = std::chrono::steady_clock::now();
+  for (const std::string& b : bodies) {
+    HttpResponse r = Post(*app, "/api/v1/labels", b);
+    if (r.status != 200) std::abort();
+  }
+  const double join_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
+  state.counters["events"] = static_cast<double>(events);
+  state.counters["pending"] = kModels * kPendingPerModel;
+  state.counters["restart_s"] = restart_s;
+  state.counters["checkpoint_s"] = checkpoint_s;
+  state.counters["checkpoint_MB"] =
+      static_cast<double>(before.last_checkpoint_bytes) / 1e6;
+  state.counters["store_bytes_per_event"] =
+      static_cast<double>(before.store.store_bytes) /
+      static_cast<double>(events);
+  state.counters["label_joins_per_s"] = kLabels / join_s;
+  app.reset();
+  fs::remove_all(dir);
+  fs::remove(reference);
+}
+BENCHMARK(BM_StateRestart)->Iterations(1)->Unit(benchmark::kSecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

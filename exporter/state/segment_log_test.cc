@@ -1,0 +1,150 @@
+#include "exporter/state/segment_log.h"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "exporter/state/atomic_file.h"
+#include "gtest/gtest.h"
+
+namespace aiq::state {
+namespace {
+
+namespace fs = std::filesystem;
+using Records = std::vector<std::pair<uint64_t, std::string>>;
+
+class SegmentLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (fs::temp_directory_path() /
+            ("aiq_seglog_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+               .string();
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<SegmentLog> Open(int64_t segment_bytes = 1 << 20) {
+    absl::StatusOr<std::unique_ptr<SegmentLog>> log =
+        SegmentLog::Open(dir_, segment_bytes);
+    EXPECT_TRUE(log.ok()) << log.status();
+    return log.ok() ? *std::move(log) : nullptr;
+  }
+  static Records All(const SegmentLog& log, uint64_t after = 0) {
+    Records out;
+    EXPECT_TRUE(log.ForEach(after, [&](uint64_t seq, std::string_view p) {
+                     out.emplace_back(seq, std::string(p));
+                     return absl::OkStatus();
+                   }).ok());
+    return out;
+  }
+  std::vector<std::string> Files(std::string_view suffix) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir_)) {
+      const std::string n = e.path().filename().string();
+      if (n.size() >= suffix.size() &&
+          n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        out.push_back(e.path().string());
+      }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  std::string dir_;
+};
+
+TEST_F(SegmentLogTest, AppendsSurviveReopen) {
+  {
+    auto log = Open();
+    ASSERT_TRUE(log->Append(1, "one").ok());
+    ASSERT_TRUE(log->Append(2, "").ok());
+    ASSERT_TRUE(log->Append(3, std::string(5000, 'x')).ok());
+    ASSERT_TRUE(log->Sync().ok());
+    EXPECT_EQ(log->Append(5, "gap").code(), absl::StatusCode::kInternal);
+  }
+  auto log = Open();
+  EXPECT_EQ(log->last_seq(), 3u);
+  EXPECT_EQ(All(*log), (Records{{1, "one"}, {2, ""}, {3, std::string(5000, 'x')}}));
+  EXPECT_EQ(All(*log, 2), (Records{{3, std::string(5000, 'x')}}));
+  EXPECT_EQ(log->recovery().torn_tail_bytes, 0);
+}
+
+TEST_F(SegmentLogTest, RollsOverAndDropsWholeSegmentsOnly) {
+  {
+    auto log = Open(/*segment_bytes=*/100);
+    for (uint64_t s = 1; s <= 10; ++s) {
+      ASSERT_TRUE(log->Append(s, std::string(40, 'a' + s)).ok());  // 56 B
+    }
+    EXPECT_EQ(Files(".log").size(), 10u);  // one record per segment
+    ASSERT_TRUE(log->DropThrough(4).ok());
+    EXPECT_EQ(Files(".log").size(), 6u);
+    ASSERT_TRUE(log->DropThrough(100).ok());  // never the open segment
+    EXPECT_EQ(Files(".log").size(), 1u);
+  }
+  auto log = Open(100);
+  EXPECT_EQ(log->last_seq(), 10u);
+  EXPECT_EQ(All(*log), (Records{{10, std::string(40, 'a' + 10)}}));
+  ASSERT_TRUE(log->Append(11, "next").ok());
+}
+
+TEST_F(SegmentLogTest, TornTailIsCutAtEveryLength) {
+  {
+    auto log = Open();
+    ASSERT_TRUE(log->Append(1, "first").ok());
+    ASSERT_TRUE(log->Append(2, "second record").ok());
+  }
+  const std::string path = Files(".log")[0];
+  const std::string full = *ReadWholeFile(path);
+  const size_t first_end = 16 + 5;
+  for (size_t cut = first_end + 1; cut < full.size(); ++cut) {
+    ASSERT_TRUE(WriteFileAtomically(path, full.substr(0, cut)).ok());
+    auto log = Open();
+    EXPECT_EQ(log->last_seq(), 1u) << cut;
+    EXPECT_EQ(log->recovery().torn_tail_bytes,
+              static_cast<int64_t>(cut - first_end));
+    EXPECT_EQ(All(*log), (Records{{1, "first"}}));
+    // The file was cut, so the next record follows the intact one.
+    ASSERT_TRUE(log->Append(2, "again").ok());
+    log.reset();
+    EXPECT_EQ(All(*Open()), (Records{{1, "first"}, {2, "again"}})) << cut;
+  }
+}
+
+TEST_F(SegmentLogTest, FlippedByteEndsTheLogThere) {
+  {
+    auto log = Open();
+    for (uint64_t s = 1; s <= 3; ++s) ASSERT_TRUE(log->Append(s, "abcdef").ok());
+  }
+  const std::string path = Files(".log")[0];
+  std::string bytes = *ReadWholeFile(path);
+  bytes[22 + 16 + 2] ^= 1;  // in record 2's payload
+  ASSERT_TRUE(WriteFileAtomically(path, bytes).ok());
+  auto log = Open();
+  EXPECT_EQ(log->last_seq(), 1u);
+  ASSERT_EQ(log->recovery().events.size(), 1u);
+  EXPECT_EQ(log->recovery().events[0],
+            path + ": CRC mismatch in the record at byte 22; cut 44 bytes");
+}
+
+TEST_F(SegmentLogTest, DamageInAnEarlierSegmentSetsTheLaterOnesAside) {
+  {
+    auto log = Open(/*segment_bytes=*/60);
+    for (uint64_t s = 1; s <= 4; ++s) {
+      ASSERT_TRUE(log->Append(s, std::string(30, 'x')).ok());
+    }
+  }
+  std::vector<std::string> segs = Files(".log");
+  ASSERT_EQ(segs.size(), 4u);
+  std::string bytes = *ReadWholeFile(segs[1]);
+  bytes.back() ^= 1;
+  ASSERT_TRUE(WriteFileAtomically(segs[1], bytes).ok());
+  auto log = Open(60);
+  EXPECT_EQ(log->last_seq(), 1u);
+  EXPECT_EQ(log->recovery().damaged_segments, 2);
+  EXPECT_EQ(Files(".damaged").size(), 2u);
+  EXPECT_EQ(All(*log), (Records{{1, std::string(30, 'x')}}));
+  ASSERT_TRUE(log->Append(2, "fresh").ok());
+}
+
+}  // namespace
+}  // namespace aiq::state
