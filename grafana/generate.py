@@ -134,6 +134,10 @@ try:
     REJECTED = alert_threshold("AIQEventsRejected", "aiq_exporter_events_rejected_total", ">")
     EVICTIONS = alert_threshold("AIQLabelJoinEvictions", "aiq_join_evicted_total", ">")
     BACKLOG = alert_threshold("AIQLabelBacklogHigh", "aiq_join_entries", ">")
+    # Durable state (alerts/aiq-exporter.yml, group aiq-exporter-state-alerts).
+    CHECKPOINT_AGE = alert_threshold("AIQStateCheckpointFailing",
+                                     "aiq_state_checkpoint_age_seconds", ">")
+    DISK_LOW = alert_threshold("AIQStateDiskLow", "aiq_state_disk_free_bytes", "<")
     # Multi-window burn rates (alerts/aiq-slo.yml): the long window's factor.
     BURN_PAGE_1H = alert_threshold("AIQAvailabilityBudgetBurnFast",
                                    "model:aiq_slo_availability:error_ratio_rate1h", ">")
@@ -166,6 +170,12 @@ BANDS = [(lo, name, color) for lo, (name, color) in
          zip([0.0] + HEALTH_CUTS, BAND_NAMES)]
 # A counter that went up at all: red from the smallest positive value.
 ANY = 1e-9
+# The default state.checkpoint_interval (docs/configuration.md): the
+# checkpoint age normally stays below it.
+CHECKPOINT_INTERVAL_DEFAULT = 60
+# The ingest handlers (aiq_exporter_http_requests_total{handler}); with
+# state.dir set their only 503 is the state layer refusing a write.
+INGEST_HANDLERS = 'handler=~"/api/v1/(predictions|labels|feedback|models/.+/reference)"'
 
 M = 'model=~"$model"'
 MV = 'model=~"$model", version=~"$version"'
@@ -961,10 +971,127 @@ def operations():
                                      "Value #B": 3, "Value #C": 4},
                      "renameByName": {"Value #B": "uptime", "Value #C": "models"}}}],
                 overrides=[field_override("uptime", [("unit", "s")])]), 6, 7)
+
+    L.row("Durable state")
+    state_note = " Only exported with state.dir set (docs/state.md)."
+    L.add(timeseries("Checkpoint age",
+                     "Seconds since the last successful checkpoint "
+                     "(aiq_state_checkpoint_age_seconds; since start when there is none "
+                     "yet). With the default state.checkpoint_interval it stays below "
+                     "60 s (dashed yellow line); above 600 s for 10 m warns "
+                     "(AIQStateCheckpointFailing): the log is not truncated and a restart "
+                     "replays all of it." + state_note,
+                     targets(('aiq_state_checkpoint_age_seconds{%s}' % EXPORTER_JOB,
+                              "{{instance}}")),
+                     "s", steps("green", (CHECKPOINT_INTERVAL_DEFAULT, "yellow"),
+                                (CHECKPOINT_AGE, "red"))), 8, 7)
+    L.add(timeseries("Checkpoint duration",
+                     "Time the last successful checkpoint took "
+                     "(aiq_state_checkpoint_duration_seconds): encoding the in-memory "
+                     "state, writing and renaming the file." + state_note,
+                     targets(('aiq_state_checkpoint_duration_seconds{%s}' % EXPORTER_JOB,
+                              "{{instance}}")),
+                     "s"), 8, 7)
+    L.add(timeseries("State disk free and store size",
+                     "Free bytes on the state directory's file system "
+                     "(aiq_state_disk_free_bytes) and bytes under the state directory "
+                     "(aiq_state_store_bytes). Dashed line: 1 GiB (AIQStateDiskLow, which "
+                     "also warns when the 6 h trend empties the disk within 24 h); below "
+                     "state.min_free_bytes ingest is refused with 503 "
+                     "(AIQStateIngestRefused)." + state_note,
+                     targets(('aiq_state_disk_free_bytes{%s}' % EXPORTER_JOB,
+                              "{{instance}} free"),
+                             ('aiq_state_store_bytes{%s}' % EXPORTER_JOB,
+                              "{{instance}} store")),
+                     "bytes", below(DISK_LOW)), 8, 7)
+    L.add(timeseries("State log bytes",
+                     "Bytes appended to the state log per second "
+                     "(aiq_state_log_bytes_total: the request bodies)." + state_note,
+                     targets(('sum by (instance) (rate(aiq_state_log_bytes_total{%s}[%s]))'
+                              % (EXPORTER_JOB, RI), "{{instance}}")),
+                     "Bps"), 6, 7)
+    L.add(timeseries("State log records",
+                     "State log records appended per second "
+                     "(aiq_state_log_records_total: one per ingest request or reference "
+                     "PUT)." + state_note,
+                     targets(('sum by (instance) (rate(aiq_state_log_records_total{%s}[%s]))'
+                              % (EXPORTER_JOB, RI), "{{instance}}")),
+                     "reqps"), 6, 7)
+    L.add(timeseries("Records per fsync",
+                     "Log records per group-commit fsync (rate of "
+                     "aiq_state_log_records_total / rate of aiq_state_fsyncs_total): how "
+                     "many requests share one fsync; 1 = no batching (one client at a "
+                     "time)." + state_note,
+                     targets(('sum by (instance) (rate(aiq_state_log_records_total{%s}[%s])) / '
+                              '(sum by (instance) (rate(aiq_state_fsyncs_total{%s}[%s])) > 0)'
+                              % (EXPORTER_JOB, RI, EXPORTER_JOB, RI), "{{instance}}")),
+                     "short"), 6, 7)
+    L.add(timeseries("State write errors and refused ingest",
+                     "Failed appends or fsyncs of the state log per second "
+                     "(aiq_state_write_errors_total; AIQStateWriteErrors) and ingest "
+                     "requests answered 503 by the state layer "
+                     "(aiq_exporter_http_requests_total{code=\"503\"} of the ingest "
+                     "handlers: disk below state.min_free_bytes or unwritable; 5 m of them "
+                     "page, AIQStateIngestRefused). Nothing of a refused request is "
+                     "applied; acknowledged events are not lost." + state_note,
+                     targets(('sum by (instance) (rate(aiq_state_write_errors_total{%s}[%s]))'
+                              % (EXPORTER_JOB, RI), "{{instance}} write errors"),
+                             ('sum by (instance) (rate(aiq_exporter_http_requests_total{%s, code="503", %s}[%s]))'
+                              % (EXPORTER_JOB, INGEST_HANDLERS, RI), "{{instance}} refused (503)")),
+                     "reqps", above(ANY)), 6, 7)
+    L.add(timeseries("Checkpoints written and failed",
+                     "Checkpoints per minute, successful (aiq_state_checkpoints_total) and "
+                     "failed (aiq_state_checkpoint_failures_total; the exporter logs "
+                     "\"state: checkpoint failed: ...\"). The default "
+                     "state.checkpoint_interval writes one a minute." + state_note,
+                     targets(('60 * sum by (instance) (rate(aiq_state_checkpoints_total{%s}[%s]))'
+                              % (EXPORTER_JOB, RI), "{{instance}} written"),
+                             ('60 * sum by (instance) (rate(aiq_state_checkpoint_failures_total{%s}[%s]))'
+                              % (EXPORTER_JOB, RI), "{{instance}} failed")),
+                     "opm"), 6, 7)
+    L.add(timeseries("Checkpoint size",
+                     "Size of the last checkpoint's payload (aiq_state_checkpoint_bytes): "
+                     "the in-memory state (windows, counters, detectors); the join table "
+                     "lives in the store, not here." + state_note,
+                     targets(('aiq_state_checkpoint_bytes{%s}' % EXPORTER_JOB,
+                              "{{instance}}")),
+                     "bytes"), 6, 7)
+    L.add(timeseries("Idempotent replays",
+                     "Requests per second answered from a remembered Idempotency-Key "
+                     "(aiq_state_idempotent_replays_total): client retries that applied "
+                     "nothing a second time." + state_note,
+                     targets(('sum by (instance) (rate(aiq_state_idempotent_replays_total{%s}[%s]))'
+                              % (EXPORTER_JOB, RI), "{{instance}}")),
+                     "reqps"), 6, 7)
+    L.add(table("Last restore",
+                "What the last start restored, per instance: log records replayed "
+                "(aiq_state_recovered_records), damaged log records and checkpoint files "
+                "skipped (aiq_state_corrupt_records; > 0 warns for 24 h, "
+                "AIQStateCorruptOnRestart) and the time loading the checkpoint and "
+                "replaying the log took (aiq_state_restore_duration_seconds)." + state_note,
+                [target('max by (instance) (aiq_state_recovered_records{%s})' % EXPORTER_JOB,
+                        ref="A", instant=True, fmt="table"),
+                 target('max by (instance) (aiq_state_corrupt_records{%s})' % EXPORTER_JOB,
+                        ref="B", instant=True, fmt="table"),
+                 target('max by (instance) (aiq_state_restore_duration_seconds{%s})' % EXPORTER_JOB,
+                        ref="C", instant=True, fmt="table")],
+                "none",
+                [{"id": "merge", "options": {}},
+                 {"id": "organize", "options": {
+                     "excludeByName": {"Time": True},
+                     "indexByName": {"instance": 0, "Value #A": 1, "Value #B": 2,
+                                     "Value #C": 3},
+                     "renameByName": {"Value #A": "replayed records",
+                                      "Value #B": "corrupt records",
+                                      "Value #C": "restore time"}}}],
+                overrides=[field_override("restore time", [("unit", "s")]),
+                           field_override("corrupt records", [
+                               ("custom.cellOptions", {"type": "color-background"}),
+                               ("thresholds", above(1, ok="green", bad="orange"))])]), 6, 7)
     return dashboard(
         "operations",
-        "Throughput, errors, latency (percentiles, heatmap, SLO burn), active alerts "
-        "and the exporter's own health.",
+        "Throughput, errors, latency (percentiles, heatmap, SLO burn), active alerts, "
+        "the exporter's own health and its durable state.",
         [var_model(), var_version()], L, time_from="now-3h", refresh="30s")
 
 

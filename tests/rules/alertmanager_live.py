@@ -91,6 +91,15 @@ try:
         dict(J, alertname="AIQFeatureDrift", severity="warning", instance="e2:9477", model="m5", version="v1", feature="income"),
         dict(J, alertname="AIQFeatureDrift", severity="warning", instance="e2:9477", model="m6", version="v1", feature="age"),
         dict(J, alertname="AIQConceptDriftWarningLevel", severity="info", instance="e2:9477", model="m5", version="v1", detector="ddm"),
+        # durable state: exporter down inhibits its state alerts too
+        dict(J, alertname="AIQStateCheckpointFailing", severity="warning", instance="e1:9477"),
+        # e3 refuses ingest: its disk-low and write-error warnings are
+        # inhibited, its checkpoint warning and e4's disk-low are not
+        dict(J, alertname="AIQStateIngestRefused", severity="critical", instance="e3:9477"),
+        dict(J, alertname="AIQStateDiskLow", severity="warning", instance="e3:9477"),
+        dict(J, alertname="AIQStateWriteErrors", severity="warning", instance="e3:9477"),
+        dict(J, alertname="AIQStateCheckpointFailing", severity="warning", instance="e3:9477"),
+        dict(J, alertname="AIQStateDiskLow", severity="warning", instance="e4:9477"),
     ]
     body = json.dumps([{"labels": a, "annotations": {"summary": "test"}} for a in alerts]).encode()
     req = urllib.request.Request(base + "/api/v2/alerts", data=body, method="POST",
@@ -116,6 +125,12 @@ try:
     case(not inhibited(alertname="AIQAvailabilityBudgetBurnFast", model="m3"), "the critical itself is not inhibited")
     case(not inhibited(alertname="AIQLowConfidence", model="m4"), "critical spares warnings of other models")
     case(not inhibited(alertname="AIQEventsRejected"), "model-less warning not inhibited by a model's critical")
+    case(inhibited(alertname="AIQStateCheckpointFailing", instance="e1:9477"), "exporter down inhibits its state alerts")
+    case(not inhibited(alertname="AIQStateIngestRefused", instance="e3:9477"), "ingest refused itself is not inhibited")
+    case(inhibited(alertname="AIQStateDiskLow", instance="e3:9477"), "ingest refused inhibits disk low of the same exporter")
+    case(inhibited(alertname="AIQStateWriteErrors", instance="e3:9477"), "ingest refused inhibits write errors of the same exporter")
+    case(not inhibited(alertname="AIQStateCheckpointFailing", instance="e3:9477"), "ingest refused spares the checkpoint warning")
+    case(not inhibited(alertname="AIQStateDiskLow", instance="e4:9477"), "ingest refused spares other exporters")
 
     groups = get("/api/v2/alerts/groups")
     def group(**labels):
