@@ -59,9 +59,9 @@ std::string DurableState::EncodeCheckpoint() const {
   w.Varint(models.size());
   for (const auto& m : models) {
     w.String(m->config().name);
-    util::BinaryWriter mw;
-    m->EncodeTo(mw);
-    w.String(mw.data());
+    const size_t block = w.BeginBlock();
+    m->EncodeTo(w);
+    w.EndBlock(block);
   }
   absl::MutexLock lock(&references_mu_);
   w.Varint(references_.size());
@@ -89,7 +89,7 @@ absl::Status DurableState::DecodeCheckpoint(std::string_view payload,
   std::vector<ModelBytes> models(r.Count("models", 2));
   for (ModelBytes& m : models) {
     m.name = r.String("model name");
-    m.bytes = r.StringView("model state");
+    m.bytes = r.Block("model state");
   }
   std::vector<std::pair<std::string, std::string>> references(
       r.Count("references", 2));
@@ -144,7 +144,7 @@ absl::StatusOr<RecoveryReport> DurableState::Recover(
                                   report.skipped_checkpoints);
   if (!checkpoint.ok()) return checkpoint.status();
   if (*checkpoint) {
-    if (absl::Status st = DecodeCheckpoint((*checkpoint)->payload,
+    if (absl::Status st = DecodeCheckpoint((*checkpoint)->payload(),
                                            apply_record, report);
         !st.ok()) {
       // The file's CRC matched, so this is not damage in transit but a

@@ -1,5 +1,7 @@
 #include "exporter/model/join_table.h"
 
+#include <algorithm>
+
 #include "exporter/util/absl_compat.h"
 
 namespace aiq::model {
@@ -36,6 +38,7 @@ void JoinTable::EvictOldest() {
 }
 
 void JoinTable::EncodeTo(util::BinaryWriter& w) const {
+  w.Reserve(order_.size() * 32);  // ids and a few bytes of fields each
   w.Signed(evicted_unlabeled_);
   w.Varint(order_.size());
   for (const auto& [id, received] : order_) {
@@ -61,6 +64,8 @@ absl::Status JoinTable::DecodeFrom(util::BinaryReader& r) {
   const int64_t evicted = r.Signed("join evicted");
   // An entry takes at least 12 bytes (id length, times, flags).
   const size_t n = r.Count("join entries", 12);
+  t.entries_.reserve(std::min<size_t>(
+      n, max_entries_ > 0 ? static_cast<size_t>(max_entries_) : 0));
   for (size_t i = 0; i < n && r.ok(); ++i) {
     std::string id = r.String("join id");
     const absl::Time received = r.Time("join received");
@@ -81,16 +86,16 @@ absl::Status JoinTable::DecodeFrom(util::BinaryReader& r) {
     }
     if (!r.ok()) break;
     if (max_entries_ <= 0) continue;
-    if (t.entries_.contains(id)) {
-      r.Fail("join id", "duplicate id in the encoded table");
-      break;
-    }
     while (static_cast<int64_t>(t.entries_.size()) >= max_entries_) {
       t.EvictOldest();
     }
-    if (e.labeled) ++t.labeled_;
-    t.order_.emplace_back(id, received);
-    t.entries_.emplace(std::move(id), std::move(e));
+    const bool labeled = e.labeled;
+    if (!t.entries_.try_emplace(id, std::move(e)).second) {
+      r.Fail("join id", "duplicate id in the encoded table");
+      break;
+    }
+    if (labeled) ++t.labeled_;
+    t.order_.emplace_back(std::move(id), received);
   }
   if (!r.ok()) return r.status();
   t.evicted_unlabeled_ += evicted;

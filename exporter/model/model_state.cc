@@ -30,9 +30,9 @@ EventError Reject(RejectReason reason, std::string message) {
 // longer fits the config can be skipped and the rest still read.
 template <typename T>
 void EncodePart(util::BinaryWriter& w, const T& part) {
-  util::BinaryWriter inner;
-  part.EncodeTo(inner);
-  w.String(inner.data());
+  const size_t block = w.BeginBlock();
+  part.EncodeTo(w);
+  w.EndBlock(block);
 }
 
 // OK and false when the part was dropped (FailedPrecondition: it does not
@@ -40,7 +40,7 @@ void EncodePart(util::BinaryWriter& w, const T& part) {
 template <typename T>
 absl::StatusOr<bool> DecodePart(util::BinaryReader& r, std::string_view what,
                                 T& part, std::vector<std::string>& dropped) {
-  const std::string_view bytes = r.StringView(what);
+  const std::string_view bytes = r.Block(what);
   if (!r.ok()) return r.status();
   util::BinaryReader inner(bytes);
   absl::Status st = part.DecodeFrom(inner);
@@ -96,7 +96,7 @@ struct VersionStatsPart {
 
 // Skips `n` parts (their state was dropped with what indexes them).
 absl::Status SkipParts(util::BinaryReader& r, size_t n, std::string_view what) {
-  for (size_t i = 0; i < n; ++i) r.StringView(what);
+  for (size_t i = 0; i < n; ++i) r.Block(what);
   return r.status();
 }
 

@@ -1,6 +1,7 @@
 #include "exporter/state/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -36,6 +37,11 @@ absl::Status SyncDirectory(const std::string& dir) {
 
 absl::Status WriteFileAtomically(const std::string& path,
                                  std::string_view bytes) {
+  return WriteFileAtomically(path, {bytes});
+}
+
+absl::Status WriteFileAtomically(
+    const std::string& path, std::initializer_list<std::string_view> parts) {
   const std::string tmp = path + ".tmp";
   const int fd =
       ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -45,13 +51,15 @@ absl::Status WriteFileAtomically(const std::string& path,
     ::unlink(tmp.c_str());
     return Errno(what, tmp, err);
   };
-  for (size_t done = 0; done < bytes.size();) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("write", errno);
+  for (std::string_view bytes : parts) {
+    for (size_t done = 0; done < bytes.size();) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return fail("write", errno);
+      }
+      done += static_cast<size_t>(n);
     }
-    done += static_cast<size_t>(n);
   }
   if (::fsync(fd) != 0) return fail("fsync", errno);
   if (::close(fd) != 0) {
@@ -73,10 +81,17 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
     if (errno == ENOENT) return absl::NotFoundError(path + ": no such file");
     return Errno("open", path, errno);
   }
+  // Sized once from fstat, so a large checkpoint is read without
+  // regrowing the buffer; reads on past that size if the file grew.
+  struct stat st {};
   std::string out;
-  char buf[1 << 16];
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    out.resize(static_cast<size_t>(st.st_size));
+  }
+  size_t done = 0;
   for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (done == out.size()) out.resize(out.size() + (1 << 16));
+    const ssize_t n = ::read(fd, out.data() + done, out.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
@@ -84,9 +99,10 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
       return Errno("read", path, err);
     }
     if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
+    done += static_cast<size_t>(n);
   }
   ::close(fd);
+  out.resize(done);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #ifndef AIQ_EXPORTER_STATE_ATOMIC_FILE_H_
 #define AIQ_EXPORTER_STATE_ATOMIC_FILE_H_
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,9 @@ namespace aiq::state {
 // on device"); on error the target is unchanged and no temporary remains.
 absl::Status WriteFileAtomically(const std::string& path,
                                  std::string_view bytes);
+// The same for a file made of several parts, written without joining them.
+absl::Status WriteFileAtomically(const std::string& path,
+                                 std::initializer_list<std::string_view> parts);
 
 // NotFound when the file does not exist.
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path);

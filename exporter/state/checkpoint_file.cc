@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 constexpr std::string_view kMagic = "AIQCKPT\n";
 constexpr std::string_view kPrefix = "checkpoint-";
 constexpr std::string_view kSuffix = ".aiqs";
-constexpr size_t kHeaderBytes = 8 + 4 + 8 + 8 + 4;
+constexpr size_t kHeaderBytes = Checkpoint::kHeaderBytes;
 
 uint32_t Crc(std::string_view bytes) {
   uLong crc = crc32(0L, Z_NULL, 0);
@@ -62,13 +62,13 @@ absl::Status WriteCheckpoint(const std::string& dir, uint64_t seq,
   w.Fixed64(seq);
   w.Fixed64(payload.size());
   w.Fixed32(Crc(payload));
-  w.Raw(payload);
   return WriteFileAtomically((fs::path(dir) / FileName(seq)).string(),
-                             w.data());
+                             {w.data(), payload});
 }
 
 absl::StatusOr<Checkpoint> ParseCheckpoint(const std::string& path,
-                                           std::string_view bytes) {
+                                           std::string file) {
+  const std::string_view bytes = file;
   if (bytes.size() < kHeaderBytes || bytes.substr(0, kMagic.size()) != kMagic) {
     return absl::DataLossError(
         absl::StrCat(path, ": not a checkpoint (bad magic or too short, ",
@@ -97,7 +97,7 @@ absl::StatusOr<Checkpoint> ParseCheckpoint(const std::string& path,
     return absl::DataLossError(
         absl::StrCat(path, ": CRC mismatch (the file is damaged)"));
   }
-  c.payload = std::string(payload);
+  c.bytes = std::move(file);
   return c;
 }
 
@@ -123,7 +123,7 @@ absl::StatusOr<std::optional<Checkpoint>> LoadLatestCheckpoint(
       skipped.push_back(std::string(bytes.status().message()));
       continue;
     }
-    absl::StatusOr<Checkpoint> c = ParseCheckpoint(path, *bytes);
+    absl::StatusOr<Checkpoint> c = ParseCheckpoint(path, *std::move(bytes));
     if (absl::IsFailedPrecondition(c.status())) return c.status();
     if (!c.ok()) {
       skipped.push_back(std::string(c.status().message()));

@@ -20,7 +20,7 @@
 //   std::vector<std::string> skipped;
 //   absl::StatusOr<std::optional<Checkpoint>> c =
 //       LoadLatestCheckpoint(dir, skipped);
-//   if (c.ok() && *c) { /* (*c)->seq == 42, (*c)->payload == payload */ }
+//   if (c.ok() && *c) { /* (*c)->seq == 42, (*c)->payload() == payload */ }
 #ifndef AIQ_EXPORTER_STATE_CHECKPOINT_FILE_H_
 #define AIQ_EXPORTER_STATE_CHECKPOINT_FILE_H_
 
@@ -38,7 +38,13 @@ namespace aiq::state {
 struct Checkpoint {
   uint64_t seq = 0;
   std::string path;
-  std::string payload;
+  std::string bytes;  // the whole file
+
+  // The payload within `bytes` (not copied: checkpoints are large).
+  std::string_view payload() const {
+    return std::string_view(bytes).substr(kHeaderBytes);
+  }
+  static constexpr size_t kHeaderBytes = 8 + 4 + 8 + 8 + 4;
 };
 
 absl::Status WriteCheckpoint(const std::string& dir, uint64_t seq,
@@ -47,7 +53,7 @@ absl::Status WriteCheckpoint(const std::string& dir, uint64_t seq,
 // Parses one checkpoint file's bytes (DataLoss: damaged;
 // FailedPrecondition: another format version).
 absl::StatusOr<Checkpoint> ParseCheckpoint(const std::string& path,
-                                           std::string_view bytes);
+                                           std::string bytes);
 
 // The newest intact checkpoint in `dir` (nullopt: none). Each damaged file
 // skipped is described in `skipped` (path and what is wrong).

@@ -39,7 +39,7 @@ TEST_F(CheckpointFileTest, LatestIntactOneWins) {
   ASSERT_TRUE(c.ok()) << c.status();
   ASSERT_TRUE(c->has_value());
   EXPECT_EQ((*c)->seq, 20u);
-  EXPECT_EQ((*c)->payload, std::string(100000, 'x'));
+  EXPECT_EQ((*c)->payload(), std::string(100000, 'x'));
   EXPECT_TRUE(skipped.empty());
   EXPECT_EQ(ListCheckpoints(dir_), (std::vector<uint64_t>{20, 10}));
   EXPECT_FALSE(fs::exists(Path(20) + ".tmp"));
@@ -60,7 +60,7 @@ TEST_F(CheckpointFileTest, CorruptOrTruncatedLatestFallsBackToPrevious) {
   ASSERT_TRUE(c.ok()) << c.status();
   ASSERT_TRUE(c->has_value());
   EXPECT_EQ((*c)->seq, 10u);
-  EXPECT_EQ((*c)->payload, "ten");
+  EXPECT_EQ((*c)->payload(), "ten");
   ASSERT_EQ(skipped.size(), 2u);
   EXPECT_EQ(skipped[0], Path(30) + ": CRC mismatch (the file is damaged)");
   EXPECT_EQ(skipped[1], Path(20) +

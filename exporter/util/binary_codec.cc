@@ -61,6 +61,19 @@ void BinaryWriter::Duration(absl::Duration d) {
   Signed(absl::ToInt64Nanoseconds(d));
 }
 
+size_t BinaryWriter::BeginBlock() {
+  const size_t at = out_.size();
+  Fixed64(0);
+  return at;
+}
+
+void BinaryWriter::EndBlock(size_t begin) {
+  const uint64_t length = out_.size() - begin - 8;
+  for (int i = 0; i < 8; ++i) {
+    out_[begin + static_cast<size_t>(i)] = static_cast<char>(length >> (8 * i));
+  }
+}
+
 void BinaryWriter::Doubles(std::span<const double> v) {
   Varint(v.size());
   for (double d : v) Double(d);
@@ -142,6 +155,14 @@ double BinaryReader::Double(std::string_view what) {
 
 std::string_view BinaryReader::StringView(std::string_view what) {
   const uint64_t n = Varint(what);
+  if (!Need(n, what)) return {};
+  std::string_view v = in_.substr(pos_, n);
+  pos_ += n;
+  return v;
+}
+
+std::string_view BinaryReader::Block(std::string_view what) {
+  const uint64_t n = Fixed64(what);
   if (!Need(n, what)) return {};
   std::string_view v = in_.substr(pos_, n);
   pos_ += n;

@@ -49,6 +49,13 @@ class BinaryWriter {
   // Raw bytes with no length (for nesting an already encoded block, use
   // String).
   void Raw(std::string_view bytes) { out_.append(bytes); }
+  // A length-prefixed block written in place (no copy of its contents):
+  //   size_t b = w.BeginBlock(); /* write the block */ w.EndBlock(b);
+  // The length is a fixed64 patched in by EndBlock; read it back with
+  // BinaryReader::Block.
+  size_t BeginBlock();
+  void EndBlock(size_t begin);
+  void Reserve(size_t bytes) { out_.reserve(out_.size() + bytes); }
 
   const std::string& data() const { return out_; }
   std::string Release() { return std::move(out_); }
@@ -73,6 +80,8 @@ class BinaryReader {
   uint64_t Fixed64(std::string_view what);
   std::string String(std::string_view what);
   std::string_view StringView(std::string_view what);  // into the input
+  // What BinaryWriter::BeginBlock/EndBlock wrote (a view into the input).
+  std::string_view Block(std::string_view what);
   absl::Time Time(std::string_view what);
   absl::Duration Duration(std::string_view what);
   std::vector<double> Doubles(std::string_view what);

@@ -102,6 +102,30 @@ TEST(BinaryCodecTest, RejectsOverlongVarintBadBoolAndRange) {
   EXPECT_EQ(r3.status().message(), "kind at byte 1: value 5 outside [0, 2]");
 }
 
+TEST(BinaryCodecTest, BlocksNestWithoutCopies) {
+  BinaryWriter w;
+  const size_t outer = w.BeginBlock();
+  w.Varint(300);
+  const size_t inner = w.BeginBlock();
+  w.String("abc");
+  w.EndBlock(inner);
+  w.EndBlock(outer);
+  w.U8(7);
+  BinaryReader r(w.data());
+  BinaryReader o(r.Block("outer"));
+  EXPECT_EQ(o.Varint("n"), 300u);
+  BinaryReader i(o.Block("inner"));
+  EXPECT_EQ(i.String("s"), "abc");
+  EXPECT_TRUE(i.Finish().ok());
+  EXPECT_TRUE(o.Finish().ok());
+  EXPECT_EQ(r.U8("tail"), 7);
+  EXPECT_TRUE(r.Finish().ok());
+  // A block claiming more than is there fails.
+  BinaryReader cut(std::string_view(w.data()).substr(0, 10));
+  cut.Block("outer");
+  EXPECT_FALSE(cut.ok());
+}
+
 TEST(BinaryCodecTest, FinishRejectsTrailingBytes) {
   BinaryWriter w;
   w.Varint(1);
