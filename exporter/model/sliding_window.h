@@ -158,8 +158,9 @@ class SlidingWindow {
     if (!r.ok()) return r.status();
     std::vector<Slot> slots;
     slots.reserve(slots_.size());
-    for (size_t i = 0; i < slots_.size(); ++i)
+    for (size_t i = 0; i < slots_.size(); ++i) {
       slots.push_back({kNever, make_()});
+    }
     for (size_t k = 0; k < used; ++k) {
       const int64_t id = r.Signed("sliding window bucket number");
       if (!r.ok()) return r.status();
