@@ -10,8 +10,9 @@
 //   const std::string& name = reasons.names()[i];  // "timeout"
 //
 // Checkpoints keep what was learned; the declared names, cap and overflow
-// policy come from the constructor (and are checked on decode), given
-// `const BoundedInterner& learned`:
+// policy come from the constructor (and are checked on decode).
+//
+// Example (a checkpoint), given `const BoundedInterner& learned`:
 //   util::BinaryWriter w;
 //   learned.EncodeTo(w);
 //   BoundedInterner restored({}, /*cap=*/20,

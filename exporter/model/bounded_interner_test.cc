@@ -61,7 +61,9 @@ absl::Status Decode(const std::string& bytes, BoundedInterner& target) {
   util::BinaryReader r(bytes);
   absl::Status s = target.DecodeFrom(r);
   if (s.ok()) s = r.Finish();
-  if (!s.ok()) EXPECT_EQ(Encoded(target), before);
+  if (!s.ok()) {
+    EXPECT_EQ(Encoded(target), before);
+  }
   return s;
 }
 

@@ -30,8 +30,11 @@
 // Checkpoints hold the buckets, samples, thresholds and the random
 // generator's position, so a decoded window collects, stamps and samples
 // exactly as the original; the config, reference, category cap and seed
-// come from the constructor. Given the same values and
-// `const DriftWindow& original`:
+// come from the constructor.
+//
+// Example (a checkpoint), given `const DriftWindow& original`,
+// `const config::ModelConfig& model_config` and
+// `std::shared_ptr<const ModelReference> reference`:
 //   util::BinaryWriter out;
 //   original.EncodeTo(out);
 //   DriftWindow restored(model_config, reference, /*max_categories=*/100,

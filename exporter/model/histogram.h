@@ -8,7 +8,9 @@
 //   h.Observe(0.5);   // counts()[1] == 1, sum() == 0.5
 //
 // Checkpoints write the bounds too, so decoding into a histogram with other
-// bounds is FailedPrecondition rather than counts in the wrong buckets:
+// bounds is FailedPrecondition rather than counts in the wrong buckets.
+//
+// Example (a checkpoint), given `const Histogram& h`:
 //   util::BinaryWriter w;
 //   h.EncodeTo(w);
 //   Histogram restored(std::make_shared<const std::vector<double>>(

@@ -33,7 +33,10 @@
 //
 // Checkpoints hold the buckets, the detectors, the number of classes and
 // the resolved positive class; the calibration is not part of them (set it
-// again after decoding). Given `const QualityWindow& original`:
+// again after decoding).
+//
+// Example (a checkpoint), given `const QualityWindow& original` and
+// `const config::ModelConfig& model_config`:
 //   util::BinaryWriter out;
 //   original.EncodeTo(out);
 //   aiq::model::QualityWindow restored(model_config);

@@ -15,17 +15,19 @@
 //   w.ForEachLive(now, [&](const Counts& c) { n += c.n; });
 //
 // Checkpoints write every bucket's number and value, with a callback per
-// value (`Counts` as above), given `const SlidingWindow<Counts>& window`:
+// value.
+//
+// Example (a checkpoint), given `const SlidingWindow<int64_t>& window`:
 //   util::BinaryWriter w;
-//   window.EncodeTo(w, [](util::BinaryWriter& out, const Counts& c) {
-//     out.Signed(c.n);
+//   window.EncodeTo(w, [](util::BinaryWriter& out, int64_t n) {
+//     out.Signed(n);
 //   });
-//   SlidingWindow<Counts> restored(absl::Hours(1), /*buckets=*/12,
-//                                  [] { return Counts{}; });
+//   SlidingWindow<int64_t> restored(absl::Hours(1), /*buckets=*/12,
+//                                   [] { return int64_t{0}; });
 //   util::BinaryReader r(w.data());
-//   absl::Status st = restored.DecodeFrom(
-//       r, [](util::BinaryReader& in, Counts& c) {
-//         c.n = in.Signed("count");
+//   absl::Status st =
+//       restored.DecodeFrom(r, [](util::BinaryReader& in, int64_t& n) {
+//         n = in.Signed("count");
 //         return in.status();
 //       });
 //
@@ -156,8 +158,9 @@ class SlidingWindow {
     if (!r.ok()) return r.status();
     std::vector<Slot> slots;
     slots.reserve(slots_.size());
-    for (size_t i = 0; i < slots_.size(); ++i)
+    for (size_t i = 0; i < slots_.size(); ++i) {
       slots.push_back({kNever, make_()});
+    }
     for (size_t k = 0; k < used; ++k) {
       const int64_t id = r.Signed("sliding window bucket number");
       if (!r.ok()) return r.status();

@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "exporter/stats/oracle_test_util.h"
+#include "exporter/util/binary_codec.h"
 
 namespace aiq::stats {
 namespace {
@@ -175,6 +177,73 @@ TEST(ZTestTest, SuccessIsTheGreaterValue) {
   EXPECT_LT(z.p_value, 1e-8);
   EXPECT_FALSE(TwoProportionZTest(5, 4, 1, 2).ok());
   EXPECT_FALSE(TwoProportionZTest(0, 0, 1, 2).ok());
+}
+
+// Every proper prefix of `full` is DataLoss and leaves `target` as it was.
+template <typename T>
+void ExpectTruncationIsDataLoss(const std::string& full, T target) {
+  util::BinaryWriter w;
+  target.EncodeTo(w);
+  const std::string before = w.Release();
+  for (size_t n = 0; n < full.size(); ++n) {
+    util::BinaryReader r(std::string_view(full).substr(0, n));
+    const absl::Status s = target.DecodeFrom(r);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << n << ": " << s;
+    util::BinaryWriter after;
+    target.EncodeTo(after);
+    EXPECT_EQ(after.data(), before) << n;
+  }
+}
+
+template <typename T>
+std::string Encoded(const T& t) {
+  util::BinaryWriter w;
+  t.EncodeTo(w);
+  return w.Release();
+}
+
+template <typename T>
+T Decoded(const std::string& bytes) {
+  T t;
+  util::BinaryReader r(bytes);
+  EXPECT_TRUE(t.DecodeFrom(r).ok());
+  EXPECT_TRUE(r.Finish().ok());
+  return t;
+}
+
+TEST(CategoryCountsCodecTest, RoundTripsAndRejectsMalformedInput) {
+  CategoryCounts c;
+  for (const char* k : {"b", "a", "b", "", "zz", "b"}) c.Add(k);
+  const std::string bytes = Encoded(c);
+  CategoryCounts d = Decoded<CategoryCounts>(bytes);
+  EXPECT_EQ(d.counts(), c.counts());
+  EXPECT_EQ(d.total(), 6);
+  EXPECT_EQ(Encoded(d), bytes);
+  d.Subtract("b", 3);
+  c.Subtract("b", 3);
+  EXPECT_EQ(Encoded(d), Encoded(c));
+  CategoryCounts target;
+  target.Add("q", 4);
+  ExpectTruncationIsDataLoss(bytes, target);
+
+  util::BinaryWriter unsorted;
+  unsorted.Varint(2);
+  unsorted.String("b");
+  unsorted.Signed(1);
+  unsorted.String("a");
+  unsorted.Signed(1);
+  util::BinaryReader r(unsorted.data());
+  absl::Status s = target.DecodeFrom(r);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("ascending"), std::string::npos) << s;
+  util::BinaryWriter zero;
+  zero.Varint(1);
+  zero.String("a");
+  zero.Signed(0);
+  util::BinaryReader r0(zero.data());
+  EXPECT_EQ(target.DecodeFrom(r0).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(target.count("q"), 4);
+  EXPECT_EQ(target.total(), 4);
 }
 
 }  // namespace

@@ -9,9 +9,11 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "exporter/stats/oracle_test_util.h"
+#include "exporter/util/binary_codec.h"
 
 namespace aiq::stats {
 namespace {
@@ -173,6 +175,99 @@ TEST(ConfusionMatrixTest, GrowsAndIgnoresAbsentClasses) {
   EXPECT_EQ(r.per_class.size(), 2u);
   EXPECT_EQ(r.accuracy, 1.0);
   EXPECT_EQ(r.f1_macro, 1.0);
+}
+
+// Every proper prefix of `full` is DataLoss and leaves `target` as it was.
+template <typename T>
+void ExpectTruncationIsDataLoss(const std::string& full, T target) {
+  util::BinaryWriter w;
+  target.EncodeTo(w);
+  const std::string before = w.Release();
+  for (size_t n = 0; n < full.size(); ++n) {
+    util::BinaryReader r(std::string_view(full).substr(0, n));
+    const absl::Status s = target.DecodeFrom(r);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << n << ": " << s;
+    util::BinaryWriter after;
+    target.EncodeTo(after);
+    EXPECT_EQ(after.data(), before) << n;
+  }
+}
+
+template <typename T>
+std::string Encoded(const T& t) {
+  util::BinaryWriter w;
+  t.EncodeTo(w);
+  return w.Release();
+}
+
+template <typename T>
+T Decoded(const std::string& bytes) {
+  T t;
+  util::BinaryReader r(bytes);
+  EXPECT_TRUE(t.DecodeFrom(r).ok());
+  EXPECT_TRUE(r.Finish().ok());
+  return t;
+}
+
+TEST(AccumulatorCodecTest, ConfusionCalibrationAndBrierContinueIdentically) {
+  ConfusionMatrix cm;
+  CalibrationAccumulator cal;
+  BrierAccumulator brier;
+  auto feed = [&](ConfusionMatrix& m, CalibrationAccumulator& c,
+                  BrierAccumulator& b, int n, int classes) {
+    std::mt19937_64 local(static_cast<uint64_t>(n * 31 + classes));
+    std::uniform_real_distribution<double> lu(0, 1);
+    for (int i = 0; i < n; ++i) {
+      const int t = static_cast<int>(lu(local) * classes);
+      const int p = lu(local) < 0.7 ? t : static_cast<int>(lu(local) * classes);
+      ASSERT_TRUE(m.Add(t, p).ok());
+      const double conf = 0.1 + 0.9 * lu(local);
+      ASSERT_TRUE(c.Add(conf, t == p).ok());
+      std::vector<double> probs(static_cast<size_t>(classes),
+                                (1 - conf) / (classes - 1));
+      probs[static_cast<size_t>(p)] = conf;
+      ASSERT_TRUE(b.Add(probs, t).ok());
+    }
+  };
+  feed(cm, cal, brier, 5000, 3);
+  ConfusionMatrix cm2 = Decoded<ConfusionMatrix>(Encoded(cm));
+  CalibrationAccumulator cal2 = Decoded<CalibrationAccumulator>(Encoded(cal));
+  BrierAccumulator brier2 = Decoded<BrierAccumulator>(Encoded(brier));
+  EXPECT_EQ(Encoded(cm2), Encoded(cm));
+  EXPECT_EQ(cm2.total(), 5000);
+  EXPECT_EQ(*cal2.Ece(), *cal.Ece());
+  EXPECT_EQ(*brier2.Score(), *brier.Score());
+  // More events, with a fourth class: the matrix grows the same way.
+  feed(cm, cal, brier, 3000, 4);
+  feed(cm2, cal2, brier2, 3000, 4);
+  EXPECT_EQ(Encoded(cm2), Encoded(cm));
+  EXPECT_EQ(Encoded(cal2), Encoded(cal));
+  EXPECT_EQ(Encoded(brier2), Encoded(brier));
+  EXPECT_EQ(*cal2.Ece(), *cal.Ece());
+  EXPECT_EQ(*brier2.Score(), *brier.Score());
+  EXPECT_EQ(ComputeClassificationMetrics(cm2)->f1_macro,
+            ComputeClassificationMetrics(cm)->f1_macro);
+
+  ConfusionMatrix small(2);
+  ASSERT_TRUE(small.Add(0, 1, 3).ok());
+  ConfusionMatrix other(1);
+  ASSERT_TRUE(other.Add(0, 0).ok());
+  ExpectTruncationIsDataLoss(Encoded(small), other);
+  CalibrationAccumulator cal_target;
+  ASSERT_TRUE(cal_target.Add(0.5, true).ok());
+  CalibrationAccumulator cal_small;
+  ASSERT_TRUE(cal_small.Add(0.95, false).ok());
+  ExpectTruncationIsDataLoss(Encoded(cal_small), cal_target);
+  BrierAccumulator brier_target;
+  ExpectTruncationIsDataLoss(Encoded(brier), brier_target);
+
+  // A class count whose cells the input cannot hold.
+  util::BinaryWriter huge;
+  huge.Varint(1'000'000);
+  util::BinaryReader r(huge.data());
+  const absl::Status s = other.DecodeFrom(r);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(other.total(), 1);
 }
 
 }  // namespace

@@ -6,9 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "exporter/stats/oracle_test_util.h"
+#include "exporter/util/binary_codec.h"
 
 namespace aiq::stats {
 namespace {
@@ -143,6 +147,71 @@ TEST(RegressionTest, HugeValues) {
   m = *EvaluateRegression(y2, p2);
   EXPECT_PRED_FORMAT2(Near, m.mse, 1e300);
   EXPECT_PRED_FORMAT2(Near, m.mape, 0.75);
+}
+
+// Every proper prefix of `full` is DataLoss and leaves `target` as it was.
+template <typename T>
+void ExpectTruncationIsDataLoss(const std::string& full, T target) {
+  util::BinaryWriter w;
+  target.EncodeTo(w);
+  const std::string before = w.Release();
+  for (size_t n = 0; n < full.size(); ++n) {
+    util::BinaryReader r(std::string_view(full).substr(0, n));
+    const absl::Status s = target.DecodeFrom(r);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << n << ": " << s;
+    util::BinaryWriter after;
+    target.EncodeTo(after);
+    EXPECT_EQ(after.data(), before) << n;
+  }
+}
+
+template <typename T>
+std::string Encoded(const T& t) {
+  util::BinaryWriter w;
+  t.EncodeTo(w);
+  return w.Release();
+}
+
+template <typename T>
+T Decoded(const std::string& bytes) {
+  T t;
+  util::BinaryReader r(bytes);
+  EXPECT_TRUE(t.DecodeFrom(r).ok());
+  EXPECT_TRUE(r.Finish().ok());
+  return t;
+}
+
+TEST(RegressionAccumulatorCodecTest, ContinuesIdenticallyAfterDecode) {
+  for (const bool with_shift : {false, true}) {
+    RegressionAccumulator acc =
+        with_shift ? RegressionAccumulator(1e6) : RegressionAccumulator();
+    RegressionAccumulator empty = Decoded<RegressionAccumulator>(Encoded(acc));
+    EXPECT_EQ(empty.shift(), acc.shift());
+    auto feed = [](RegressionAccumulator& a, uint64_t seed, int n) {
+      std::mt19937_64 local(seed);
+      std::normal_distribution<double> nd;
+      for (int i = 0; i < n; ++i) {
+        const double y = 1e6 + nd(local);
+        ASSERT_TRUE(a.Add(y, y + 0.1 * nd(local)).ok());
+      }
+    };
+    feed(acc, 1, 2000);
+    RegressionAccumulator copy = Decoded<RegressionAccumulator>(Encoded(acc));
+    EXPECT_EQ(Encoded(copy), Encoded(acc));
+    EXPECT_EQ(copy.Metrics()->r2, acc.Metrics()->r2);
+    feed(acc, 2, 1000);
+    feed(copy, 2, 1000);
+    EXPECT_EQ(Encoded(copy), Encoded(acc));
+    const RegressionMetrics a = *acc.Metrics(), b = *copy.Metrics();
+    EXPECT_EQ(a.count, b.count);
+    EXPECT_EQ(a.mae, b.mae);
+    EXPECT_EQ(a.mse, b.mse);
+    EXPECT_EQ(a.r2, b.r2);
+    EXPECT_EQ(a.mape, b.mape);
+    RegressionAccumulator target;
+    ASSERT_TRUE(target.Add(1, 2).ok());
+    ExpectTruncationIsDataLoss(Encoded(acc), target);
+  }
 }
 
 }  // namespace
