@@ -278,6 +278,7 @@ void BM_StateRestart(benchmark::State& state) {
   state.counters["pending"] = kModels * kPendingPerModel;
   state.counters["restart_s"] = restart_s;
   state.counters["checkpoint_s"] = checkpoint_s;
+  state.counters["checkpoint_pause_s"] = before.last_checkpoint_pause_seconds;
   state.counters["checkpoint_MB"] =
       static_cast<double>(before.last_checkpoint_bytes) / 1e6;
   state.counters["store_bytes_per_event"] =

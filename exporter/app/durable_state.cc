@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "exporter/state/checkpoint_file.h"
 #include "exporter/util/binary_codec.h"
+#include "exporter/util/parallel_for.h"
 
 namespace aiq::app {
 namespace {
@@ -51,25 +52,34 @@ DurableState::~DurableState() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::string DurableState::EncodeCheckpoint() const {
-  util::BinaryWriter w;
-  w.String(kPayloadTag);
-  w.Time(model_clock_.Now());
+std::vector<std::string> DurableState::EncodeCheckpoint() const {
+  // Parts: the header, one per model (encoded in parallel: models are
+  // independent, and ingest waits for this), the references. The file is
+  // their concatenation.
   const auto& models = registry_.models();
-  w.Varint(models.size());
-  for (const auto& m : models) {
-    w.String(m->config().name);
+  std::vector<std::string> parts(models.size() + 2);
+  util::BinaryWriter head;
+  head.String(kPayloadTag);
+  head.Time(model_clock_.Now());
+  head.Varint(models.size());
+  parts.front() = head.Release();
+  util::ParallelFor(models.size(), /*max_threads=*/0, [&](size_t i) {
+    util::BinaryWriter w;
+    w.String(models[i]->config().name);
     const size_t block = w.BeginBlock();
-    m->EncodeTo(w);
+    models[i]->EncodeTo(w);
     w.EndBlock(block);
-  }
+    parts[i + 1] = w.Release();
+  });
+  util::BinaryWriter tail;
   absl::MutexLock lock(&references_mu_);
-  w.Varint(references_.size());
+  tail.Varint(references_.size());
   for (const auto& [model, csv] : references_) {
-    w.String(model);
-    w.String(csv);
+    tail.String(model);
+    tail.String(csv);
   }
-  return w.Release();
+  parts.back() = tail.Release();
+  return parts;
 }
 
 absl::Status DurableState::DecodeCheckpoint(std::string_view payload,
@@ -111,21 +121,27 @@ absl::Status DurableState::DecodeCheckpoint(std::string_view payload,
                                             "\": ", st.message()));
     }
   }
-  for (const ModelBytes& m : models) {
-    model::ModelState* state = registry_.Find(m.name);
+  // Models are independent: decode them in parallel.
+  std::vector<absl::Status> statuses(models.size());
+  std::vector<std::vector<std::string>> dropped(models.size());
+  util::ParallelFor(models.size(), /*max_threads=*/0, [&](size_t i) {
+    model::ModelState* state = registry_.Find(models[i].name);
     if (state == nullptr) {
+      dropped[i].push_back("no longer configured");
+      return;
+    }
+    util::BinaryReader mr(models[i].bytes);
+    statuses[i] = state->DecodeFrom(mr, dropped[i]);
+  });
+  for (size_t i = 0; i < models.size(); ++i) {
+    if (!statuses[i].ok()) {
+      return absl::Status(statuses[i].code(),
+                          absl::StrCat("model \"", models[i].name, "\": ",
+                                       statuses[i].message()));
+    }
+    for (std::string& d : dropped[i]) {
       report.dropped.push_back(
-          absl::StrCat("model \"", m.name, "\": no longer configured"));
-      continue;
-    }
-    util::BinaryReader mr(m.bytes);
-    std::vector<std::string> dropped;
-    if (absl::Status st = state->DecodeFrom(mr, dropped); !st.ok()) {
-      return absl::Status(st.code(), absl::StrCat("model \"", m.name,
-                                                  "\": ", st.message()));
-    }
-    for (std::string& d : dropped) {
-      report.dropped.push_back(absl::StrCat("model \"", m.name, "\": ", d));
+          absl::StrCat("model \"", models[i].name, "\": ", d));
     }
   }
   return absl::OkStatus();
@@ -252,15 +268,23 @@ void DurableState::NoteReference(const std::string& model, std::string csv) {
 absl::Status DurableState::CheckpointNow() {
   const auto start = std::chrono::steady_clock::now();
   uint64_t seq = 0;
-  std::string payload;
+  std::vector<std::string> parts;
+  double pause = 0;
   {
     absl::MutexLock lock(&commit_mu_);
     seq = store_->last_seq();
-    payload = EncodeCheckpoint();
+    parts = EncodeCheckpoint();
+    pause = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                          start)
+                .count();
   }
+  std::vector<std::string_view> views(parts.begin(), parts.end());
+  int64_t bytes = 0;
+  for (const std::string& p : parts) bytes += static_cast<int64_t>(p.size());
   // Everything the checkpoint reflects is on disk before it claims so.
   absl::Status st = store_->WaitDurable(seq);
-  if (st.ok()) st = state::WriteCheckpoint(store_->checkpoint_dir(), seq, payload);
+  if (st.ok()) st = state::WriteCheckpoint(store_->checkpoint_dir(), seq, views);
+  parts.clear();
   if (st.ok()) {
     state::PruneCheckpoints(store_->checkpoint_dir(), kCheckpointsKept);
     // Keep the log back to the oldest kept checkpoint, so a damaged newest
@@ -279,7 +303,8 @@ absl::Status DurableState::CheckpointNow() {
   stats_.last_checkpoint_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
-  stats_.last_checkpoint_bytes = static_cast<int64_t>(payload.size());
+  stats_.last_checkpoint_pause_seconds = pause;
+  stats_.last_checkpoint_bytes = bytes;
   stats_.last_checkpoint_time = absl::Now();
   return absl::OkStatus();
 }

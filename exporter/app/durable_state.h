@@ -66,6 +66,8 @@ struct DurableStateStats {
   uint64_t checkpoints = 0;
   uint64_t checkpoint_failures = 0;
   double last_checkpoint_seconds = 0;  // how long the last one took
+  // Of that, how long ingest waited (the state being encoded).
+  double last_checkpoint_pause_seconds = 0;
   int64_t last_checkpoint_bytes = 0;
   absl::Time last_checkpoint_time = absl::InfinitePast();
   absl::Time started = absl::InfinitePast();
@@ -122,7 +124,9 @@ class DurableState {
                util::FakeClock& model_clock, util::Clock* wall_clock,
                std::unique_ptr<state::StateStore> store);
   void AdvanceModelClock() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
-  std::string EncodeCheckpoint() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
+  // The checkpoint payload, in parts to be written one after the other.
+  std::vector<std::string> EncodeCheckpoint() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
   absl::Status DecodeCheckpoint(std::string_view payload,
                                 const ApplyRecord& apply_record,
                                 RecoveryReport& report)

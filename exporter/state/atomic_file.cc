@@ -37,11 +37,11 @@ absl::Status SyncDirectory(const std::string& dir) {
 
 absl::Status WriteFileAtomically(const std::string& path,
                                  std::string_view bytes) {
-  return WriteFileAtomically(path, {bytes});
+  return WriteFileAtomically(path, std::span<const std::string_view>(&bytes, 1));
 }
 
-absl::Status WriteFileAtomically(
-    const std::string& path, std::initializer_list<std::string_view> parts) {
+absl::Status WriteFileAtomically(const std::string& path,
+                                 std::span<const std::string_view> parts) {
   const std::string tmp = path + ".tmp";
   const int fd =
       ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -9,7 +9,7 @@
 #ifndef AIQ_EXPORTER_STATE_ATOMIC_FILE_H_
 #define AIQ_EXPORTER_STATE_ATOMIC_FILE_H_
 
-#include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -24,7 +24,7 @@ absl::Status WriteFileAtomically(const std::string& path,
                                  std::string_view bytes);
 // The same for a file made of several parts, written without joining them.
 absl::Status WriteFileAtomically(const std::string& path,
-                                 std::initializer_list<std::string_view> parts);
+                                 std::span<const std::string_view> parts);
 
 // NotFound when the file does not exist.
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path);

@@ -22,8 +22,9 @@ constexpr std::string_view kPrefix = "checkpoint-";
 constexpr std::string_view kSuffix = ".aiqs";
 constexpr size_t kHeaderBytes = Checkpoint::kHeaderBytes;
 
-uint32_t Crc(std::string_view bytes) {
-  uLong crc = crc32(0L, Z_NULL, 0);
+// `crc` continues a CRC over earlier bytes (0 to start).
+uint32_t Crc(std::string_view bytes, uint32_t start = 0) {
+  uLong crc = start;
   // zlib takes uInt lengths; feed large payloads in pieces.
   while (!bytes.empty()) {
     const size_t n = std::min<size_t>(bytes.size(), 1u << 30);
@@ -56,14 +57,26 @@ std::optional<uint64_t> SeqOfName(const std::string& name) {
 
 absl::Status WriteCheckpoint(const std::string& dir, uint64_t seq,
                              std::string_view payload) {
+  return WriteCheckpoint(dir, seq, std::span<const std::string_view>(&payload, 1));
+}
+
+absl::Status WriteCheckpoint(const std::string& dir, uint64_t seq,
+                             std::span<const std::string_view> payload) {
+  uint64_t length = 0;
+  uint32_t crc = 0;
+  for (std::string_view p : payload) {
+    length += p.size();
+    crc = Crc(p, crc);
+  }
   util::BinaryWriter w;
   w.Raw(kMagic);
   w.Fixed32(kStateFormatVersion);
   w.Fixed64(seq);
-  w.Fixed64(payload.size());
-  w.Fixed32(Crc(payload));
-  return WriteFileAtomically((fs::path(dir) / FileName(seq)).string(),
-                             {w.data(), payload});
+  w.Fixed64(length);
+  w.Fixed32(crc);
+  std::vector<std::string_view> parts = {w.data()};
+  parts.insert(parts.end(), payload.begin(), payload.end());
+  return WriteFileAtomically((fs::path(dir) / FileName(seq)).string(), parts);
 }
 
 absl::StatusOr<Checkpoint> ParseCheckpoint(const std::string& path,

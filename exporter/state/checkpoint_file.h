@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,9 @@ struct Checkpoint {
 
 absl::Status WriteCheckpoint(const std::string& dir, uint64_t seq,
                              std::string_view payload);
+// The same for a payload in parts (their concatenation), not joined first.
+absl::Status WriteCheckpoint(const std::string& dir, uint64_t seq,
+                             std::span<const std::string_view> payload);
 
 // Parses one checkpoint file's bytes (DataLoss: damaged;
 // FailedPrecondition: another format version).
