@@ -4,6 +4,7 @@
 #   bench/run_benchmarks.sh            # everything, ~4 minutes + the build
 #   bench/run_benchmarks.sh macro      # only the side-by-side macro run
 #   bench/run_benchmarks.sh micro      # only the Google Benchmark binaries
+#   bench/run_benchmarks.sh state      # only durable state off vs on
 #   bench/run_benchmarks.sh stats      # only the stats library vs scipy
 #   bench/run_benchmarks.sh memory     # only memory vs max_exact_samples
 #
@@ -70,7 +71,7 @@ log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
 mkdir -p "$OUT"
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C "$BUILD" ai_quality_exporter ingest_benchmark scrape_benchmark \
-  stats_benchmark >/dev/null
+  stats_benchmark state_benchmark >/dev/null
 EXPORTER=$BUILD/ai_quality_exporter
 g++ -O2 -std=c++20 -pthread "$ROOT/bench/macro/loadgen.cc" -o "$WORK/loadgen"
 LOADGEN=$WORK/loadgen
@@ -332,6 +333,53 @@ for path in sys.argv[2:]:
 EOF
 }
 
+# Durable state off and on, in one run (docs/benchmarks.md "Durable
+# state"): the same server and bodies, state.dir in $WORK (the file system
+# of /tmp decides the fdatasync cost), 64 server threads so that concurrent
+# requests can share one fdatasync. Rows go to state_macro.tsv; then
+# bench/state_benchmark (in-process, incl. the restart with 100 models x 20
+# features and 10M pending labels) to state_benchmark.json.
+run_state() {
+  log "state: our exporter with state off and on (load $(load1))"
+  [[ -r $WORK/body_1000.ndjson ]] || $PY "$ROOT/bench/macro/gen_bodies.py" "$CUR" "$WORK"
+  local saved=$MACRO port mode
+  MACRO=$OUT/state_macro.tsv
+  printf 'server\tphase\tevents\treq_per_s\tevents_per_s\tp50_us\tp99_us\tcpu_s_per_million_events\tload1\n' >"$MACRO"
+  for mode in off on; do
+    port=$(free_port)
+    write_config "$port" 10000 "$WORK/aiq.yaml"
+    sed -i 's/^  threads: 8$/  threads: 64/' "$WORK/aiq.yaml"
+    local -a state_args=()
+    if [[ $mode == on ]]; then
+      rm -rf "$WORK/state"
+      state_args=(--state-dir "$WORK/state")
+    fi
+    env LD_PRELOAD="$NODELAY" "$EXPORTER" serve --config "$WORK/aiq.yaml" \
+      "${state_args[@]}" >"$WORK/ours_state_$mode.log" 2>&1 &
+    SERVER_PID=$!
+    wait_http "http://127.0.0.1:$port/-/ready"
+    local -a lg=("$LOADGEN" --port "$port" --path /api/v1/predictions
+      --content-type application/x-ndjson --body-file "$WORK/body_1000.ndjson"
+      --events-per-request 1000 --requests 6000 --max-seconds 10)
+    phase "state_$mode" batch_1000_c2 1000 "${lg[@]}" --connections 2
+    phase "state_$mode" batch_1000_c8 1000 "${lg[@]}" --connections 8
+    phase "state_$mode" single_c64 1 env AIQ_BODY_FILE="$WORK/body_1.ndjson" \
+      wrk -t2 -c64 -d8s --latency -s "$ROOT/bench/macro/post.lua" \
+      "http://127.0.0.1:$port/api/v1/predictions"
+    if [[ $mode == on ]]; then
+      curl -fsS "http://127.0.0.1:$port/metrics" | grep -E '^aiq_state_' \
+        >"$OUT/state_metrics.txt" || true
+    fi
+    stop_server
+  done
+  MACRO=$saved
+  log "state: bench/state_benchmark (load $(load1))"
+  TMPDIR=$WORK "$BUILD/bench/state_benchmark" \
+    --benchmark_out="$OUT/state_benchmark.json" --benchmark_out_format=json \
+    >"$OUT/state_benchmark.txt" 2>/dev/null
+  scrub_paths "$OUT/state_benchmark.json"
+}
+
 run_micro() {
   log "micro: ingest_benchmark (load $(load1))"
   "$BUILD/bench/ingest_benchmark" --benchmark_min_time=0.5 \
@@ -345,12 +393,13 @@ run_micro() {
 }
 
 case "$WHAT" in
-  all) run_macro; run_stats; run_memory; run_micro ;;
+  all) run_macro; run_stats; run_memory; run_micro; run_state ;;
   macro) run_macro ;;
+  state) run_state ;;
   stats) run_stats ;;
   memory) $PY "$ROOT/bench/macro/gen_bodies.py" "$CUR" "$WORK"; run_memory ;;
   micro) run_micro ;;
-  *) echo "usage: $0 [all|macro|stats|memory|micro]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|macro|stats|memory|micro|state]" >&2; exit 2 ;;
 esac
 echo "load_at_end=$(cat /proc/loadavg)" >>"$OUT/machine.txt"
 $PY "$ROOT/bench/macro/summarize.py" "$OUT"

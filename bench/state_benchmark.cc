@@ -279,6 +279,10 @@ void BM_StateRestart(benchmark::State& state) {
   state.counters["restart_s"] = restart_s;
   state.counters["checkpoint_s"] = checkpoint_s;
   state.counters["checkpoint_pause_s"] = before.last_checkpoint_pause_seconds;
+  const aiq::app::RecoveryReport& rec = app->durable()->Stats().recovery;
+  state.counters["restore_read_s"] = absl::ToDoubleSeconds(rec.checkpoint_read);
+  state.counters["restore_decode_s"] =
+      absl::ToDoubleSeconds(rec.checkpoint_decode);
   state.counters["checkpoint_MB"] =
       static_cast<double>(before.last_checkpoint_bytes) / 1e6;
   state.counters["store_bytes_per_event"] =

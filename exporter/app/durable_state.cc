@@ -39,9 +39,8 @@ absl::StatusOr<std::unique_ptr<DurableState>> DurableState::Open(
   absl::StatusOr<std::unique_ptr<state::StateStore>> store =
       state::StateStore::Open(config.state);
   if (!store.ok()) return store.status();
-  return std::unique_ptr<DurableState>(
-      new DurableState(config, registry, model_clock, wall_clock,
-                       *std::move(store)));
+  return std::unique_ptr<DurableState>(new DurableState(
+      config, registry, model_clock, wall_clock, *std::move(store)));
 }
 
 DurableState::~DurableState() {
@@ -117,8 +116,8 @@ absl::Status DurableState::DecodeCheckpoint(std::string_view payload,
     rec.model = model;
     rec.body = csv;
     if (absl::Status st = apply_record(rec); !st.ok()) {
-      report.dropped.push_back(absl::StrCat("reference of model \"", model,
-                                            "\": ", st.message()));
+      report.dropped.push_back(
+          absl::StrCat("reference of model \"", model, "\": ", st.message()));
     }
   }
   // Models are independent: decode them in parallel.
@@ -136,8 +135,8 @@ absl::Status DurableState::DecodeCheckpoint(std::string_view payload,
   for (size_t i = 0; i < models.size(); ++i) {
     if (!statuses[i].ok()) {
       return absl::Status(statuses[i].code(),
-                          absl::StrCat("model \"", models[i].name, "\": ",
-                                       statuses[i].message()));
+                          absl::StrCat("model \"", models[i].name,
+                                       "\": ", statuses[i].message()));
     }
     for (std::string& d : dropped[i]) {
       report.dropped.push_back(
@@ -159,15 +158,20 @@ absl::StatusOr<RecoveryReport> DurableState::Recover(
       state::LoadLatestCheckpoint(store_->checkpoint_dir(),
                                   report.skipped_checkpoints);
   if (!checkpoint.ok()) return checkpoint.status();
+  report.checkpoint_read =
+      absl::FromChrono(std::chrono::steady_clock::now() - start);
   if (*checkpoint) {
-    if (absl::Status st = DecodeCheckpoint((*checkpoint)->payload(),
-                                           apply_record, report);
+    if (absl::Status st =
+            DecodeCheckpoint((*checkpoint)->payload(), apply_record, report);
         !st.ok()) {
       // The file's CRC matched, so this is not damage in transit but a
       // payload this build cannot read: refuse rather than reset.
-      return absl::FailedPreconditionError(absl::StrCat(
-          (*checkpoint)->path, ": ", st.message()));
+      return absl::FailedPreconditionError(
+          absl::StrCat((*checkpoint)->path, ": ", st.message()));
     }
+    report.checkpoint_decode =
+        absl::FromChrono(std::chrono::steady_clock::now() - start) -
+        report.checkpoint_read;
     report.checkpoint_seq = (*checkpoint)->seq;
     report.checkpoint_path = (*checkpoint)->path;
   } else {
@@ -187,8 +191,8 @@ absl::StatusOr<RecoveryReport> DurableState::Recover(
         if (absl::Status st = apply_record(*rec); !st.ok()) {
           // Intact, but no longer applicable (the config changed, e.g. a
           // PUT reference for a removed model): dropped, not corrupt.
-          report.dropped.push_back(absl::StrCat(
-              "log record ", seq, ": ", st.message()));
+          report.dropped.push_back(
+              absl::StrCat("log record ", seq, ": ", st.message()));
           return absl::OkStatus();
         }
         ++report.records_replayed;
@@ -215,8 +219,8 @@ void DurableState::AdvanceModelClock() {
   if (now > model_clock_.Now()) model_clock_.Set(now);
 }
 
-absl::StatusOr<uint64_t> DurableState::Commit(
-    state::LogRecord& record, absl::FunctionRef<void()> apply) {
+absl::StatusOr<uint64_t> DurableState::Commit(state::LogRecord& record,
+                                              absl::FunctionRef<void()> apply) {
   absl::MutexLock lock(&commit_mu_);
   if (absl::Status st = store_->CheckWritable(); !st.ok()) return st;
   AdvanceModelClock();
@@ -233,9 +237,8 @@ absl::Status DurableState::WaitDurable(uint64_t seq) {
 
 std::optional<state::StoredAnswer> DurableState::FindAnswer(
     std::string_view key, bool count) {
-  std::optional<state::StoredAnswer> a =
-      store_->FindAnswer(key, wall_clock_->Now(),
-                         config_.state.idempotency_ttl);
+  std::optional<state::StoredAnswer> a = store_->FindAnswer(
+      key, wall_clock_->Now(), config_.state.idempotency_ttl);
   if (a && count) {
     absl::MutexLock lock(&stats_mu_);
     ++stats_.idempotent_replays;
@@ -274,16 +277,17 @@ absl::Status DurableState::CheckpointNow() {
     absl::MutexLock lock(&commit_mu_);
     seq = store_->last_seq();
     parts = EncodeCheckpoint();
-    pause = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                          start)
-                .count();
+    pause =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
   }
   std::vector<std::string_view> views(parts.begin(), parts.end());
   int64_t bytes = 0;
   for (const std::string& p : parts) bytes += static_cast<int64_t>(p.size());
   // Everything the checkpoint reflects is on disk before it claims so.
   absl::Status st = store_->WaitDurable(seq);
-  if (st.ok()) st = state::WriteCheckpoint(store_->checkpoint_dir(), seq, views);
+  if (st.ok())
+    st = state::WriteCheckpoint(store_->checkpoint_dir(), seq, views);
   parts.clear();
   if (st.ok()) {
     state::PruneCheckpoints(store_->checkpoint_dir(), kCheckpointsKept);

@@ -58,6 +58,8 @@ struct RecoveryReport {
   // removed, a window's shape changed) and was dropped.
   std::vector<std::string> dropped;
   absl::Duration took;
+  absl::Duration checkpoint_read;    // reading and verifying the file
+  absl::Duration checkpoint_decode;  // restoring the models from it
 };
 
 // For the aiq_state_* metrics.

@@ -22,22 +22,22 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-#define ASSERT_OK(expr)                    \
-  do {                                     \
-    const absl::Status st_ = (expr);       \
-    ASSERT_TRUE(st_.ok()) << st_;          \
+#define ASSERT_OK(expr)              \
+  do {                               \
+    const absl::Status st_ = (expr); \
+    ASSERT_TRUE(st_.ok()) << st_;    \
   } while (0)
 using ::testing::HasSubstr;
 
 class DurableStateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = (fs::temp_directory_path() /
-            absl::StrCat("aiq_durable_", ::getpid(), "_",
-                         ::testing::UnitTest::GetInstance()
-                             ->current_test_info()
-                             ->name()))
-               .string();
+    dir_ =
+        (fs::temp_directory_path() /
+         absl::StrCat(
+             "aiq_durable_", ::getpid(), "_",
+             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+            .string();
     fs::remove_all(dir_);
   }
   void TearDown() override {
@@ -106,14 +106,14 @@ class DurableStateTest : public ::testing::Test {
       absl::StrAppend(
           &preds, R"({"model":"churn-classifier","version":")",
           i % 3 == 0 ? "v2" : "v1", R"(","id":")", id,
-          R"(","features":{"income":)", 20000 + 90000 * u(rng),
-          R"(,"age":)", 18 + 60 * u(rng), R"(,"score":)", u(rng) * 4 - 2,
-          R"(,"rooms":)", 1 + static_cast<int>(u(rng) * 5), R"(,"plan":")",
-          plans[rng() % 4], R"(","channel":"app"},"prediction":")",
-          p > 0.5 ? "churn" : "stay", R"(","probabilities":{"churn":)", p,
-          R"(,"stay":)", 1 - p, R"(},"confidence":)", std::max(p, 1 - p),
-          R"(,"latency_ms":)", 5 + 100 * u(rng), R"(,"segment":{"region":")",
-          regions[rng() % 4], "\"}}\n");
+          R"(","features":{"income":)", 20000 + 90000 * u(rng), R"(,"age":)",
+          18 + 60 * u(rng), R"(,"score":)", u(rng) * 4 - 2, R"(,"rooms":)",
+          1 + static_cast<int>(u(rng) * 5), R"(,"plan":")", plans[rng() % 4],
+          R"(","channel":"app"},"prediction":")", p > 0.5 ? "churn" : "stay",
+          R"(","probabilities":{"churn":)", p, R"(,"stay":)", 1 - p,
+          R"(},"confidence":)", std::max(p, 1 - p), R"(,"latency_ms":)",
+          5 + 100 * u(rng), R"(,"segment":{"region":")", regions[rng() % 4],
+          "\"}}\n");
       absl::StrAppend(&llm,
                       R"({"model":"support-assistant","tokens":{"prompt":)",
                       rng() % 500, R"(,"completion":)", rng() % 300, "}",
@@ -124,8 +124,8 @@ class DurableStateTest : public ::testing::Test {
         absl::StrAppend(&labels, R"({"model":"churn-classifier","id":")", old,
                         R"(","label":")", u(rng) > 0.4 ? "churn" : "stay",
                         "\"}\n");
-        absl::StrAppend(&feedback, R"({"model":"churn-classifier","id":")",
-                        old, R"(","score":)", 1 + rng() % 5, "}\n");
+        absl::StrAppend(&feedback, R"({"model":"churn-classifier","id":")", old,
+                        R"(","score":)", 1 + rng() % 5, "}\n");
       }
     }
     ASSERT_EQ(Request("POST", "/api/v1/predictions", preds).status, 200);
@@ -185,14 +185,15 @@ TEST_F(DurableStateTest, PendingPredictionsJoinAndIdsStayUniqueAfterRestart) {
   ASSERT_OK(Start());
   Traffic(0, 10);
   ASSERT_OK(Start());
-  http::HttpResponse r = Request(
-      "POST", "/api/v1/labels",
-      R"({"model":"churn-classifier","id":"r0-3","label":"churn"})");
+  http::HttpResponse r =
+      Request("POST", "/api/v1/labels",
+              R"({"model":"churn-classifier","id":"r0-3","label":"churn"})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_THAT(ModelMetrics(), HasSubstr("aiq_labels_unmatched_total{model="
                                         "\"churn-classifier\"} 0"));
-  r = Request("POST", "/api/v1/predictions",
-              R"({"model":"churn-classifier","id":"r0-3","prediction":"stay"})");
+  r = Request(
+      "POST", "/api/v1/predictions",
+      R"({"model":"churn-classifier","id":"r0-3","prediction":"stay"})");
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.body, HasSubstr("duplicate_id"));
 }

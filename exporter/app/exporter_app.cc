@@ -58,8 +58,9 @@ metrics::StateCounts StateCountsOf(const DurableStateStats& s) {
   c.checkpoint_age_seconds = absl::ToDoubleSeconds(absl::Now() - since);
   c.checkpoint_bytes = s.last_checkpoint_bytes;
   c.recovered_records = s.recovery.records_replayed;
-  c.corrupt_records = s.recovery.records_corrupt +
-                      static_cast<int64_t>(s.recovery.skipped_checkpoints.size());
+  c.corrupt_records =
+      s.recovery.records_corrupt +
+      static_cast<int64_t>(s.recovery.skipped_checkpoints.size());
   c.restore_duration_seconds = absl::ToDoubleSeconds(s.recovery.took);
   c.idempotent_replays = s.idempotent_replays;
   return c;
@@ -79,8 +80,9 @@ HttpResponse AnsweredBefore(const state::StoredAnswer& a) {
   r.status = static_cast<int>(rd.Int("answer status", 100, 599));
   r.body = rd.String("answer body");
   if (!rd.Finish().ok()) {
-    return Error(500, "the answer remembered for this Idempotency-Key is "
-                      "damaged; nothing was applied now");
+    return Error(500,
+                 "the answer remembered for this Idempotency-Key is "
+                 "damaged; nothing was applied now");
   }
   r.headers.emplace_back("Idempotent-Replayed", "true");
   return r;
@@ -103,8 +105,7 @@ ExporterApp::ExporterApp(config::Config config, util::Clock* clock)
       clock_(clock),
       decoder_(*config_),
       review_sampler_(config_->review),
-      registry_(*config_,
-                config_->state.dir.empty() ? clock : &model_clock_),
+      registry_(*config_, config_->state.dir.empty() ? clock : &model_clock_),
       self_(static_cast<int>(config_->models.size())),
       routes_(BuildRoutes()) {
   readiness_.Add(kReferencesCondition,
@@ -189,7 +190,10 @@ absl::Status ExporterApp::Init() {
                                                 : report->checkpoint_path)
             << " + " << report->records_replayed << " log records ("
             << report->records_corrupt << " corrupt) in "
-            << absl::FormatDuration(report->took) << std::endl;
+            << absl::FormatDuration(report->took) << " (checkpoint read "
+            << absl::FormatDuration(report->checkpoint_read) << ", decode "
+            << absl::FormatDuration(report->checkpoint_decode) << ")"
+            << std::endl;
   durable_->Start();
   readiness_.SetMet(kStateCondition);
   return absl::OkStatus();
@@ -216,7 +220,8 @@ absl::Status ExporterApp::ApplyRecord(const state::LogRecord& r) {
   model::ApplyResult applied = registry_.Apply(*decoded);
   // The answer may not have reached the store before a crash: recompute it
   // (replay reaches the same result) so a retry still gets it.
-  if (!r.idempotency_key.empty() && !durable_->FindAnswer(r.idempotency_key, /*count=*/false)) {
+  if (!r.idempotency_key.empty() &&
+      !durable_->FindAnswer(r.idempotency_key, /*count=*/false)) {
     const HttpResponse answer = IngestAnswer(r.kind, applied, /*count=*/false);
     durable_->RememberAnswer(r.idempotency_key, EncodeAnswer(answer));
   }
@@ -449,8 +454,9 @@ HttpResponse ExporterApp::IngestDurably(ingest::EventKind kind,
       return AnsweredBefore(*a);
     }
     if (!durable_->BeginKey(key)) {
-      return Error(409, "a request with this Idempotency-Key is still being "
-                        "processed; retry after it has been answered");
+      return Error(409,
+                   "a request with this Idempotency-Key is still being "
+                   "processed; retry after it has been answered");
     }
   }
   struct EndKey {
@@ -475,11 +481,12 @@ HttpResponse ExporterApp::IngestDurably(ingest::EventKind kind,
   record.idempotency_key = key;
   record.body = req.body;
   model::ApplyResult applied;
-  absl::StatusOr<uint64_t> seq = durable_->Commit(
-      record, [&] { applied = registry_.Apply(decoded); });
+  absl::StatusOr<uint64_t> seq =
+      durable_->Commit(record, [&] { applied = registry_.Apply(decoded); });
   if (!seq.ok()) {
     // Nothing was applied: the client may retry as it is.
-    HttpResponse r = Error(503, absl::StrCat("state: ", seq.status().message()));
+    HttpResponse r =
+        Error(503, absl::StrCat("state: ", seq.status().message()));
     r.headers.emplace_back("Retry-After", "5");
     return r;
   }

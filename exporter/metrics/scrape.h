@@ -34,7 +34,7 @@ struct ScrapeSources {
   // Every model's snapshot; each names a model of `config`.
   const std::vector<model::ModelSnapshot>& models;
   const review::ReviewCounts* review = nullptr;  // nullptr: review is off
-  const StateCounts* state = nullptr;  // nullptr: no state.dir
+  const StateCounts* state = nullptr;            // nullptr: no state.dir
 };
 
 std::vector<prometheus::MetricFamily> Scrape(const ScrapeSources& sources);

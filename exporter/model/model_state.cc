@@ -46,8 +46,8 @@ absl::StatusOr<bool> DecodePart(util::BinaryReader& r, std::string_view what,
   absl::Status st = part.DecodeFrom(inner);
   if (st.ok()) st = inner.Finish();
   if (absl::IsFailedPrecondition(st)) {
-    dropped.push_back(absl::StrCat(std::string(what), ": ", st.message(),
-                                   " (starts empty)"));
+    dropped.push_back(
+        absl::StrCat(std::string(what), ": ", st.message(), " (starts empty)"));
     return false;
   }
   if (!st.ok()) {
@@ -609,8 +609,7 @@ absl::Status ModelState::DecodeFrom(util::BinaryReader& r,
   if (absl::Status st = decode_indexed(
           "quality window", nv,
           [&](size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-            return DecodePart(r, "quality window", quality_windows_[i],
-                              dropped)
+            return DecodePart(r, "quality window", quality_windows_[i], dropped)
                 .status();
           });
       !st.ok()) {

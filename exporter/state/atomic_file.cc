@@ -1,6 +1,7 @@
 #include "exporter/state/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,7 +38,8 @@ absl::Status SyncDirectory(const std::string& dir) {
 
 absl::Status WriteFileAtomically(const std::string& path,
                                  std::string_view bytes) {
-  return WriteFileAtomically(path, std::span<const std::string_view>(&bytes, 1));
+  return WriteFileAtomically(path,
+                             std::span<const std::string_view>(&bytes, 1));
 }
 
 absl::Status WriteFileAtomically(const std::string& path,
@@ -73,6 +75,36 @@ absl::Status WriteFileAtomically(const std::string& path,
     return Errno("rename to " + path + ":", tmp, err);
   }
   return SyncDirectory(std::filesystem::path(path).parent_path().string());
+}
+
+absl::StatusOr<std::shared_ptr<const MappedFile>> MappedFile::Open(
+    const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return absl::NotFoundError(path + ": no such file");
+    return Errno("open", path, errno);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Errno("stat", path, err);
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return std::shared_ptr<const MappedFile>(new MappedFile(nullptr, 0));
+  }
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  const int err = errno;
+  ::close(fd);  // the mapping keeps the file
+  if (p == MAP_FAILED) return Errno("mmap", path, err);
+  return std::shared_ptr<const MappedFile>(
+      new MappedFile(static_cast<const char*>(p), size));
+}
+
+MappedFile::~MappedFile() {
+  if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
 }
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {

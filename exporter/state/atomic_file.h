@@ -9,6 +9,7 @@
 #ifndef AIQ_EXPORTER_STATE_ATOMIC_FILE_H_
 #define AIQ_EXPORTER_STATE_ATOMIC_FILE_H_
 
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -28,6 +29,24 @@ absl::Status WriteFileAtomically(const std::string& path,
 
 // NotFound when the file does not exist.
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
+
+// A read-only memory map of a whole file (pages populated up front): large
+// files (checkpoints) are read without copying them into the heap.
+class MappedFile {
+ public:
+  // NotFound when the file does not exist.
+  static absl::StatusOr<std::shared_ptr<const MappedFile>> Open(
+      const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  std::string_view data() const { return {data_, size_}; }
+
+ private:
+  MappedFile(const char* data, size_t size) : data_(data), size_(size) {}
+  const char* data_;
+  size_t size_;
+};
 
 // fsyncs a directory, so a rename or unlink in it is durable.
 absl::Status SyncDirectory(const std::string& dir);

@@ -25,6 +25,7 @@
 #define AIQ_EXPORTER_STATE_CHECKPOINT_FILE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -39,12 +40,11 @@ namespace aiq::state {
 struct Checkpoint {
   uint64_t seq = 0;
   std::string path;
-  std::string bytes;  // the whole file
+  std::shared_ptr<const void> storage;  // keeps `bytes` alive
+  std::string_view bytes;               // the whole file
 
   // The payload within `bytes` (not copied: checkpoints are large).
-  std::string_view payload() const {
-    return std::string_view(bytes).substr(kHeaderBytes);
-  }
+  std::string_view payload() const { return bytes.substr(kHeaderBytes); }
   static constexpr size_t kHeaderBytes = 8 + 4 + 8 + 8 + 4;
 };
 
@@ -58,6 +58,10 @@ absl::Status WriteCheckpoint(const std::string& dir, uint64_t seq,
 // FailedPrecondition: another format version).
 absl::StatusOr<Checkpoint> ParseCheckpoint(const std::string& path,
                                            std::string bytes);
+// The same for bytes kept alive by `storage` (a mapped file).
+absl::StatusOr<Checkpoint> ParseCheckpoint(const std::string& path,
+                                           std::shared_ptr<const void> storage,
+                                           std::string_view bytes);
 
 // The newest intact checkpoint in `dir` (nullopt: none). Each damaged file
 // skipped is described in `skipped` (path and what is wrong).

@@ -54,7 +54,8 @@ TEST_F(CheckpointFileTest, CorruptOrTruncatedLatestFallsBackToPrevious) {
   b30.back() ^= 1;
   ASSERT_TRUE(WriteFileAtomically(Path(30), b30).ok());
   std::string b20 = *ReadWholeFile(Path(20));
-  ASSERT_TRUE(WriteFileAtomically(Path(20), b20.substr(0, b20.size() - 2)).ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(Path(20), b20.substr(0, b20.size() - 2)).ok());
   std::vector<std::string> skipped;
   auto c = LoadLatestCheckpoint(dir_, skipped);
   ASSERT_TRUE(c.ok()) << c.status();
@@ -66,6 +67,23 @@ TEST_F(CheckpointFileTest, CorruptOrTruncatedLatestFallsBackToPrevious) {
   EXPECT_EQ(skipped[1], Path(20) +
                             ": payload of 6 bytes expected, 4 present "
                             "(truncated?)");
+}
+
+TEST_F(CheckpointFileTest, LargePayloadCrcIsCheckedInBothHalves) {
+  std::string payload(20 << 20, '\0');
+  for (size_t i = 0; i < payload.size(); ++i) {
+    payload[i] = static_cast<char>(i * 2654435761u >> 24);
+  }
+  ASSERT_TRUE(WriteCheckpoint(dir_, 5, payload).ok());
+  std::string bytes = *ReadWholeFile(Path(5));
+  ASSERT_TRUE(ParseCheckpoint("f", bytes).ok());
+  for (size_t at : {size_t{100}, bytes.size() - 100}) {
+    std::string damaged = bytes;
+    damaged[at] ^= 0x10;
+    EXPECT_EQ(ParseCheckpoint("f", damaged).status().code(),
+              absl::StatusCode::kDataLoss)
+        << at;
+  }
 }
 
 TEST_F(CheckpointFileTest, EveryTruncationIsDetected) {

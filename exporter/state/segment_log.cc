@@ -151,10 +151,10 @@ absl::Status SegmentLog::Recover() {
       continue;
     }
     uint64_t first = 0;
-    if (!absl::SimpleAtoi(name.substr(kPrefix.size(), name.size() -
-                                                          kPrefix.size() -
-                                                          kSuffix.size()),
-                          &first)) {
+    if (!absl::SimpleAtoi(
+            name.substr(kPrefix.size(),
+                        name.size() - kPrefix.size() - kSuffix.size()),
+            &first)) {
       continue;
     }
     segments_.push_back({first, it->path().string(), 0});
@@ -192,15 +192,14 @@ absl::Status SegmentLog::Recover() {
       return IoError("truncate", s.path, errno);
     }
     recovery_.torn_tail_bytes += cut;
-    recovery_.events.push_back(absl::StrCat(s.path, ": ", problem, "; cut ",
-                                            cut, " bytes"));
+    recovery_.events.push_back(
+        absl::StrCat(s.path, ": ", problem, "; cut ", cut, " bytes"));
     for (size_t j = i + 1; j < segments_.size(); ++j) {
       const std::string damaged = segments_[j].path + ".damaged";
       fs::rename(segments_[j].path, damaged, ec);
       ++recovery_.damaged_segments;
       recovery_.events.push_back(absl::StrCat(
-          segments_[j].path, ": after a damaged record; renamed to ",
-          damaged));
+          segments_[j].path, ": after a damaged record; renamed to ", damaged));
     }
     segments_.resize(i + 1);
     break;
@@ -211,9 +210,9 @@ absl::Status SegmentLog::Recover() {
 
 absl::Status SegmentLog::OpenForAppend(uint64_t first_seq, bool create) {
   const std::string path = (fs::path(dir_) / SegmentName(first_seq)).string();
-  const int fd = ::open(path.c_str(),
-                        O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0),
-                        0644);
+  const int fd =
+      ::open(path.c_str(),
+             O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
   if (fd < 0) return IoError("open", path, errno);
   if (create) {
     if (absl::Status st = SyncDirectory(dir_); !st.ok()) {
@@ -229,8 +228,8 @@ absl::Status SegmentLog::OpenForAppend(uint64_t first_seq, bool create) {
 
 absl::Status SegmentLog::Append(uint64_t seq, std::string_view payload) {
   if (seq != last_seq_ + 1) {
-    return absl::InternalError(absl::StrCat("state log: append of seq ", seq,
-                                            " after ", last_seq_));
+    return absl::InternalError(
+        absl::StrCat("state log: append of seq ", seq, " after ", last_seq_));
   }
   Segment* cur = &segments_.back();
   const int64_t frame = static_cast<int64_t>(kHeaderBytes + payload.size());
@@ -293,15 +292,16 @@ absl::Status SegmentLog::ForEach(
     const std::function<absl::Status(uint64_t, std::string_view)>& f) const {
   for (size_t i = 0; i < segments_.size(); ++i) {
     const Segment& s = segments_[i];
-    if (i + 1 < segments_.size() && segments_[i + 1].first_seq <= after_seq + 1) {
+    if (i + 1 < segments_.size() &&
+        segments_[i + 1].first_seq <= after_seq + 1) {
       continue;  // every record in it is <= after_seq
     }
     absl::StatusOr<std::string> data = ReadWholeFile(s.path);
     if (!data.ok()) return data.status();
     absl::Status f_status;
-    Parsed p = ParseRecords(std::string_view(*data).substr(
-                                0, static_cast<size_t>(s.size)),
-                            s.first_seq, &f, after_seq, &f_status);
+    Parsed p = ParseRecords(
+        std::string_view(*data).substr(0, static_cast<size_t>(s.size)),
+        s.first_seq, &f, after_seq, &f_status);
     if (!f_status.ok()) return f_status;
     if (!p.problem.empty()) {
       return absl::DataLossError(absl::StrCat(s.path, ": ", p.problem));

@@ -32,10 +32,12 @@ class SegmentLogTest : public ::testing::Test {
   }
   static Records All(const SegmentLog& log, uint64_t after = 0) {
     Records out;
-    EXPECT_TRUE(log.ForEach(after, [&](uint64_t seq, std::string_view p) {
-                     out.emplace_back(seq, std::string(p));
-                     return absl::OkStatus();
-                   }).ok());
+    EXPECT_TRUE(log.ForEach(after,
+                            [&](uint64_t seq, std::string_view p) {
+                              out.emplace_back(seq, std::string(p));
+                              return absl::OkStatus();
+                            })
+                    .ok());
     return out;
   }
   std::vector<std::string> Files(std::string_view suffix) {
@@ -64,7 +66,8 @@ TEST_F(SegmentLogTest, AppendsSurviveReopen) {
   }
   auto log = Open();
   EXPECT_EQ(log->last_seq(), 3u);
-  EXPECT_EQ(All(*log), (Records{{1, "one"}, {2, ""}, {3, std::string(5000, 'x')}}));
+  EXPECT_EQ(All(*log),
+            (Records{{1, "one"}, {2, ""}, {3, std::string(5000, 'x')}}));
   EXPECT_EQ(All(*log, 2), (Records{{3, std::string(5000, 'x')}}));
   EXPECT_EQ(log->recovery().torn_tail_bytes, 0);
 }
@@ -113,7 +116,8 @@ TEST_F(SegmentLogTest, TornTailIsCutAtEveryLength) {
 TEST_F(SegmentLogTest, FlippedByteEndsTheLogThere) {
   {
     auto log = Open();
-    for (uint64_t s = 1; s <= 3; ++s) ASSERT_TRUE(log->Append(s, "abcdef").ok());
+    for (uint64_t s = 1; s <= 3; ++s)
+      ASSERT_TRUE(log->Append(s, "abcdef").ok());
   }
   const std::string path = Files(".log")[0];
   std::string bytes = *ReadWholeFile(path);

@@ -78,9 +78,8 @@ absl::Status CheckFormat(const std::string& dir) {
           " is not empty and has no FORMAT file: not an ai-quality-exporter "
           "state directory (refusing to write into it)"));
     }
-    return WriteFileAtomically(
-        path, absl::StrCat(kFormatHeader, "\nformat ", kStateFormatVersion,
-                           "\n"));
+    return WriteFileAtomically(path, absl::StrCat(kFormatHeader, "\nformat ",
+                                                  kStateFormatVersion, "\n"));
   }
   if (!text.ok()) return text.status();
   std::vector<std::string> lines = absl::StrSplit(*text, '\n');
@@ -205,12 +204,12 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(
   };
   const std::string db_dir = (fs::path(options.dir) / "db").string();
   rocksdb::DB* db = nullptr;
-  rocksdb::Status st = rocksdb::DB::Open(db_options, db_dir, descriptors,
-                                         &impl->families, &db);
+  rocksdb::Status st =
+      rocksdb::DB::Open(db_options, db_dir, descriptors, &impl->families, &db);
   if (!st.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("state dir ", options.dir, ": cannot open ", db_dir, ": ",
-                     st.ToString()));
+    return absl::FailedPreconditionError(absl::StrCat("state dir ", options.dir,
+                                                      ": cannot open ", db_dir,
+                                                      ": ", st.ToString()));
   }
   impl->db.reset(db);
   impl->answers = impl->families[1];
@@ -337,8 +336,8 @@ std::optional<StoredAnswer> StateStore::FindAnswer(std::string_view key,
                                                    absl::Time now,
                                                    absl::Duration ttl) const {
   std::string value;
-  if (!impl_->db->Get(rocksdb::ReadOptions(), impl_->answers, ToSlice(key),
-                      &value)
+  if (!impl_->db
+           ->Get(rocksdb::ReadOptions(), impl_->answers, ToSlice(key), &value)
            .ok()) {
     return std::nullopt;
   }
@@ -353,21 +352,22 @@ std::optional<StoredAnswer> StateStore::FindAnswer(std::string_view key,
 absl::Status StateStore::CheckWritable() {
   std::error_code ec;
   const fs::space_info space = fs::space(impl_->options.dir, ec);
-  if (!ec && static_cast<int64_t>(space.available) <
-                 impl_->options.min_free_bytes) {
-    return absl::UnavailableError(absl::StrCat(
-        "state dir ", impl_->options.dir, ": ", space.available,
-        " bytes free, below state.min_free_bytes (",
-        impl_->options.min_free_bytes, "); ingest resumes when space is freed"));
+  if (!ec &&
+      static_cast<int64_t>(space.available) < impl_->options.min_free_bytes) {
+    return absl::UnavailableError(
+        absl::StrCat("state dir ", impl_->options.dir, ": ", space.available,
+                     " bytes free, below state.min_free_bytes (",
+                     impl_->options.min_free_bytes,
+                     "); ingest resumes when space is freed"));
   }
   if (impl_->stopped.load()) {
     // After a write error RocksDB refuses writes until resumed (the log
     // itself has nothing to resume: its next append simply tries again).
     const rocksdb::Status st = impl_->db->Resume();
     if (!st.ok()) {
-      return absl::UnavailableError(absl::StrCat(
-          "state dir ", impl_->options.dir,
-          ": store stopped after a write error: ", st.ToString()));
+      return absl::UnavailableError(
+          absl::StrCat("state dir ", impl_->options.dir,
+                       ": store stopped after a write error: ", st.ToString()));
     }
     impl_->stopped.store(false);
   }

@@ -57,8 +57,9 @@ struct StoreStats {
 class StateStore {
  public:
   // Opens (creating when missing) `options.dir`: FORMAT, log/, db/
-  // (RocksDB: the answers) and checkpoints/. FailedPrecondition when FORMAT names another version or
-  // the directory holds something else; the message names the path.
+  // (RocksDB: the answers) and checkpoints/. FailedPrecondition when FORMAT
+  // names another version or the directory holds something else; the message
+  // names the path.
   static absl::StatusOr<std::unique_ptr<StateStore>> Open(
       const config::StateConfig& options);
   ~StateStore();

@@ -55,9 +55,8 @@ TEST_F(StateStoreTest, RecordsSurviveReopenInOrder) {
   auto s = StateStore::Open(options_);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ((*s)->last_seq(), 5u);
-  EXPECT_EQ(Records(**s, 3),
-            (std::vector<std::pair<uint64_t, std::string>>{{4, "r4"},
-                                                           {5, "r5"}}));
+  EXPECT_EQ(Records(**s, 3), (std::vector<std::pair<uint64_t, std::string>>{
+                                 {4, "r4"}, {5, "r5"}}));
   EXPECT_EQ(*(*s)->Append("r6"), 6u);
 }
 
@@ -129,10 +128,10 @@ TEST_F(StateStoreTest, AnswersAreRememberedWithinTheirTtl) {
 
 TEST_F(StateStoreTest, RefusesAnotherFormatVersionNamingTheFile) {
   fs::create_directories(options_.dir);
-  ASSERT_TRUE(WriteFileAtomically(
-                  (fs::path(options_.dir) / "FORMAT").string(),
-                  "ai-quality-exporter state directory\nformat 2\n")
-                  .ok());
+  ASSERT_TRUE(
+      WriteFileAtomically((fs::path(options_.dir) / "FORMAT").string(),
+                          "ai-quality-exporter state directory\nformat 2\n")
+          .ok());
   auto s = StateStore::Open(options_);
   EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.status().message(),
