@@ -23,7 +23,8 @@ namespace {
 
 // A scrape of three models (classification with a reference and segments,
 // regression with a reference, generation with budgets) after traffic of
-// every kind, review sampling on: every family the catalogue lists.
+// every kind, review sampling and durable state on: every family the
+// catalogue lists.
 std::string RichScrape() {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("aiq_scrape_catalogue_" + std::to_string(getpid()));
@@ -40,6 +41,10 @@ std::string RichScrape() {
     }
   }
   const std::string yaml = absl::StrCat(R"(
+state:
+  dir: )",
+                                        (dir / "state").string(), R"(
+  min_free_bytes: 0
 review:
   path: )",
                                         (dir / "review.jsonl").string(), R"(

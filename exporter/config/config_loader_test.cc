@@ -216,7 +216,37 @@ TEST(ConfigLoaderTest, UnknownKeysListTheSectionsKeys) {
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0],
             "t.yaml:1: modles: unknown key (expected one of: limits, server, "
-            "review, models)");
+            "review, state, models)");
+}
+
+TEST(ConfigLoaderTest, StateSection) {
+  std::vector<ConfigError> errors;
+  std::optional<Config> c = ParseConfig(
+      "state: {dir: /var/lib/aiq, checkpoint_interval: 5m, idempotency_ttl: "
+      "2h, min_free_bytes: 1024, tick_interval: 2s}\n",
+      "t.yaml", errors);
+  ASSERT_TRUE(c.has_value()) << errors[0].ToString();
+  EXPECT_EQ(c->state.dir, "/var/lib/aiq");
+  EXPECT_EQ(c->state.checkpoint_interval, absl::Minutes(5));
+  EXPECT_EQ(c->state.idempotency_ttl, absl::Hours(2));
+  EXPECT_EQ(c->state.min_free_bytes, 1024);
+  EXPECT_EQ(c->state.tick_interval, absl::Seconds(2));
+  // Defaults: off.
+  c = ParseConfig("{}\n", "t.yaml", errors);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->state.dir, "");
+  EXPECT_EQ(c->state.checkpoint_interval, absl::Seconds(60));
+  EXPECT_EQ(c->state.idempotency_ttl, absl::Hours(24));
+  std::vector<std::string> e =
+      Errors("state: {checkpoint_interval: 0s, dri: x}\n");
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0],
+            "t.yaml:1: state.checkpoint_interval: must be a positive duration "
+            "such as 90s, 15m, 1h or 7d");
+  EXPECT_EQ(e[1],
+            "t.yaml:1: state.dri: unknown key (expected one of: dir, "
+            "checkpoint_interval, idempotency_ttl, min_free_bytes, "
+            "tick_interval)");
 }
 
 TEST(ConfigLoaderTest, UnknownVersionIsReserved) {

@@ -23,8 +23,8 @@
 //   absl::StatusOr<std::unique_ptr<SegmentLog>> log = SegmentLog::Open(dir);
 //   absl::Status st = (*log)->Append(1, "payload");
 //   st = (*log)->Sync();  // fdatasync: record 1 is durable
-//   st = (*log)->ForEach(0, [](uint64_t seq, std::string_view payload) {
-//     return absl::OkStatus();
+//   st = (*log)->ForEach(0, [](uint64_t, std::string_view) {
+//     return absl::OkStatus();  // replay (seq, payload)
 //   });
 //
 // Not thread-safe: the StateStore serializes appends and syncs.

@@ -45,6 +45,9 @@ import time
 
 CONFIG = """
 review: {path: ""}
+# Every prediction stays joinable for the whole test (the default 100k
+# would evict the oldest, and their labels would count as unmatched).
+limits: {max_join_entries: 10000000}
 state: {checkpoint_interval: 1s, min_free_bytes: 0}
 models:
   - name: churn
