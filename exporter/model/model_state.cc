@@ -561,8 +561,9 @@ absl::Status ModelState::DecodeFrom(util::BinaryReader& r,
   const bool indexed_ok = *versions && *classes;
   if (versions_.size() > 0) Version(versions_.size() - 1);
   OnClassesChanged();
-  auto decode_indexed = [&](std::string_view what, size_t expected,
-                            auto&& decode_one) -> absl::Status {
+  auto decode_indexed =
+      [&](std::string_view what, size_t expected, auto&& decode_one)
+          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     const size_t n = r.Count(what, 1);
     if (!r.ok()) return r.status();
     if (!indexed_ok || n != expected) {
