@@ -8,7 +8,8 @@ file(GLOB_RECURSE AIQ_EXAMPLE_HEADERS CONFIGURE_DEPENDS
      RELATIVE ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/exporter/*.h)
 # Test-only headers need GoogleTest and the tests' definitions.
 set(AIQ_TEST_ONLY_HEADERS exporter/http/test_client.h
-    exporter/stats/oracle_test_util.h exporter/testing/oracle_data.h)
+    exporter/stats/oracle_test_util.h exporter/testing/codec_test_util.h
+    exporter/testing/oracle_data.h)
 
 set(AIQ_EXAMPLE_TOOL ${PROJECT_SOURCE_DIR}/tools/header_examples.py)
 set(AIQ_EXAMPLE_SOURCES)

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "exporter/stats/oracle_test_util.h"
+#include "exporter/testing/codec_test_util.h"
 #include "exporter/util/binary_codec.h"
 
 namespace aiq::stats {
@@ -177,37 +178,9 @@ TEST(ConfusionMatrixTest, GrowsAndIgnoresAbsentClasses) {
   EXPECT_EQ(r.f1_macro, 1.0);
 }
 
-// Every proper prefix of `full` is DataLoss and leaves `target` as it was.
-template <typename T>
-void ExpectTruncationIsDataLoss(const std::string& full, T target) {
-  util::BinaryWriter w;
-  target.EncodeTo(w);
-  const std::string before = w.Release();
-  for (size_t n = 0; n < full.size(); ++n) {
-    util::BinaryReader r(std::string_view(full).substr(0, n));
-    const absl::Status s = target.DecodeFrom(r);
-    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << n << ": " << s;
-    util::BinaryWriter after;
-    target.EncodeTo(after);
-    EXPECT_EQ(after.data(), before) << n;
-  }
-}
-
-template <typename T>
-std::string Encoded(const T& t) {
-  util::BinaryWriter w;
-  t.EncodeTo(w);
-  return w.Release();
-}
-
-template <typename T>
-T Decoded(const std::string& bytes) {
-  T t;
-  util::BinaryReader r(bytes);
-  EXPECT_TRUE(t.DecodeFrom(r).ok());
-  EXPECT_TRUE(r.Finish().ok());
-  return t;
-}
+using aiq::testing::Decoded;
+using aiq::testing::Encoded;
+using aiq::testing::ExpectTruncationIsDataLoss;
 
 TEST(AccumulatorCodecTest, ConfusionCalibrationAndBrierContinueIdentically) {
   ConfusionMatrix cm;
