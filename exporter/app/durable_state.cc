@@ -269,6 +269,7 @@ void DurableState::NoteReference(const std::string& model, std::string csv) {
 }
 
 absl::Status DurableState::CheckpointNow() {
+  absl::MutexLock one_at_a_time(&checkpoint_mu_);
   const auto start = std::chrono::steady_clock::now();
   uint64_t seq = 0;
   std::vector<std::string> parts;

@@ -117,7 +117,9 @@ class DurableState {
   void NoteReference(const std::string& model, std::string csv)
       ABSL_LOCKS_EXCLUDED(references_mu_);
 
-  absl::Status CheckpointNow() ABSL_LOCKS_EXCLUDED(commit_mu_);
+  // Writes a checkpoint now. Calls are serialized (the periodic one and a
+  // final one at shutdown may meet).
+  absl::Status CheckpointNow() ABSL_LOCKS_EXCLUDED(commit_mu_, checkpoint_mu_);
 
   DurableStateStats Stats() const ABSL_LOCKS_EXCLUDED(stats_mu_);
 
@@ -144,6 +146,9 @@ class DurableState {
   // Serializes everything that changes model state, and the checkpoint's
   // copy of it, with the log order.
   mutable absl::Mutex commit_mu_;
+  // Held for a whole checkpoint: one writer of checkpoints/ at a time.
+  absl::Mutex checkpoint_mu_ ABSL_ACQUIRED_BEFORE(commit_mu_);
+
   mutable absl::Mutex references_mu_;
   // PUT references by model (their CSV), written into checkpoints.
   std::map<std::string, std::string> references_
