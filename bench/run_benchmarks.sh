@@ -127,6 +127,10 @@ vm() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }  # kB
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
 # ---------------------------------------------------------------- machine
+# A `state` run alone records its machine beside its own results, so the
+# full run's machine.txt keeps describing the full run's figures.
+MACHINE_FILE=machine.txt
+[[ $WHAT == state ]] && MACHINE_FILE=state_machine.txt
 {
   echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "git=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -135,7 +139,7 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
   echo "mem_total_kb=$(awk '/MemTotal/ {print $2}' /proc/meminfo)"
   echo "kernel=$(uname -r)"
   echo "load_at_start=$(cat /proc/loadavg)"
-} >"$OUT/machine.txt"
+} >"$OUT/$MACHINE_FILE"
 
 # ---------------------------------------------------------------- macro
 # Appends rows to macro.tsv: server phase events req_per_s events_per_s
@@ -401,5 +405,5 @@ case "$WHAT" in
   micro) run_micro ;;
   *) echo "usage: $0 [all|macro|stats|memory|micro|state]" >&2; exit 2 ;;
 esac
-echo "load_at_end=$(cat /proc/loadavg)" >>"$OUT/machine.txt"
-$PY "$ROOT/bench/macro/summarize.py" "$OUT"
+echo "load_at_end=$(cat /proc/loadavg)" >>"$OUT/$MACHINE_FILE"
+[[ $WHAT == state ]] || $PY "$ROOT/bench/macro/summarize.py" "$OUT"
