@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "exporter/testing/codec_test_util.h"
+
 namespace aiq::model {
 namespace {
 
@@ -49,11 +51,7 @@ TEST(BoundedInternerTest, TrafficNamedOtherIsReused) {
   EXPECT_EQ(r.size(), 2);
 }
 
-std::string Encoded(const BoundedInterner& b) {
-  util::BinaryWriter w;
-  b.EncodeTo(w);
-  return w.Release();
-}
+using aiq::testing::Encoded;
 
 // Decodes `bytes` into `target`; the status, and target unchanged on error.
 absl::Status Decode(const std::string& bytes, BoundedInterner& target) {

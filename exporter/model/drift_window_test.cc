@@ -12,6 +12,7 @@
 #include "exporter/config/config_loader.h"
 #include "exporter/data/csv.h"
 #include "exporter/stats/ks.h"
+#include "exporter/testing/codec_test_util.h"
 #include "exporter/testing/oracle_data.h"
 
 namespace aiq::model {
@@ -300,11 +301,7 @@ TEST(DriftWindowTest, MemoryIsBoundedWhateverTheTraffic) {
 // ---------------------------------------------------------------------------
 // Checkpoint codec
 
-std::string Encoded(const DriftWindow& w) {
-  util::BinaryWriter out;
-  w.EncodeTo(out);
-  return out.Release();
-}
+using aiq::testing::Encoded;
 
 // Every field of the collected inputs, doubles in hex: equal strings mean
 // bit-identical inputs.

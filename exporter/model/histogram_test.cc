@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "exporter/testing/codec_test_util.h"
+
 namespace aiq::model {
 namespace {
 
@@ -14,11 +16,7 @@ std::shared_ptr<const std::vector<double>> Bounds(std::vector<double> b) {
   return std::make_shared<const std::vector<double>>(std::move(b));
 }
 
-std::string Encoded(const Histogram& h) {
-  util::BinaryWriter w;
-  h.EncodeTo(w);
-  return w.Release();
-}
+using aiq::testing::Encoded;
 
 TEST(HistogramTest, ObserveCountsEachRangeOnce) {
   Histogram h(Bounds({0.1, 1, 10}));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "exporter/data/csv.h"
+#include "exporter/testing/codec_test_util.h"
 #include "exporter/testing/oracle_data.h"
 #include "nlohmann/json.hpp"
 
@@ -568,11 +569,7 @@ TEST(QualityWindowTest, StateDoesNotGrowWithTraffic) {
 
 // --- checkpoint codec ---------------------------------------------------
 
-std::string Encoded(const QualityWindow& w) {
-  util::BinaryWriter out;
-  w.EncodeTo(out);
-  return out.Release();
-}
+using aiq::testing::Encoded;
 
 // Every field of a snapshot, doubles in hex: equal strings mean
 // bit-identical results.

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "exporter/testing/codec_test_util.h"
 #include "exporter/util/binary_codec.h"
 
 namespace aiq::stats {
@@ -662,12 +663,7 @@ TEST(StationaryTest, FalseAlarmRate) {
 // Checkpoint codec: a decoded detector is the original, bit for bit, and
 // keeps detecting exactly where the original does.
 
-template <typename D>
-std::string Encoded(const D& d) {
-  util::BinaryWriter w;
-  d.EncodeTo(w);
-  return w.Release();
-}
+using aiq::testing::Encoded;
 
 void ExpectSame(const Adwin& a, const Adwin& b) {
   EXPECT_EQ(a.drift_detected(), b.drift_detected());
