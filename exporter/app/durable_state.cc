@@ -23,12 +23,14 @@ DurableState::DurableState(const config::Config& config,
                            model::ModelRegistry& registry,
                            util::FakeClock& model_clock,
                            util::Clock* wall_clock,
-                           std::unique_ptr<state::StateStore> store)
+                           std::unique_ptr<state::StateStore> store,
+                           std::shared_ptr<state::JoinStore> join_store)
     : config_(config),
       registry_(registry),
       model_clock_(model_clock),
       wall_clock_(wall_clock),
-      store_(std::move(store)) {
+      store_(std::move(store)),
+      join_store_(std::move(join_store)) {
   absl::MutexLock lock(&stats_mu_);
   stats_.started = absl::Now();
 }
@@ -39,8 +41,18 @@ absl::StatusOr<std::unique_ptr<DurableState>> DurableState::Open(
   absl::StatusOr<std::unique_ptr<state::StateStore>> store =
       state::StateStore::Open(config.state);
   if (!store.ok()) return store.status();
-  return std::unique_ptr<DurableState>(new DurableState(
-      config, registry, model_clock, wall_clock, *std::move(store)));
+  absl::StatusOr<std::shared_ptr<state::JoinStore>> join =
+      state::JoinStore::Open((*store)->dir() + "/join",
+                             config.state.join_memory_bytes);
+  if (!join.ok()) return join.status();
+  for (const auto& model : registry.models()) {
+    model->UseJoinTable((*join)->TableFor(model->config().name,
+                                          config.limits.max_join_entries,
+                                          model->config().label_ttl));
+  }
+  return std::unique_ptr<DurableState>(
+      new DurableState(config, registry, model_clock, wall_clock,
+                       *std::move(store), *std::move(join)));
 }
 
 DurableState::~DurableState() {
@@ -154,10 +166,18 @@ absl::StatusOr<RecoveryReport> DurableState::Recover(
   report.records_corrupt =
       static_cast<int64_t>(store_->log_recovery().events.size());
   absl::MutexLock lock(&commit_mu_);
+  // A checkpoint is usable with its copy of the join tables only.
   absl::StatusOr<std::optional<state::Checkpoint>> checkpoint =
-      state::LoadLatestCheckpoint(store_->checkpoint_dir(),
-                                  report.skipped_checkpoints);
+      state::LoadLatestCheckpoint(
+          store_->checkpoint_dir(), report.skipped_checkpoints,
+          [this](const state::Checkpoint& c) {
+            return join_store_->Restore(
+                state::JoinCheckpointPath(store_->checkpoint_dir(), c.seq));
+          });
   if (!checkpoint.ok()) return checkpoint.status();
+  if (!*checkpoint) {
+    if (absl::Status st = join_store_->Restore(""); !st.ok()) return st;
+  }
   report.checkpoint_read =
       absl::FromChrono(std::chrono::steady_clock::now() - start);
   if (*checkpoint) {
@@ -177,6 +197,8 @@ absl::StatusOr<RecoveryReport> DurableState::Recover(
   } else {
     model_clock_.Set(wall_clock_->Now());
   }
+  // Entries of models that are gone or whose state was dropped.
+  if (absl::Status st = join_store_->DropUnclaimed(); !st.ok()) return st;
   absl::Status replayed = store_->ForEachRecord(
       report.checkpoint_seq,
       [&](uint64_t seq, std::string_view bytes) -> absl::Status {
@@ -223,6 +245,7 @@ absl::StatusOr<uint64_t> DurableState::Commit(state::LogRecord& record,
                                               absl::FunctionRef<void()> apply) {
   absl::MutexLock lock(&commit_mu_);
   if (absl::Status st = store_->CheckWritable(); !st.ok()) return st;
+  if (absl::Status st = join_store_->Health(); !st.ok()) return st;
   AdvanceModelClock();
   record.time = model_clock_.Now();
   absl::StatusOr<uint64_t> seq = store_->Append(state::EncodeLogRecord(record));
@@ -274,10 +297,14 @@ absl::Status DurableState::CheckpointNow() {
   uint64_t seq = 0;
   std::vector<std::string> parts;
   double pause = 0;
+  absl::Status st;
   {
     absl::MutexLock lock(&commit_mu_);
     seq = store_->last_seq();
     parts = EncodeCheckpoint();
+    // The join tables as of the same moment (a flush and hard links).
+    st = join_store_->Checkpoint(
+        state::JoinCheckpointPath(store_->checkpoint_dir(), seq));
     pause =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
@@ -286,7 +313,7 @@ absl::Status DurableState::CheckpointNow() {
   int64_t bytes = 0;
   for (const std::string& p : parts) bytes += static_cast<int64_t>(p.size());
   // Everything the checkpoint reflects is on disk before it claims so.
-  absl::Status st = store_->WaitDurable(seq);
+  if (st.ok()) st = store_->WaitDurable(seq);
   if (st.ok())
     st = state::WriteCheckpoint(store_->checkpoint_dir(), seq, views);
   parts.clear();
@@ -296,6 +323,7 @@ absl::Status DurableState::CheckpointNow() {
     // one falls back to the previous one plus the log.
     const std::vector<uint64_t> kept =
         state::ListCheckpoints(store_->checkpoint_dir());
+    state::PruneJoinCheckpoints(store_->checkpoint_dir(), kept);
     if (kept.size() >= 2) st = store_->TruncateLog(kept.back());
   }
   absl::MutexLock lock(&stats_mu_);
@@ -344,9 +372,11 @@ void DurableState::Run() {
 
 DurableStateStats DurableState::Stats() const {
   state::StoreStats store = store_->Stats();
+  state::JoinStoreStats join = join_store_->Stats();
   absl::MutexLock lock(&stats_mu_);
   DurableStateStats s = stats_;
   s.store = store;
+  s.join = join;
   return s;
 }
 

@@ -11,6 +11,10 @@
 // to the same times, so it reaches the same windows, expiries and join
 // decisions as serving did.
 //
+// The models' join tables live on disk (state/join_store.h): Open gives
+// each model its table there, checkpoints include a copy of them taken at
+// the same moment, and recovery restores that copy before the replay.
+//
 // Example, given `const config::Config& config` (state.dir set),
 // `model::ModelRegistry& registry` (built on `util::FakeClock& clock`) and
 // `std::function<absl::Status(const state::LogRecord&)> apply_record`:
@@ -38,6 +42,7 @@
 #include "absl/synchronization/mutex.h"
 #include "exporter/config/config.h"
 #include "exporter/model/model_registry.h"
+#include "exporter/state/join_store.h"
 #include "exporter/state/log_record.h"
 #include "exporter/state/state_store.h"
 #include "exporter/util/clock.h"
@@ -65,6 +70,7 @@ struct RecoveryReport {
 // For the aiq_state_* metrics.
 struct DurableStateStats {
   state::StoreStats store;
+  state::JoinStoreStats join;
   uint64_t checkpoints = 0;
   uint64_t checkpoint_failures = 0;
   double last_checkpoint_seconds = 0;  // how long the last one took
@@ -126,7 +132,8 @@ class DurableState {
  private:
   DurableState(const config::Config& config, model::ModelRegistry& registry,
                util::FakeClock& model_clock, util::Clock* wall_clock,
-               std::unique_ptr<state::StateStore> store);
+               std::unique_ptr<state::StateStore> store,
+               std::shared_ptr<state::JoinStore> join_store);
   void AdvanceModelClock() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
   // The checkpoint payload, in parts to be written one after the other.
   std::vector<std::string> EncodeCheckpoint() const
@@ -142,6 +149,8 @@ class DurableState {
   util::FakeClock& model_clock_;
   util::Clock* const wall_clock_;
   const std::unique_ptr<state::StateStore> store_;
+  // The models' join tables (each model holds its table on it).
+  const std::shared_ptr<state::JoinStore> join_store_;
 
   // Serializes everything that changes model state, and the checkpoint's
   // copy of it, with the log order.

@@ -322,7 +322,7 @@ TEST_F(DurableStateTest, IncompatibleFormatIsAnErrorNamingTheFile) {
   absl::Status st = Start();
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(st.message(), HasSubstr(dir_ + "/FORMAT: state format version "
-                                             "99, this build reads version 1"));
+                                             "99, this build reads version 2"));
 }
 
 TEST_F(DurableStateTest, LowDiskAnswers503AndAppliesNothing) {

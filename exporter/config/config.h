@@ -149,6 +149,9 @@ struct StateConfig {
   // How often time advances in the log without traffic (windows age and
   // join entries expire on that beat).
   absl::Duration tick_interval = absl::Seconds(1);
+  // RAM the join tables on disk may use (RocksDB memtables and block
+  // cache, all models together); see docs/state.md, "Bounds".
+  int64_t join_memory_bytes = int64_t{256} << 20;
 };
 
 struct Config {

@@ -151,6 +151,8 @@ void ReadState(YamlReader& r, const YAML::Node& n, StateConfig& c) {
   s.Duration("idempotency_ttl", c.idempotency_ttl);
   s.Integer("min_free_bytes", c.min_free_bytes, 0, int64_t{1} << 50);
   s.Duration("tick_interval", c.tick_interval);
+  s.Integer("join_memory_bytes", c.join_memory_bytes, int64_t{16} << 20,
+            int64_t{1} << 40);
 }
 
 void ReadWindow(YamlReader& r, const YAML::Node& n, const std::string& path,

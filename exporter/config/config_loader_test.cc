@@ -246,7 +246,7 @@ TEST(ConfigLoaderTest, StateSection) {
   EXPECT_EQ(e[1],
             "t.yaml:1: state.dri: unknown key (expected one of: dir, "
             "checkpoint_interval, idempotency_ttl, min_free_bytes, "
-            "tick_interval)");
+            "tick_interval, join_memory_bytes)");
 }
 
 TEST(ConfigLoaderTest, UnknownVersionIsReserved) {

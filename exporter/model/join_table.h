@@ -3,10 +3,17 @@
 // table holds at most `max_entries` (the oldest is evicted first). Both
 // evictions are counted, so nothing leaves silently.
 //
+// JoinTable is the interface a ModelState joins through; InMemoryJoinTable
+// keeps the entries in a hash map (the default), and with durable state the
+// entries live on disk (state/join_store.h) so RAM stays bounded however
+// many predictions wait.
+//
 // Example, given `const JoinEntry& entry` and `absl::Time now`:
-//   JoinTable t(/*max_entries=*/100000, absl::Hours(24));
+//   InMemoryJoinTable t(/*max_entries=*/100000, absl::Hours(24));
 //   t.Insert("req-1", entry, now);
-//   if (JoinEntry* e = t.Find("req-1")) { /* join the label to *e */ }
+//   if (const JoinEntry* e = t.Find("req-1")) {
+//     /* join the label to *e, then: */ t.MarkLabeled("req-1");
+//   }
 //   t.Expire(now);
 //
 // Not thread-safe: owned by a ModelState and used under its lock.
@@ -16,6 +23,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,39 +45,68 @@ struct JoinEntry {
   std::optional<double> confidence;
   std::vector<double> probabilities;  // by class index
   std::vector<int> segment;           // per declared segment attribute
+
+  // The fields above, for both implementations' storage.
+  void EncodeTo(util::BinaryWriter& w) const;
+  // Check r.ok() after.
+  static JoinEntry DecodeFrom(util::BinaryReader& r);
 };
 
 class JoinTable {
  public:
-  JoinTable(int64_t max_entries, absl::Duration ttl)
-      : max_entries_(max_entries), ttl_(ttl) {}
+  virtual ~JoinTable() = default;
 
   // False when `id` is already present (nothing changes).
-  bool Insert(std::string_view id, const JoinEntry& entry, absl::Time now);
-  JoinEntry* Find(std::string_view id);
-
+  virtual bool Insert(std::string_view id, const JoinEntry& entry,
+                      absl::Time now) = 0;
+  // The entry for `id`, or nullptr. Valid until the next non-const call.
+  virtual const JoinEntry* Find(std::string_view id) = 0;
+  // Marks the entry for `id` labeled; nothing when absent.
+  virtual void MarkLabeled(std::string_view id) = 0;
   // Drops entries received more than ttl before `now`.
-  void Expire(absl::Time now);
+  virtual void Expire(absl::Time now) = 0;
 
-  int64_t size() const { return static_cast<int64_t>(entries_.size()); }
-  int64_t capacity() const { return max_entries_; }
+  // A hint that the next calls look up `ids` (one request's events), so a
+  // table on disk can read them in one batch. Cleared by the next call.
+  virtual void Prefetch(std::span<const std::string_view> ids) { (void)ids; }
+
+  virtual int64_t size() const = 0;
+  virtual int64_t capacity() const = 0;
   // Entries still waiting for their label.
-  int64_t unlabeled() const { return size() - labeled_; }
-  // Marks an entry labeled (use this rather than setting the flag, so the
-  // count of waiting entries stays right).
-  void MarkLabeled(JoinEntry& entry) {
-    if (!entry.labeled) ++labeled_;
-    entry.labeled = true;
-  }
+  virtual int64_t unlabeled() const = 0;
   // Entries dropped before a label arrived (TTL or capacity).
-  int64_t evicted_unlabeled() const { return evicted_unlabeled_; }
+  virtual int64_t evicted_unlabeled() const = 0;
 
-  // Every entry in insertion order, with the counters (durable state).
-  void EncodeTo(util::BinaryWriter& w) const;
-  // Replaces the contents with what EncodeTo wrote. Entries beyond this
-  // table's capacity are evicted oldest first (and counted) as Insert
-  // would; DataLoss on malformed input, which leaves the table unchanged.
-  absl::Status DecodeFrom(util::BinaryReader& r);
+  // Durable state. DecodeFrom replaces the contents with what EncodeTo
+  // wrote; DataLoss on malformed input (the table is unchanged),
+  // FailedPrecondition when the encoding is another implementation's.
+  virtual void EncodeTo(util::BinaryWriter& w) const = 0;
+  virtual absl::Status DecodeFrom(util::BinaryReader& r) = 0;
+};
+
+class InMemoryJoinTable final : public JoinTable {
+ public:
+  InMemoryJoinTable(int64_t max_entries, absl::Duration ttl)
+      : max_entries_(max_entries), ttl_(ttl) {}
+
+  bool Insert(std::string_view id, const JoinEntry& entry,
+              absl::Time now) override;
+  const JoinEntry* Find(std::string_view id) override;
+  void MarkLabeled(std::string_view id) override;
+  void Expire(absl::Time now) override;
+
+  int64_t size() const override {
+    return static_cast<int64_t>(entries_.size());
+  }
+  int64_t capacity() const override { return max_entries_; }
+  int64_t unlabeled() const override { return size() - labeled_; }
+  int64_t evicted_unlabeled() const override { return evicted_unlabeled_; }
+
+  // Every entry in insertion order, with the counters. Entries beyond this
+  // table's capacity are evicted on decode, oldest first (and counted), as
+  // Insert would.
+  void EncodeTo(util::BinaryWriter& w) const override;
+  absl::Status DecodeFrom(util::BinaryReader& r) override;
 
  private:
   void EvictOldest();
@@ -83,6 +120,10 @@ class JoinTable {
   int64_t evicted_unlabeled_ = 0;
   int64_t labeled_ = 0;  // entries with labeled == true
 };
+
+// The first byte of each implementation's encoding, so one never reads the
+// other's.
+enum class JoinTableEncoding : uint8_t { kInMemory = 1, kOnDisk = 2 };
 
 }  // namespace aiq::model
 

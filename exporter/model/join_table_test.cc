@@ -8,7 +8,7 @@ namespace {
 const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 
 TEST(JoinTableTest, InsertFindDuplicate) {
-  JoinTable t(10, absl::Hours(1));
+  InMemoryJoinTable t(10, absl::Hours(1));
   JoinEntry entry;
   entry.version = 3;
   EXPECT_TRUE(t.Insert("a", entry, kT0));
@@ -19,10 +19,10 @@ TEST(JoinTableTest, InsertFindDuplicate) {
 }
 
 TEST(JoinTableTest, TtlExpiryCountsOnlyUnlabeled) {
-  JoinTable t(10, absl::Hours(1));
+  InMemoryJoinTable t(10, absl::Hours(1));
   t.Insert("a", {}, kT0);
   t.Insert("b", {}, kT0 + absl::Minutes(30));
-  t.MarkLabeled(*t.Find("a"));
+  t.MarkLabeled("a");
   EXPECT_EQ(t.unlabeled(), 1);
   t.Expire(kT0 + absl::Minutes(61));
   EXPECT_EQ(t.size(), 1);
@@ -33,7 +33,7 @@ TEST(JoinTableTest, TtlExpiryCountsOnlyUnlabeled) {
 }
 
 TEST(JoinTableTest, CapacityEvictsOldest) {
-  JoinTable t(3, absl::Hours(1));
+  InMemoryJoinTable t(3, absl::Hours(1));
   for (int i = 0; i < 5; ++i) t.Insert(std::to_string(i), {}, kT0);
   EXPECT_EQ(t.size(), 3);
   EXPECT_EQ(t.evicted_unlabeled(), 2);

@@ -119,7 +119,8 @@ ModelState::ModelState(const config::ModelConfig& model,
                          config.limits.max_safety_categories,
                          BoundedInterner::Overflow::kFoldIntoOther),
       unmatched_feedback_(NewVersionStats()),
-      join_(config.limits.max_join_entries, model.label_ttl),
+      join_(std::make_unique<InMemoryJoinTable>(config.limits.max_join_entries,
+                                                model.label_ttl)),
       max_classes_(config.limits.max_classes),
       max_categories_(config.limits.max_categories_per_feature) {
   absl::MutexLock lock(&mu_);
@@ -238,6 +239,11 @@ void ModelState::OnClassesChanged() {
   for (QualityWindow& w : quality_windows_) w.EnsureClasses(classes_.names());
 }
 
+void ModelState::UseJoinTable(std::unique_ptr<JoinTable> table) {
+  absl::MutexLock lock(&mu_);
+  join_ = std::move(table);
+}
+
 void ModelState::SetReference(std::shared_ptr<const ModelReference> reference) {
   absl::MutexLock lock(&mu_);
   reference_ = std::move(reference);
@@ -333,7 +339,16 @@ std::shared_ptr<const WindowDrift> ModelState::Drift(
 void ModelState::Apply(std::span<ingest::DecodedEvent* const> events,
                        std::vector<EventError>& rejected) {
   absl::MutexLock lock(&mu_);
-  join_.Expire(clock_->Now());
+  join_->Expire(clock_->Now());
+  std::vector<std::string_view> ids;
+  for (const ingest::DecodedEvent* e : events) {
+    std::visit(
+        [&ids](const auto& ev) {
+          if (!ev.id.empty()) ids.push_back(ev.id);
+        },
+        e->event);
+  }
+  if (!ids.empty()) join_->Prefetch(ids);
   for (ingest::DecodedEvent* e : events) {
     // Not std::visit: a lambda would hide from clang's thread-safety
     // analysis that the Apply* calls run under mu_.
@@ -350,6 +365,7 @@ void ModelState::Apply(std::span<ingest::DecodedEvent* const> events,
       rejected.push_back(*std::move(err));
     }
   }
+  if (!ids.empty()) join_->Prefetch({});  // releases the batch
 }
 
 std::optional<EventError> ModelState::ApplyPrediction(
@@ -403,7 +419,7 @@ std::optional<EventError> ModelState::ApplyPrediction(
   for (const auto& [cls, prob] : p.probabilities) {
     if (auto err = check_class(cls, "probabilities")) return err;
   }
-  if (!p.id.empty() && join_.Find(p.id) != nullptr) {
+  if (!p.id.empty() && join_->Find(p.id) != nullptr) {
     return Reject(RejectReason::kDuplicateId,
                   absl::StrCat("id: a prediction with id \"", p.id,
                                "\" was already received"));
@@ -457,13 +473,13 @@ std::optional<EventError> ModelState::ApplyPrediction(
     entry.confidence = p.confidence;
     entry.probabilities = std::move(sample.probabilities);
     entry.segment = std::move(sample.segment);
-    join_.Insert(p.id, entry, clock_->Now());
+    join_->Insert(p.id, entry, clock_->Now());
   }
   return std::nullopt;
 }
 
 std::optional<EventError> ModelState::ApplyLabel(const ingest::LabelEvent& l) {
-  JoinEntry* entry = join_.Find(l.id);
+  const JoinEntry* entry = join_->Find(l.id);
   if (entry != nullptr && entry->labeled) {
     return Reject(
         RejectReason::kDuplicateId,
@@ -490,20 +506,22 @@ std::optional<EventError> ModelState::ApplyLabel(const ingest::LabelEvent& l) {
   }
   labeled.true_value = l.label_value;
   labeled.prediction = ToSample(*entry);
-  join_.MarkLabeled(*entry);
-  VersionStats& s = Version(entry->version);
+  const int version = entry->version;
+  const absl::Time predicted_at = entry->timestamp;
+  join_->MarkLabeled(l.id);  // `entry` is not valid after this
+  VersionStats& s = Version(version);
   ++s.labels;
   s.label_delay.Observe(
-      std::max(0.0, absl::ToDoubleSeconds(l.timestamp - entry->timestamp)));
+      std::max(0.0, absl::ToDoubleSeconds(l.timestamp - predicted_at)));
   // Labeled pairs enter the quality window when the label arrives.
-  quality_windows_[static_cast<size_t>(entry->version)].AddLabeled(
-      clock_->Now(), labeled);
+  quality_windows_[static_cast<size_t>(version)].AddLabeled(clock_->Now(),
+                                                            labeled);
   return std::nullopt;
 }
 
 std::optional<EventError> ModelState::ApplyFeedback(
     const ingest::FeedbackEvent& f) {
-  JoinEntry* entry = join_.Find(f.id);
+  const JoinEntry* entry = join_->Find(f.id);
   VersionStats* s = &unmatched_feedback_;
   if (entry != nullptr) {
     s = &Version(entry->version);
@@ -530,7 +548,7 @@ void ModelState::EncodeTo(util::BinaryWriter& w) const {
   for (const auto& d : drift_windows_) EncodePart(w, *d);
   w.Varint(quality_windows_.size());
   for (const QualityWindow& q : quality_windows_) EncodePart(w, q);
-  EncodePart(w, join_);
+  EncodePart(w, *join_);
   std::vector<std::string> features;
   for (const config::FeatureConfig& f : model_.features) {
     features.push_back(f.name);
@@ -617,7 +635,7 @@ absl::Status ModelState::DecodeFrom(util::BinaryReader& r,
     return st;
   }
   if (indexed_ok) {
-    absl::StatusOr<bool> join = DecodePart(r, "join table", join_, dropped);
+    absl::StatusOr<bool> join = DecodePart(r, "join table", *join_, dropped);
     if (!join.ok()) return join.status();
   } else {
     if (absl::Status st = SkipParts(r, 1, "join table"); !st.ok()) return st;
@@ -656,7 +674,7 @@ ModelSnapshot ModelState::Snapshot(SnapshotScope scope) const {
     absl::MutexLock lock(&mu_);
     // Expiry is the only state change a scrape makes: it keeps
     // aiq_join_pending and the eviction count current without traffic.
-    join_.Expire(clock_->Now());
+    join_->Expire(clock_->Now());
     snap.versions = versions_.names();
     snap.per_version = per_version_;
     snap.per_version.resize(snap.versions.size(), NewVersionStats());
@@ -671,10 +689,10 @@ ModelSnapshot ModelState::Snapshot(SnapshotScope scope) const {
     snap.labels_unmatched = labels_unmatched_;
     snap.reference = reference_;
     snap.feedback_unmatched = feedback_unmatched_;
-    snap.join_evicted = static_cast<uint64_t>(join_.evicted_unlabeled());
-    snap.join_pending = join_.unlabeled();
-    snap.join_entries = join_.size();
-    snap.join_capacity = join_.capacity();
+    snap.join_evicted = static_cast<uint64_t>(join_->evicted_unlabeled());
+    snap.join_pending = join_->unlabeled();
+    snap.join_entries = join_->size();
+    snap.join_capacity = join_->capacity();
     if (scope == SnapshotScope::kCountersOnly) return snap;
     const absl::Time now = clock_->Now();
     for (size_t v = 0; v < snap.versions.size(); ++v) {

@@ -126,6 +126,10 @@ class ModelState {
 
   const config::ModelConfig& config() const { return model_; }
 
+  // Replaces the join table (an InMemoryJoinTable by default), e.g. with
+  // one on disk. Call before any event is applied: entries are not moved.
+  void UseJoinTable(std::unique_ptr<JoinTable> table) ABSL_LOCKS_EXCLUDED(mu_);
+
   // Durable state (docs/state.md): everything this model has learned and
   // counted, its windows and its join table. The reference is not
   // included (it comes from the config or a logged PUT).
@@ -197,8 +201,8 @@ class ModelState {
   // Per-event scratch of AddToDriftWindow.
   std::vector<DriftInput> drift_inputs_ ABSL_GUARDED_BY(mu_);
   std::vector<double> pca_row_ ABSL_GUARDED_BY(mu_);
-  // Mutable: a snapshot expires old entries.
-  mutable JoinTable join_ ABSL_GUARDED_BY(mu_);
+  // Mutable: a snapshot expires old entries. Never null.
+  mutable std::unique_ptr<JoinTable> join_ ABSL_GUARDED_BY(mu_);
   const int max_classes_;
   const int max_categories_;
   std::vector<std::array<uint64_t, ingest::kNumTypeErrorReasons>>

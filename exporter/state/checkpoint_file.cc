@@ -152,7 +152,8 @@ std::vector<uint64_t> ListCheckpoints(const std::string& dir) {
 }
 
 absl::StatusOr<std::optional<Checkpoint>> LoadLatestCheckpoint(
-    const std::string& dir, std::vector<std::string>& skipped) {
+    const std::string& dir, std::vector<std::string>& skipped,
+    const std::function<absl::Status(const Checkpoint&)>& accept) {
   for (uint64_t seq : ListCheckpoints(dir)) {
     const std::string path = (fs::path(dir) / FileName(seq)).string();
     absl::StatusOr<std::shared_ptr<const MappedFile>> file =
@@ -172,6 +173,12 @@ absl::StatusOr<std::optional<Checkpoint>> LoadLatestCheckpoint(
       skipped.push_back(absl::StrCat(path, ": records seq ", c->seq,
                                      ", its name says ", seq));
       continue;
+    }
+    if (accept) {
+      if (absl::Status st = accept(*c); !st.ok()) {
+        skipped.push_back(absl::StrCat(path, ": ", st.message()));
+        continue;
+      }
     }
     return std::optional<Checkpoint>(*std::move(c));
   }

@@ -25,6 +25,7 @@
 #define AIQ_EXPORTER_STATE_CHECKPOINT_FILE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -63,10 +64,13 @@ absl::StatusOr<Checkpoint> ParseCheckpoint(const std::string& path,
                                            std::shared_ptr<const void> storage,
                                            std::string_view bytes);
 
-// The newest intact checkpoint in `dir` (nullopt: none). Each damaged file
-// skipped is described in `skipped` (path and what is wrong).
+// The newest intact checkpoint in `dir` (nullopt: none) that `accept` (when
+// given) takes: it may restore what lives beside the file, and an error
+// from it skips that checkpoint like damage. Each checkpoint skipped is
+// described in `skipped` (path and what is wrong).
 absl::StatusOr<std::optional<Checkpoint>> LoadLatestCheckpoint(
-    const std::string& dir, std::vector<std::string>& skipped);
+    const std::string& dir, std::vector<std::string>& skipped,
+    const std::function<absl::Status(const Checkpoint&)>& accept = nullptr);
 
 // Sequence numbers of the checkpoint files in `dir`, newest first.
 std::vector<uint64_t> ListCheckpoints(const std::string& dir);

@@ -1,11 +1,13 @@
 #include "exporter/state/state_store.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <system_error>
 #include <vector>
 
@@ -99,15 +101,17 @@ absl::Status CheckFormat(const std::string& dir) {
   return absl::OkStatus();
 }
 
+// Each file once: checkpoints share the join store's files (hard links).
 int64_t DirectoryBytes(const std::string& dir) {
   int64_t total = 0;
+  std::set<std::pair<dev_t, ino_t>> seen;
   std::error_code ec;
   for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end;
        it.increment(ec)) {
-    std::error_code fec;
-    if (it->is_regular_file(fec)) {
-      const auto size = it->file_size(fec);
-      if (!fec) total += static_cast<int64_t>(size);
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        seen.emplace(st.st_dev, st.st_ino).second) {
+      total += static_cast<int64_t>(st.st_size);
     }
   }
   return total;

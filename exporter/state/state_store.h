@@ -36,7 +36,7 @@ namespace aiq::state {
 // The version of everything under the state directory (the FORMAT file,
 // the log records, the checkpoints). A directory written by another
 // version is refused with an error naming it, never silently reset.
-inline constexpr int kStateFormatVersion = 1;
+inline constexpr int kStateFormatVersion = 2;
 
 // An answer remembered for an Idempotency-Key.
 struct StoredAnswer {

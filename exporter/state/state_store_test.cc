@@ -130,14 +130,14 @@ TEST_F(StateStoreTest, RefusesAnotherFormatVersionNamingTheFile) {
   fs::create_directories(options_.dir);
   ASSERT_TRUE(
       WriteFileAtomically((fs::path(options_.dir) / "FORMAT").string(),
-                          "ai-quality-exporter state directory\nformat 2\n")
+                          "ai-quality-exporter state directory\nformat 1\n")
           .ok());
   auto s = StateStore::Open(options_);
   EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.status().message(),
             options_.dir +
-                "/FORMAT: state format version 2, this build reads version "
-                "1; use a matching exporter build or move the directory "
+                "/FORMAT: state format version 1, this build reads version "
+                "2; use a matching exporter build or move the directory "
                 "away");
 }
 
