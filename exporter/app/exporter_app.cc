@@ -480,6 +480,9 @@ HttpResponse ExporterApp::IngestDurably(ingest::EventKind kind,
   record.decode_time = decode_time;
   record.idempotency_key = key;
   record.body = req.body;
+  // The join lookups' reads happen here, in parallel across requests,
+  // rather than under the commit lock.
+  registry_.WarmJoins(decoded);
   model::ApplyResult applied;
   absl::StatusOr<uint64_t> seq =
       durable_->Commit(record, [&] { applied = registry_.Apply(decoded); });

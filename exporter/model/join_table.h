@@ -66,9 +66,15 @@ class JoinTable {
   // Drops entries received more than ttl before `now`.
   virtual void Expire(absl::Time now) = 0;
 
-  // A hint that the next calls look up `ids` (one request's events), so a
-  // table on disk can read them in one batch. Cleared by the next call.
+  // Says that the next calls are about `ids` (one request's events), so a
+  // table on disk can read them in one batch and write its changes in one
+  // batch too. Changes may be held back until the next Prefetch call:
+  // Prefetch({}) ends the batch and applies them.
   virtual void Prefetch(std::span<const std::string_view> ids) { (void)ids; }
+  // Loads what looking up `ids` reads into caches, changing nothing, so the
+  // lookups under the owner's lock are quick. Safe without that lock and
+  // concurrently with any call.
+  virtual void Warm(std::span<const std::string_view> ids) const { (void)ids; }
 
   virtual int64_t size() const = 0;
   virtual int64_t capacity() const = 0;

@@ -19,6 +19,20 @@ ModelRegistry::ModelRegistry(const config::Config& config, util::Clock* clock) {
   }
 }
 
+void ModelRegistry::WarmJoins(const ingest::DecodeResult& decoded) const {
+  std::vector<std::vector<std::string_view>> by_model(models_.size());
+  for (const ingest::DecodedEvent& e : decoded.events) {
+    std::visit(
+        [&by_model](const auto& ev) {
+          if (!ev.id.empty()) by_model[ev.model].push_back(ev.id);
+        },
+        e.event);
+  }
+  for (size_t m = 0; m < models_.size(); ++m) {
+    if (!by_model[m].empty()) models_[m]->WarmJoins(by_model[m]);
+  }
+}
+
 ApplyResult ModelRegistry::Apply(ingest::DecodeResult& decoded) {
   ApplyResult result;
   result.errors = std::move(decoded.errors);

@@ -55,6 +55,9 @@ class ModelRegistry {
   // intact so the caller can act on the accepted ones (see Accepted()).
   ApplyResult Apply(ingest::DecodeResult& decoded);
 
+  // ModelState::WarmJoins for the ids of `decoded`, model by model.
+  void WarmJoins(const ingest::DecodeResult& decoded) const;
+
   ModelState* Find(std::string_view name);
   const std::vector<std::unique_ptr<ModelState>>& models() const {
     return models_;

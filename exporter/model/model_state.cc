@@ -239,6 +239,15 @@ void ModelState::OnClassesChanged() {
   for (QualityWindow& w : quality_windows_) w.EnsureClasses(classes_.names());
 }
 
+void ModelState::WarmJoins(std::span<const std::string_view> ids) const {
+  const JoinTable* table = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    table = join_.get();  // replaced only before any event (UseJoinTable)
+  }
+  table->Warm(ids);
+}
+
 void ModelState::UseJoinTable(std::unique_ptr<JoinTable> table) {
   absl::MutexLock lock(&mu_);
   join_ = std::move(table);

@@ -126,6 +126,12 @@ class ModelState {
 
   const config::ModelConfig& config() const { return model_; }
 
+  // Warms the join table's caches for these ids (JoinTable::Warm), without
+  // holding up this model's events: call before Apply, outside any lock
+  // that serializes Apply.
+  void WarmJoins(std::span<const std::string_view> ids) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // Replaces the join table (an InMemoryJoinTable by default), e.g. with
   // one on disk. Call before any event is applied: entries are not moved.
   void UseJoinTable(std::unique_ptr<JoinTable> table) ABSL_LOCKS_EXCLUDED(mu_);

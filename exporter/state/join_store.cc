@@ -1,6 +1,9 @@
 #include "exporter/state/join_store.h"
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
+#include <deque>
 #include <filesystem>
 #include <optional>
 
@@ -23,11 +26,13 @@ namespace fs = std::filesystem;
 // Keys, one database for every model; `m` is the model's name with its
 // length in front (a varint), so no model's keys are a prefix of another's:
 //   m 'i' <id>                 -> varint order, time received, JoinEntry
-//   m 'o' <order, fixed64 BE>  -> time received, bool labeled, id
+//   m 'o' <order, fixed64 BE>  -> time received, id
 // A table's order numbers grow by one per insert and entries leave only
 // from the front (TTL and capacity evict the oldest), so its live entries
 // are exactly the orders [front, back): the counters in memory say where
 // the oldest is without a scan, and a seek to it never crosses tombstones.
+// Whether an entry has its label is a bit in memory, by order (OrderBits),
+// so a label costs a read and no write.
 // The id keys and the order keys are in column families of their own:
 // only id lookups need Bloom filters (order keys are only scanned), and
 // the filters are what the block cache must hold for lookups to be fast.
@@ -88,6 +93,65 @@ absl::Status FromRocks(const rocksdb::Status& st, std::string_view what) {
       absl::StrCat(util::ToAbsl(what), ": ", st.ToString()));
 }
 
+// One bit per live entry, by order: whether it has its label. At most
+// max_join_entries / 8 bytes per model.
+class OrderBits {
+ public:
+  bool Get(uint64_t order) const {
+    return (words_[order / 64 - base_word_] >> (order % 64)) & 1;
+  }
+  void Set(uint64_t order) {
+    words_[order / 64 - base_word_] |= uint64_t{1} << (order % 64);
+  }
+  // Makes room for `order` (its bit starts clear).
+  void Extend(uint64_t order) {
+    if (words_.empty()) base_word_ = order / 64;
+    while (order / 64 >= base_word_ + words_.size()) words_.push_back(0);
+  }
+  // Forgets the words wholly before `front`.
+  void DropBefore(uint64_t front) {
+    while (!words_.empty() && base_word_ < front / 64) {
+      words_.pop_front();
+      ++base_word_;
+    }
+  }
+  // The words covering [front, back), then nothing else.
+  void EncodeTo(util::BinaryWriter& w, uint64_t front, uint64_t back) const {
+    if (front == back) {
+      w.Varint(0);
+      return;
+    }
+    const uint64_t first = front / 64, last = (back - 1) / 64;
+    w.Varint(last - first + 1);
+    for (uint64_t i = first; i <= last; ++i) w.Fixed64(words_[i - base_word_]);
+  }
+  // Returns the number of bits set in [front, back); check r.ok().
+  int64_t DecodeFrom(util::BinaryReader& r, uint64_t front, uint64_t back) {
+    const size_t n = r.Count("join labeled words", 8);
+    const uint64_t expected =
+        front == back ? 0 : (back - 1) / 64 - front / 64 + 1;
+    if (r.ok() && n != expected) r.Fail("join labeled words", "wrong count");
+    words_.clear();
+    base_word_ = front / 64;
+    int64_t set = 0;
+    for (size_t i = 0; i < n && r.ok(); ++i) {
+      uint64_t word = r.Fixed64("join labeled word");
+      // Only the live entries' bits count.
+      const uint64_t lo = (base_word_ + i) * 64;
+      for (int b = 0; b < 64; ++b) {
+        if (lo + b < front || lo + b >= back) word &= ~(uint64_t{1} << b);
+      }
+      set += std::popcount(word);
+      words_.push_back(word);
+    }
+    return set;
+  }
+
+ private:
+  std::deque<uint64_t> words_;
+  uint64_t base_word_ = 0;  // order / 64 of words_[0]
+};
+
 }  // namespace
 
 namespace detail {
@@ -101,6 +165,7 @@ class DiskJoinTable final : public model::JoinTable {
         max_entries_(max_entries),
         ttl_(ttl) {}
   ~DiskJoinTable() override {
+    Flush();
     absl::MutexLock lock(&store_->tables_mu_);
     auto& tables = store_->tables_;
     tables.erase(std::remove(tables.begin(), tables.end(), this), tables.end());
@@ -112,6 +177,7 @@ class DiskJoinTable final : public model::JoinTable {
   void MarkLabeled(std::string_view id) override;
   void Expire(absl::Time now) override;
   void Prefetch(std::span<const std::string_view> ids) override;
+  void Warm(std::span<const std::string_view> ids) const override;
 
   int64_t size() const override { return static_cast<int64_t>(back_ - front_); }
   int64_t capacity() const override { return max_entries_; }
@@ -125,7 +191,11 @@ class DiskJoinTable final : public model::JoinTable {
 
   const std::string& prefix() const { return prefix_; }
   bool restored() const { return restored_; }
-  void ForgetRestored() { restored_ = false; }
+  // The store's database was replaced: nothing read before holds.
+  void OnStoreRestored() {
+    restored_ = false;
+    writes_.fetch_add(1, std::memory_order_release);
+  }
 
  private:
   // What the database holds for one id.
@@ -158,18 +228,25 @@ class DiskJoinTable final : public model::JoinTable {
   static std::string OrderValue(const Stored& s, std::string_view id) {
     util::BinaryWriter w;
     w.Time(s.received);
-    w.Bool(s.entry.labeled);
     w.String(id);
     return w.Release();
   }
   // Parses an id value into `out` (found = true); false when damaged.
-  static bool ParseIdValue(std::string_view bytes, Stored& out);
+  bool ParseIdValue(std::string_view bytes, Stored& out) const;
 
+  // Reads `keys` (sorted, unique) in one batch: nullopt where absent.
+  static std::vector<std::optional<std::string>> ReadBatch(
+      JoinStore::Db& db, const std::vector<std::string>& keys,
+      std::vector<rocksdb::Status>& statuses);
   // The entry for `id`: from the prefetched batch, else read now.
   Stored* Lookup(std::string_view id);
   // Evicts from the front while `more()` says so (TTL, capacity).
   template <typename More>
   void EvictWhile(More more);
+  // Writes of a prefetched batch's ids are held back in pending_ and
+  // applied in one write (Flush); others are applied at once.
+  void Put(std::string_view id, const Stored& s);
+  void Flush();
   void Write(rocksdb::WriteBatch& batch, std::string_view what);
 
   const std::shared_ptr<JoinStore> store_;
@@ -180,7 +257,8 @@ class DiskJoinTable final : public model::JoinTable {
   uint64_t front_ = 0;  // order of the oldest entry
   uint64_t back_ = 0;   // order the next insert gets
   absl::Time oldest_received_ = absl::InfinitePast();  // when size() > 0
-  int64_t labeled_ = 0;
+  OrderBits labeled_bits_;
+  int64_t labeled_ = 0;  // bits set in labeled_bits_
   int64_t evicted_unlabeled_ = 0;
   bool restored_ = false;  // by DecodeFrom since the store's last Restore
 
@@ -188,14 +266,33 @@ class DiskJoinTable final : public model::JoinTable {
   // write until the next Prefetch.
   absl::node_hash_map<std::string, Stored> prefetched_;
   Stored scratch_;  // Lookup of an id outside the batch
+  // Held back: the batch's inserts and the evictions' deletes. While
+  // anything is held back, prefetched_ (not the database) is what is true
+  // for the batch's ids, and the entries from pending_first_order_ on are
+  // only here: eviction writes them out before it reaches them.
+  rocksdb::WriteBatch pending_;
+  uint64_t pending_first_order_ = ~uint64_t{0};
+
+  // What Warm read (id key -> value, nullopt: absent), for Prefetch to use
+  // instead of reading again: valid while writes_ still equals warmed_at_,
+  // i.e. no write changed the table's keys since. Labels write nothing
+  // (OrderBits), so for a stream of labels the reads all happen in Warm,
+  // outside the locks that serialize Apply.
+  static constexpr size_t kMaxWarmed = 1 << 16;
+  std::atomic<uint64_t> writes_{0};  // database writes of this table
+  mutable absl::Mutex warm_mu_;
+  mutable absl::flat_hash_map<std::string, std::optional<std::string>> warmed_
+      ABSL_GUARDED_BY(warm_mu_);
+  mutable uint64_t warmed_at_ ABSL_GUARDED_BY(warm_mu_) = ~uint64_t{0};
 };
 
-bool DiskJoinTable::ParseIdValue(std::string_view bytes, Stored& out) {
+bool DiskJoinTable::ParseIdValue(std::string_view bytes, Stored& out) const {
   util::BinaryReader r(bytes);
   out.order = r.Varint("join order");
   out.received = r.Time("join received");
   out.entry = model::JoinEntry::DecodeFrom(r);
-  out.found = r.Finish().ok();
+  out.found = r.Finish().ok() && out.order >= front_ && out.order < back_;
+  if (out.found) out.entry.labeled = labeled_bits_.Get(out.order);
   return out.found;
 }
 
@@ -218,7 +315,24 @@ DiskJoinTable::Stored* DiskJoinTable::Lookup(std::string_view id) {
   return &scratch_;
 }
 
+// Reads `keys` (sorted, unique) in one batch: nullopt where absent.
+std::vector<std::optional<std::string>> DiskJoinTable::ReadBatch(
+    JoinStore::Db& db, const std::vector<std::string>& keys,
+    std::vector<rocksdb::Status>& statuses) {
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  statuses.assign(keys.size(), rocksdb::Status());
+  db.db->MultiGet(db.read, db.ids, keys.size(), slices.data(), values.data(),
+                  statuses.data(), /*sorted_input=*/true);
+  std::vector<std::optional<std::string>> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].ok()) out[i] = values[i].ToString();
+  }
+  return out;
+}
+
 void DiskJoinTable::Prefetch(std::span<const std::string_view> ids) {
+  Flush();
   prefetched_.clear();
   std::vector<std::string> keys;
   keys.reserve(ids.size());
@@ -229,23 +343,65 @@ void DiskJoinTable::Prefetch(std::span<const std::string_view> ids) {
   }
   if (keys.empty()) return;
   std::sort(keys.begin(), keys.end());
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<rocksdb::PinnableSlice> values(keys.size());
-  std::vector<rocksdb::Status> statuses(keys.size());
-  JoinStore::Db& db = *store_->db_;
-  db.db->MultiGet(db.read, db.ids, keys.size(), slices.data(), values.data(),
-                  statuses.data(),
-                  /*sorted_input=*/true);
-  for (size_t i = 0; i < keys.size(); ++i) {
-    const std::string_view id =
-        std::string_view(keys[i]).substr(prefix_.size() + 1);
-    if (statuses[i].ok()) {
-      if (!ParseIdValue(values[i].ToStringView(),
-                        prefetched_.find(util::ToAbsl(id))->second)) {
-        store_->NoteFailure("join store: damaged entry", id);
+  auto id_of = [&](const std::string& key) {
+    return std::string_view(key).substr(prefix_.size() + 1);
+  };
+  auto take = [&](std::string_view id, const std::optional<std::string>& v) {
+    if (v && !ParseIdValue(*v, prefetched_.find(util::ToAbsl(id))->second)) {
+      store_->NoteFailure("join store: damaged entry", id);
+    }
+  };
+  // What Warm read, if no write changed the table since.
+  std::vector<std::string> unread;
+  {
+    absl::MutexLock lock(&warm_mu_);
+    const bool valid = warmed_at_ == writes_.load(std::memory_order_acquire);
+    for (const std::string& key : keys) {
+      auto it = valid ? warmed_.find(key) : warmed_.end();
+      if (it == warmed_.end()) {
+        unread.push_back(key);
+        continue;
       }
-    } else if (!statuses[i].IsNotFound()) {
+      take(id_of(key), it->second);
+      warmed_.erase(it);
+    }
+    if (!valid) warmed_.clear();
+  }
+  if (unread.empty()) return;
+  std::vector<rocksdb::Status> statuses;
+  const std::vector<std::optional<std::string>> values =
+      ReadBatch(*store_->db_, unread, statuses);
+  for (size_t i = 0; i < unread.size(); ++i) {
+    if (!statuses[i].ok() && !statuses[i].IsNotFound()) {
       store_->NoteFailure("join store: read", statuses[i].ToString());
+    }
+    take(id_of(unread[i]), values[i]);
+  }
+}
+
+void DiskJoinTable::Warm(std::span<const std::string_view> ids) const {
+  // Reads only what is immutable (prefix_) or thread-safe (the database,
+  // writes_, warmed_ under warm_mu_).
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (std::string_view id : ids) keys.push_back(IdKey(id));
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  const uint64_t before = writes_.load(std::memory_order_acquire);
+  std::vector<rocksdb::Status> statuses;
+  std::vector<std::optional<std::string>> values =
+      ReadBatch(*store_->db_, keys, statuses);
+  absl::MutexLock lock(&warm_mu_);
+  // A write finished meanwhile: what was read may be stale. (One that
+  // finishes after this check makes Prefetch ignore what is kept here.)
+  if (writes_.load(std::memory_order_acquire) != before) return;
+  if (warmed_at_ != before) {
+    warmed_.clear();
+    warmed_at_ = before;
+  }
+  for (size_t i = 0; i < keys.size() && warmed_.size() < kMaxWarmed; ++i) {
+    if (statuses[i].ok() || statuses[i].IsNotFound()) {
+      warmed_.insert_or_assign(std::move(keys[i]), std::move(values[i]));
     }
   }
 }
@@ -265,14 +421,16 @@ bool DiskJoinTable::Insert(std::string_view id, const model::JoinEntry& entry,
   s.order = back_;
   s.received = now;
   s.entry = entry;
-  rocksdb::WriteBatch batch;
-  JoinStore::Db& db = *store_->db_;
-  batch.Put(db.ids, ToSlice(IdKey(id)), ToSlice(IdValue(s)));
-  batch.Put(db.order, ToSlice(OrderKey(s.order)), ToSlice(OrderValue(s, id)));
-  Write(batch, "join store: insert");
+  s.entry.labeled = false;  // the bit says
+  Put(id, s);
   if (size() == 0) oldest_received_ = now;
+  labeled_bits_.Extend(back_);
+  if (entry.labeled) {
+    labeled_bits_.Set(back_);
+    ++labeled_;
+    s.entry.labeled = true;
+  }
   ++back_;
-  if (entry.labeled) ++labeled_;
   if (auto it = prefetched_.find(util::ToAbsl(id)); it != prefetched_.end()) {
     it->second = std::move(s);
   }
@@ -283,12 +441,28 @@ void DiskJoinTable::MarkLabeled(std::string_view id) {
   Stored* s = Lookup(id);
   if (!s->found || s->entry.labeled) return;
   s->entry.labeled = true;
-  rocksdb::WriteBatch batch;
-  JoinStore::Db& db = *store_->db_;
-  batch.Put(db.ids, ToSlice(IdKey(id)), ToSlice(IdValue(*s)));
-  batch.Put(db.order, ToSlice(OrderKey(s->order)), ToSlice(OrderValue(*s, id)));
-  Write(batch, "join store: label");
+  labeled_bits_.Set(s->order);
   ++labeled_;
+}
+
+void DiskJoinTable::Put(std::string_view id, const Stored& s) {
+  JoinStore::Db& db = *store_->db_;
+  const bool batched = prefetched_.contains(util::ToAbsl(id));
+  rocksdb::WriteBatch now;
+  rocksdb::WriteBatch& batch = batched ? pending_ : now;
+  batch.Put(db.ids, ToSlice(IdKey(id)), ToSlice(IdValue(s)));
+  batch.Put(db.order, ToSlice(OrderKey(s.order)), ToSlice(OrderValue(s, id)));
+  if (batched) {
+    pending_first_order_ = std::min(pending_first_order_, s.order);
+  } else {
+    Write(now, "join store: insert");
+  }
+}
+
+void DiskJoinTable::Flush() {
+  if (pending_.Count() > 0) Write(pending_, "join store: write");
+  pending_.Clear();
+  pending_first_order_ = ~uint64_t{0};
 }
 
 void DiskJoinTable::Expire(absl::Time now) {
@@ -304,9 +478,13 @@ void DiskJoinTable::EvictWhile(More more) {
   const rocksdb::Slice upper = ToSlice(end);
   rocksdb::ReadOptions ro = db.read;
   ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(ro, db.order));
-  it->Seek(ToSlice(OrderKey(front_)));
-  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it;
+  auto seek_front = [&] {
+    it.reset(db.db->NewIterator(ro, db.order));
+    it->Seek(ToSlice(OrderKey(front_)));
+  };
+  if (front_ >= pending_first_order_) Flush();
+  seek_front();
   while (size() > 0 && more()) {
     const std::string key = OrderKey(front_);
     if (!it->Valid() || it->key().ToStringView() != key) {
@@ -314,38 +492,52 @@ void DiskJoinTable::EvictWhile(More more) {
       // counters too (counted as evicted), so the table stays usable.
       store_->NoteFailure("join store: entry missing at order",
                           absl::StrCat(front_));
-      ++evicted_unlabeled_;
+      if (labeled_bits_.Get(front_)) {
+        --labeled_;
+      } else {
+        ++evicted_unlabeled_;
+      }
       ++front_;
+      labeled_bits_.DropBefore(front_);
       continue;
     }
     util::BinaryReader r(it->value().ToStringView());
     r.Time("join received");
-    const bool labeled = r.Bool("join labeled");
     const std::string id = r.String("join id");
+    const bool labeled = labeled_bits_.Get(front_);
+    if (auto p = prefetched_.find(id); p != prefetched_.end()) {
+      p->second = Stored{};
+    }
     if (labeled) {
       --labeled_;
     } else {
       ++evicted_unlabeled_;
     }
-    batch.Delete(db.order, ToSlice(key));
-    batch.Delete(db.ids, ToSlice(IdKey(id)));
-    if (auto p = prefetched_.find(id); p != prefetched_.end()) {
-      p->second = Stored{};
-    }
+    pending_.Delete(db.order, ToSlice(key));
+    pending_.Delete(db.ids, ToSlice(IdKey(id)));
     ++front_;
-    it->Next();
+    labeled_bits_.DropBefore(front_);
+    if (front_ >= pending_first_order_) {
+      // The rest was inserted by this batch: let the database see it.
+      Flush();
+      seek_front();
+    } else {
+      it->Next();
+    }
     if (size() > 0 && it->Valid()) {
       util::BinaryReader next(it->value().ToStringView());
       oldest_received_ = next.Time("join received");
     }
   }
   if (size() == 0) oldest_received_ = absl::InfinitePast();
-  Write(batch, "join store: evict");
+  if (prefetched_.empty()) Flush();  // not in a batch: write now
 }
 
 void DiskJoinTable::Write(rocksdb::WriteBatch& batch, std::string_view what) {
   JoinStore::Db& db = *store_->db_;
   const rocksdb::Status st = db.db->Write(db.write, &batch);
+  // After the write, so a Warm that read before it sees the count move.
+  writes_.fetch_add(1, std::memory_order_release);
   if (!st.ok()) store_->NoteFailure(what, st.ToString());
 }
 
@@ -354,8 +546,8 @@ void DiskJoinTable::EncodeTo(util::BinaryWriter& w) const {
   w.Varint(front_);
   w.Varint(back_);
   w.Time(oldest_received_);
-  w.Signed(labeled_);
   w.Signed(evicted_unlabeled_);
+  labeled_bits_.EncodeTo(w, front_, back_);
 }
 
 absl::Status DiskJoinTable::DecodeFrom(util::BinaryReader& r) {
@@ -368,16 +560,16 @@ absl::Status DiskJoinTable::DecodeFrom(util::BinaryReader& r) {
   const uint64_t front = r.Varint("join front");
   const uint64_t back = r.Varint("join back");
   const absl::Time oldest = r.Time("join oldest received");
-  const int64_t labeled = r.Signed("join labeled");
   const int64_t evicted = r.Signed("join evicted");
-  if (r.ok() && (front > back || labeled < 0 ||
-                 labeled > static_cast<int64_t>(back - front))) {
-    r.Fail("join counters", "inconsistent");
-  }
+  if (r.ok() && front > back) r.Fail("join counters", "front after back");
+  OrderBits bits;
+  const int64_t labeled = r.ok() ? bits.DecodeFrom(r, front, back) : 0;
   if (!r.ok()) return r.status();
+  Flush();
   front_ = front;
   back_ = back;
   oldest_received_ = oldest;
+  labeled_bits_ = std::move(bits);
   labeled_ = labeled;
   evicted_unlabeled_ = evicted;
   prefetched_.clear();
@@ -408,11 +600,21 @@ absl::Status JoinStore::OpenDb() {
   // The budget: half for the block cache (which also holds the index and
   // filter blocks), half for the memtables. Writes stall rather than
   // exceed it while a full memtable is flushed.
-  db->cache = rocksdb::NewLRUCache(static_cast<size_t>(memory_bytes_ / 2));
+  // Few shards: each shard's share of the cache must hold the blocks
+  // being used, or they are read again and again.
+  db->cache = rocksdb::NewLRUCache(static_cast<size_t>(memory_bytes_ / 2),
+                                   /*num_shard_bits=*/2);
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = db->cache;
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
+  // Filters and indexes in small partitions, so a lookup loads the 4 KiB
+  // it needs instead of a whole file's filter (megabytes for a large file),
+  // and the cache keeps the partitions in use.
+  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  table.partition_filters = true;
+  table.metadata_block_size = 4096;
+  table.pin_top_level_index_and_filter = true;
   // Most prediction ids are new: a filter answers "absent" without a read.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::DBOptions options;
@@ -500,7 +702,7 @@ absl::Status JoinStore::Restore(const std::string& from) {
   }
   {
     absl::MutexLock lock(&tables_mu_);
-    for (detail::DiskJoinTable* t : tables_) t->ForgetRestored();
+    for (detail::DiskJoinTable* t : tables_) t->OnStoreRestored();
   }
   absl::Status opened = absl::OkStatus();
   if (copied.ok()) {

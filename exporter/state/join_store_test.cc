@@ -2,10 +2,12 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "exporter/util/binary_codec.h"
@@ -87,17 +89,32 @@ class JoinStoreTest : public ::testing::Test {
 // The table on disk behaves exactly as the one in memory: the same random
 // sequence of inserts, duplicates, labels, lookups, prefetched batches,
 // TTL expiries and capacity evictions gives the same answers and counts.
-TEST_F(JoinStoreTest, BehavesLikeTheInMemoryTable) {
-  std::shared_ptr<JoinStore> store = OpenStore();
-  ASSERT_NE(store, nullptr);
+// With a capacity of 5, batches of 20 inserts evict entries the same batch
+// inserted (still held back).
+// `table`: the disk table to use (default: a new one).
+void ExpectBehavesLikeTheInMemoryTable(JoinStore& store, int64_t capacity,
+                                       model::JoinTable* table = nullptr) {
   const absl::Duration ttl = absl::Minutes(10);
-  std::unique_ptr<model::JoinTable> disk = store->TableFor("m", 500, ttl);
-  model::InMemoryJoinTable memory(500, ttl);
+  std::unique_ptr<model::JoinTable> owned;
+  if (table == nullptr) {
+    owned = store.TableFor("m" + std::to_string(capacity), capacity, ttl);
+    table = owned.get();
+  }
+  model::JoinTable* const disk = table;
+  model::InMemoryJoinTable memory(capacity, ttl);
   std::mt19937_64 rng(7);
   absl::Time now = kT0;
   int next_id = 0;
+  // Any id seen (or a new one), or half the time one of the newest, which
+  // are likely still in the table (and, with a small capacity, evicted by
+  // the same batch that labels them).
   auto random_id = [&] {
-    return "id-" + std::to_string(next_id == 0 ? 0 : rng() % (next_id + 5));
+    if (next_id == 0) return std::string("id-0");
+    const uint64_t recent = static_cast<uint64_t>(capacity) + 3;
+    if (rng() % 2 && static_cast<uint64_t>(next_id) > recent) {
+      return "id-" + std::to_string(next_id - 1 - rng() % recent);
+    }
+    return "id-" + std::to_string(rng() % (next_id + 5));
   };
   for (int step = 0; step < 20000; ++step) {
     now += absl::Milliseconds(static_cast<int64_t>(rng() % 200));
@@ -113,20 +130,39 @@ TEST_F(JoinStoreTest, BehavesLikeTheInMemoryTable) {
       disk->MarkLabeled(id);
       memory.MarkLabeled(id);
     } else if (op < 8) {
-      std::vector<std::string> ids;
-      for (int i = 0; i < 20; ++i) ids.push_back(random_id());
+      // One request: existing ids looked up and labeled, new ones
+      // inserted (and labeled), all prefetched together.
+      std::vector<std::string> ids, fresh;
+      for (int i = 0; i < 20; ++i) {
+        ids.push_back(random_id());
+        fresh.push_back("id-" + std::to_string(next_id++));
+      }
       std::vector<std::string_view> views(ids.begin(), ids.end());
+      views.insert(views.end(), fresh.begin(), fresh.end());
+      // Warmed outside the batch, as the app does before its commit lock;
+      // sometimes a write comes between (what was warmed is then stale).
+      if (rng() % 2) disk->Warm(views);
+      if (rng() % 2) {
+        ASSERT_EQ(disk->Insert(fresh[0], Entry(2, 0.5), now),
+                  memory.Insert(fresh[0], Entry(2, 0.5), now));
+      }
       disk->Prefetch(views);
-      for (const std::string& id : ids) {
+      for (int i = 0; i < 20; ++i) {
+        const std::string& id = ids[i];
         ExpectSameEntry(disk->Find(id), memory.Find(id), id);
         if (rng() % 2) {
           disk->MarkLabeled(id);
           memory.MarkLabeled(id);
         }
-        const std::string fresh = "id-" + std::to_string(next_id++);
-        ASSERT_EQ(disk->Insert(fresh, Entry(1, 0.5), now),
-                  memory.Insert(fresh, Entry(1, 0.5), now));
+        ASSERT_EQ(disk->Insert(fresh[i], Entry(1, 0.5), now),
+                  memory.Insert(fresh[i], Entry(1, 0.5), now));
+        if (rng() % 3 == 0) {
+          disk->MarkLabeled(fresh[i]);
+          memory.MarkLabeled(fresh[i]);
+        }
         ExpectSameEntry(disk->Find(id), memory.Find(id), id);
+        ASSERT_EQ(disk->size(), memory.size()) << step;
+        ASSERT_EQ(disk->unlabeled(), memory.unlabeled()) << step;
       }
       disk->Prefetch({});
     } else {
@@ -138,12 +174,48 @@ TEST_F(JoinStoreTest, BehavesLikeTheInMemoryTable) {
     ASSERT_EQ(disk->evicted_unlabeled(), memory.evicted_unlabeled()) << step;
   }
   EXPECT_GT(memory.evicted_unlabeled(), 1000);  // both bounds were exercised
-  EXPECT_EQ(disk->capacity(), 500);
+  EXPECT_EQ(disk->capacity(), capacity);
   for (int i = 0; i < next_id; ++i) {
     const std::string id = "id-" + std::to_string(i);
     ExpectSameEntry(disk->Find(id), memory.Find(id), id);
   }
-  EXPECT_TRUE(store->Health().ok());
+  EXPECT_TRUE(store.Health().ok());
+}
+
+TEST_F(JoinStoreTest, BehavesLikeTheInMemoryTable) {
+  std::shared_ptr<JoinStore> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ExpectBehavesLikeTheInMemoryTable(*store, 500);
+}
+
+// Warm runs without the owner's lock, concurrently with everything else
+// (the app warms each request before its commit lock): what a racing
+// warm-up read must never be used once stale.
+TEST_F(JoinStoreTest, BehavesLikeTheInMemoryTableWhileWarmedConcurrently) {
+  std::shared_ptr<JoinStore> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  std::unique_ptr<model::JoinTable> table =
+      store->TableFor("m5", 5, absl::Minutes(10));
+  std::atomic<bool> stop{false};
+  std::thread warmer([&] {
+    std::mt19937_64 rng(3);
+    std::vector<std::string> ids(40);
+    while (!stop.load()) {
+      for (std::string& id : ids) id = "id-" + std::to_string(rng() % 20000);
+      std::vector<std::string_view> views(ids.begin(), ids.end());
+      table->Warm(views);
+    }
+  });
+  // The same table name as the differential run's, so the warm-ups hit it.
+  ExpectBehavesLikeTheInMemoryTable(*store, 5, table.get());
+  stop.store(true);
+  warmer.join();
+}
+
+TEST_F(JoinStoreTest, BehavesLikeTheInMemoryTableWhenBatchesOverflowIt) {
+  std::shared_ptr<JoinStore> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ExpectBehavesLikeTheInMemoryTable(*store, 5);
 }
 
 // A checkpoint holds the tables as they were when it was taken; restoring
@@ -252,16 +324,25 @@ TEST_F(JoinStoreTest, DecodeRefusesOtherEncodingsAndDamage) {
   EXPECT_TRUE(absl::IsFailedPrecondition(Decode(memory, Encoded(*t))));
   std::string bytes = Encoded(*t);
   EXPECT_TRUE(absl::IsDataLoss(Decode(*t, bytes.substr(0, 3))));
-  // front after back
-  util::BinaryWriter w;
-  w.U8(static_cast<uint8_t>(model::JoinTableEncoding::kOnDisk));
-  w.Varint(5);
-  w.Varint(2);
-  w.Time(kT0);
-  w.Signed(0);
-  w.Signed(0);
-  EXPECT_TRUE(absl::IsDataLoss(Decode(*t, w.Release())));
+  auto encoding = [](uint64_t front, uint64_t back, int words) {
+    util::BinaryWriter w;
+    w.U8(static_cast<uint8_t>(model::JoinTableEncoding::kOnDisk));
+    w.Varint(front);
+    w.Varint(back);
+    w.Time(kT0);
+    w.Signed(0);
+    w.Varint(words);
+    for (int i = 0; i < words; ++i) w.Fixed64(~uint64_t{0});
+    return w.Release();
+  };
+  EXPECT_TRUE(absl::IsDataLoss(Decode(*t, encoding(5, 2, 0))));  // front > back
+  // Orders 60..69 span two words of label bits; one is missing.
+  EXPECT_TRUE(absl::IsDataLoss(Decode(*t, encoding(60, 70, 1))));
   EXPECT_EQ(t->size(), 0);
+  // The right count decodes, and only the live entries' bits count.
+  ASSERT_TRUE(Decode(*t, encoding(60, 70, 2)).ok());
+  EXPECT_EQ(t->size(), 10);
+  EXPECT_EQ(t->unlabeled(), 0);
 }
 
 TEST_F(JoinStoreTest, RestoreFromADamagedCheckpointLeavesAnEmptyStore) {
