@@ -311,6 +311,32 @@ TEST_F(DurableStateTest, DamagedCheckpointFallsBackToThePreviousOne) {
               HasSubstr("aiq_state_corrupt_records 1"));
 }
 
+// A checkpoint is usable only with its copy of the join tables: without
+// it, the previous checkpoint and a longer replay give the same state.
+TEST_F(DurableStateTest, MissingJoinTableCopyFallsBackToThePreviousOne) {
+  ASSERT_OK(Start());
+  Rounds(0, 3);
+  ASSERT_OK(app_->durable()->CheckpointNow());
+  Rounds(3, 6);
+  ASSERT_OK(app_->durable()->CheckpointNow());
+  Rounds(6, 7);
+  const std::string before = ModelMetrics();
+  ASSERT_THAT(before, HasSubstr("aiq_join_pending{"));
+  const std::string ckpt_dir = (fs::path(dir_) / "checkpoints").string();
+  const std::vector<uint64_t> seqs = state::ListCheckpoints(ckpt_dir);
+  ASSERT_EQ(seqs.size(), 2u);
+  const std::string copy = state::JoinCheckpointPath(ckpt_dir, seqs[0]);
+  ASSERT_TRUE(fs::exists(copy));
+  ASSERT_TRUE(fs::exists(state::JoinCheckpointPath(ckpt_dir, seqs[1])));
+  fs::remove_all(copy);
+  ASSERT_OK(Start());
+  EXPECT_EQ(ModelMetrics(), before);
+  const DurableStateStats st = app_->durable()->Stats();
+  EXPECT_EQ(st.recovery.checkpoint_seq, seqs[1]);
+  ASSERT_EQ(st.recovery.skipped_checkpoints.size(), 1u);
+  EXPECT_THAT(st.recovery.skipped_checkpoints[0], HasSubstr(copy));
+}
+
 TEST_F(DurableStateTest, IncompatibleFormatIsAnErrorNamingTheFile) {
   ASSERT_OK(Start());
   Traffic(0, 5);

@@ -231,7 +231,8 @@ class DiskJoinTable final : public model::JoinTable {
     w.String(id);
     return w.Release();
   }
-  // Parses an id value into `out` (found = true); false when damaged.
+  // Parses an id value into `out` (found: a live entry); false when
+  // damaged.
   bool ParseIdValue(std::string_view bytes, Stored& out) const;
 
   // Reads `keys` (sorted, unique) in one batch: nullopt where absent.
@@ -291,9 +292,14 @@ bool DiskJoinTable::ParseIdValue(std::string_view bytes, Stored& out) const {
   out.order = r.Varint("join order");
   out.received = r.Time("join received");
   out.entry = model::JoinEntry::DecodeFrom(r);
-  out.found = r.Finish().ok() && out.order >= front_ && out.order < back_;
+  if (!r.Finish().ok()) {
+    out.found = false;
+    return false;
+  }
+  // Outside the live range: evicted, its delete still held back.
+  out.found = out.order >= front_ && out.order < back_;
   if (out.found) out.entry.labeled = labeled_bits_.Get(out.order);
-  return out.found;
+  return true;
 }
 
 DiskJoinTable::Stored* DiskJoinTable::Lookup(std::string_view id) {
