@@ -15,7 +15,9 @@
 //                                            (100k per model); then a
 //                                            checkpoint, a restart (new app,
 //                                            Init: load + replay), and label
-//                                            joins against the 10M pending.
+//                                            joins against the 10M pending
+//                                            (join tables on disk), from one
+//                                            client, then from two.
 // items_per_second is events/s. The state directory is under $TMPDIR
 // (default /tmp); its file system decides the fsync cost.
 #include <benchmark/benchmark.h>
