@@ -228,6 +228,7 @@ absl::StatusOr<RecoveryReport> DurableState::Recover(
               << std::endl;
   }
   AdvanceModelClock();
+  registry_.ExpireJoins();
   report.took = absl::FromChrono(std::chrono::steady_clock::now() - start);
   {
     absl::MutexLock stats_lock(&stats_mu_);
@@ -245,7 +246,7 @@ absl::StatusOr<uint64_t> DurableState::Commit(state::LogRecord& record,
                                               absl::FunctionRef<void()> apply) {
   absl::MutexLock lock(&commit_mu_);
   if (absl::Status st = store_->CheckWritable(); !st.ok()) return st;
-  if (absl::Status st = join_store_->Health(); !st.ok()) return st;
+  if (absl::Status st = join_store_->CheckWritable(); !st.ok()) return st;
   AdvanceModelClock();
   record.time = model_clock_.Now();
   absl::StatusOr<uint64_t> seq = store_->Append(state::EncodeLogRecord(record));
@@ -360,8 +361,11 @@ void DurableState::Run() {
       }
     }
     {
+      // Join entries expire on this beat without traffic (a scrape does
+      // not expire them in durable mode: ModelState::UseJoinTable).
       absl::MutexLock lock(&commit_mu_);
       AdvanceModelClock();
+      registry_.ExpireJoins();
     }
     if (absl::Now() >= next_checkpoint) {
       CheckpointNow().IgnoreError();  // counted and logged

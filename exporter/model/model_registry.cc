@@ -19,6 +19,10 @@ ModelRegistry::ModelRegistry(const config::Config& config, util::Clock* clock) {
   }
 }
 
+void ModelRegistry::ExpireJoins() {
+  for (const auto& m : models_) m->ExpireJoins();
+}
+
 void ModelRegistry::WarmJoins(const ingest::DecodeResult& decoded) const {
   std::vector<std::vector<std::string_view>> by_model(models_.size());
   for (const ingest::DecodedEvent& e : decoded.events) {

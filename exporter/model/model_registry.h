@@ -55,6 +55,9 @@ class ModelRegistry {
   // intact so the caller can act on the accepted ones (see Accepted()).
   ApplyResult Apply(ingest::DecodeResult& decoded);
 
+  // ModelState::ExpireJoins for every model.
+  void ExpireJoins();
+
   // ModelState::WarmJoins for the ids of `decoded`, model by model.
   void WarmJoins(const ingest::DecodeResult& decoded) const;
 

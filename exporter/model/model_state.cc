@@ -251,6 +251,12 @@ void ModelState::WarmJoins(std::span<const std::string_view> ids) const {
 void ModelState::UseJoinTable(std::unique_ptr<JoinTable> table) {
   absl::MutexLock lock(&mu_);
   join_ = std::move(table);
+  snapshot_expires_joins_ = false;
+}
+
+void ModelState::ExpireJoins() {
+  absl::MutexLock lock(&mu_);
+  join_->Expire(clock_->Now());
 }
 
 void ModelState::SetReference(std::shared_ptr<const ModelReference> reference) {
@@ -683,7 +689,7 @@ ModelSnapshot ModelState::Snapshot(SnapshotScope scope) const {
     absl::MutexLock lock(&mu_);
     // Expiry is the only state change a scrape makes: it keeps
     // aiq_join_pending and the eviction count current without traffic.
-    join_->Expire(clock_->Now());
+    if (snapshot_expires_joins_) join_->Expire(clock_->Now());
     snap.versions = versions_.names();
     snap.per_version = per_version_;
     snap.per_version.resize(snap.versions.size(), NewVersionStats());

@@ -134,7 +134,13 @@ class ModelState {
 
   // Replaces the join table (an InMemoryJoinTable by default), e.g. with
   // one on disk. Call before any event is applied: entries are not moved.
+  // Its entries then expire in Apply and ExpireJoins only, not on a
+  // snapshot: the caller checkpoints such a table's contents apart from
+  // EncodeTo's counters, under a lock that Apply and ExpireJoins run
+  // under and a scrape does not, so only they may change it.
   void UseJoinTable(std::unique_ptr<JoinTable> table) ABSL_LOCKS_EXCLUDED(mu_);
+  // Expires join entries as of the clock's time (see UseJoinTable).
+  void ExpireJoins() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Durable state (docs/state.md): everything this model has learned and
   // counted, its windows and its join table. The reference is not
@@ -209,6 +215,7 @@ class ModelState {
   std::vector<double> pca_row_ ABSL_GUARDED_BY(mu_);
   // Mutable: a snapshot expires old entries. Never null.
   mutable std::unique_ptr<JoinTable> join_ ABSL_GUARDED_BY(mu_);
+  bool snapshot_expires_joins_ ABSL_GUARDED_BY(mu_) = true;
   const int max_classes_;
   const int max_categories_;
   std::vector<std::array<uint64_t, ingest::kNumTypeErrorReasons>>

@@ -785,6 +785,16 @@ absl::Status JoinStore::Health() const {
       "refused until a restart rebuilds it from the checkpoint and log"));
 }
 
+absl::Status JoinStore::CheckWritable() {
+  if (absl::Status st = Health(); !st.ok()) return st;
+  // A no-op unless a background error stopped the database.
+  const rocksdb::Status st = db_->db->Resume();
+  if (st.ok()) return absl::OkStatus();
+  return absl::UnavailableError(
+      absl::StrCat("join store ", dir_, ": stopped after a background error: ",
+                   st.ToString(), "; ingest resumes when it recovers"));
+}
+
 void JoinStore::NoteFailure(std::string_view what, std::string_view status) {
   absl::MutexLock lock(&failure_mu_);
   if (failure_.empty()) {

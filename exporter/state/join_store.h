@@ -85,6 +85,11 @@ class JoinStore : public std::enable_shared_from_this<JoinStore> {
   // OK, or Unavailable once a write was lost: the in-memory counters and
   // the database then disagree until a restart rebuilds both from the log.
   absl::Status Health() const ABSL_LOCKS_EXCLUDED(failure_mu_);
+  // Health(), and whether the database takes writes: after a background
+  // error (a flush that found the disk full) RocksDB refuses them until
+  // resumed, which this tries, so a caller that checks before applying
+  // anything recovers by itself once space is back.
+  absl::Status CheckWritable() ABSL_LOCKS_EXCLUDED(failure_mu_);
 
   JoinStoreStats Stats() const;
 
