@@ -29,6 +29,11 @@ using nlohmann::json;
     const absl::Status st_ = (expr); \
     ASSERT_TRUE(st_.ok()) << st_;    \
   } while (0)
+#define EXPECT_OK(expr)              \
+  do {                               \
+    const absl::Status st_ = (expr); \
+    EXPECT_TRUE(st_.ok()) << st_;    \
+  } while (0)
 using ::testing::HasSubstr;
 
 class DurableStateTest : public ::testing::Test {
@@ -143,6 +148,23 @@ class DurableStateTest : public ::testing::Test {
       Traffic(round, 150);
       clock_.Advance(absl::Seconds(45));  // windows roll over buckets
     }
+  }
+
+  // Traffic with two checkpoints in it and more after the second: the
+  // newest checkpoint can be damaged and the older one plus the log must
+  // give the same state. Returns the checkpoints' sequence numbers, newest
+  // first.
+  std::vector<uint64_t> TrafficWithTwoCheckpoints() {
+    EXPECT_OK(Start());
+    Rounds(0, 3);
+    EXPECT_OK(app_->durable()->CheckpointNow());
+    Rounds(3, 6);
+    EXPECT_OK(app_->durable()->CheckpointNow());
+    Rounds(6, 7);
+    return state::ListCheckpoints(CheckpointDir());
+  }
+  std::string CheckpointDir() const {
+    return (fs::path(dir_) / "checkpoints").string();
   }
 
   std::string dir_;
@@ -285,16 +307,10 @@ TEST_F(DurableStateTest, ReplacedReferenceSurvivesRestart) {
 }
 
 TEST_F(DurableStateTest, DamagedCheckpointFallsBackToThePreviousOne) {
-  ASSERT_OK(Start());
-  Rounds(0, 3);
-  ASSERT_OK(app_->durable()->CheckpointNow());
-  Rounds(3, 6);
-  ASSERT_OK(app_->durable()->CheckpointNow());
-  Rounds(6, 7);
-  const std::string before = ModelMetrics();
-  const std::string ckpt_dir = (fs::path(dir_) / "checkpoints").string();
-  const std::vector<uint64_t> seqs = state::ListCheckpoints(ckpt_dir);
+  const std::vector<uint64_t> seqs = TrafficWithTwoCheckpoints();
   ASSERT_EQ(seqs.size(), 2u);
+  const std::string before = ModelMetrics();
+  const std::string ckpt_dir = CheckpointDir();
   std::vector<std::string> skipped;
   auto latest = state::LoadLatestCheckpoint(ckpt_dir, skipped);
   ASSERT_TRUE(latest.ok() && latest->has_value());
@@ -314,17 +330,11 @@ TEST_F(DurableStateTest, DamagedCheckpointFallsBackToThePreviousOne) {
 // A checkpoint is usable only with its copy of the join tables: without
 // it, the previous checkpoint and a longer replay give the same state.
 TEST_F(DurableStateTest, MissingJoinTableCopyFallsBackToThePreviousOne) {
-  ASSERT_OK(Start());
-  Rounds(0, 3);
-  ASSERT_OK(app_->durable()->CheckpointNow());
-  Rounds(3, 6);
-  ASSERT_OK(app_->durable()->CheckpointNow());
-  Rounds(6, 7);
+  const std::vector<uint64_t> seqs = TrafficWithTwoCheckpoints();
+  ASSERT_EQ(seqs.size(), 2u);
   const std::string before = ModelMetrics();
   ASSERT_THAT(before, HasSubstr("aiq_join_pending{"));
-  const std::string ckpt_dir = (fs::path(dir_) / "checkpoints").string();
-  const std::vector<uint64_t> seqs = state::ListCheckpoints(ckpt_dir);
-  ASSERT_EQ(seqs.size(), 2u);
+  const std::string ckpt_dir = CheckpointDir();
   const std::string copy = state::JoinCheckpointPath(ckpt_dir, seqs[0]);
   ASSERT_TRUE(fs::exists(copy));
   ASSERT_TRUE(fs::exists(state::JoinCheckpointPath(ckpt_dir, seqs[1])));

@@ -71,6 +71,8 @@ class JoinTable {
   // batch too. Changes may be held back until the next Prefetch call:
   // Prefetch({}) ends the batch and applies them.
   virtual void Prefetch(std::span<const std::string_view> ids) { (void)ids; }
+  // Whether Prefetch and Warm do anything (callers skip collecting ids).
+  virtual bool batches() const { return false; }
   // Loads what looking up `ids` reads into caches, changing nothing, so the
   // lookups under the owner's lock are quick. Safe without that lock and
   // concurrently with any call.

@@ -357,6 +357,7 @@ void ModelState::Apply(std::span<ingest::DecodedEvent* const> events,
   join_->Expire(clock_->Now());
   std::vector<std::string_view> ids;
   for (const ingest::DecodedEvent* e : events) {
+    if (!join_->batches()) break;
     std::visit(
         [&ids](const auto& ev) {
           if (!ev.id.empty()) ids.push_back(ev.id);

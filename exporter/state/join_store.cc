@@ -178,6 +178,7 @@ class DiskJoinTable final : public model::JoinTable {
   void Expire(absl::Time now) override;
   void Prefetch(std::span<const std::string_view> ids) override;
   void Warm(std::span<const std::string_view> ids) const override;
+  bool batches() const override { return true; }
 
   int64_t size() const override { return static_cast<int64_t>(back_ - front_); }
   int64_t capacity() const override { return max_entries_; }
