@@ -21,7 +21,6 @@
 // items_per_second is events/s. The state directory is under $TMPDIR
 // (default /tmp); its file system decides the fsync cost.
 #include <benchmark/benchmark.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -37,6 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "exporter/app/exporter_app.h"
 #include "exporter/config/config_loader.h"
+#include "exporter/metrics/process_metrics.h"
 
 namespace {
 
@@ -81,10 +81,9 @@ std::unique_ptr<ExporterApp> MakeApp(const std::string& yaml,
 }
 
 int64_t RssBytes() {
-  std::ifstream statm("/proc/self/statm");
-  int64_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * ::sysconf(_SC_PAGESIZE);
+  const std::optional<aiq::metrics::ProcessStats> s =
+      aiq::metrics::ReadSelfStats();
+  return s ? static_cast<int64_t>(s->resident_bytes) : 0;
 }
 
 HttpResponse Post(ExporterApp& app, const char* path, const std::string& body) {

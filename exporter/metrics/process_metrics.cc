@@ -92,13 +92,19 @@ double CountOpenFds() {
 
 }  // namespace
 
-std::vector<prometheus::MetricFamily> ProcessFamilies() {
-  std::vector<prometheus::MetricFamily> out;
+std::optional<ProcessStats> ReadSelfStats() {
   const std::optional<double> boot =
       detail::ParseBootTime(ReadFile("/proc/stat"));
-  const std::optional<ProcessStats> s =
+  std::optional<ProcessStats> s =
       detail::ParseProcStat(ReadFile("/proc/self/stat"), boot.value_or(0),
                             sysconf(_SC_CLK_TCK), sysconf(_SC_PAGESIZE));
+  if (s) s->has_start_time = boot.has_value();
+  return s;
+}
+
+std::vector<prometheus::MetricFamily> ProcessFamilies() {
+  std::vector<prometheus::MetricFamily> out;
+  const std::optional<ProcessStats> s = ReadSelfStats();
   if (!s) return out;
   auto add = [&](const MetricDef& def, double v) {
     FamilyBuilder f(def);
@@ -112,7 +118,7 @@ std::vector<prometheus::MetricFamily> ProcessFamilies() {
   add(kProcessCpuSecondsTotal, s->cpu_seconds);
   add(kProcessResidentMemoryBytes, s->resident_bytes);
   add(kProcessVirtualMemoryBytes, s->virtual_bytes);
-  if (boot) add(kProcessStartTimeSeconds, s->start_time_seconds);
+  if (s->has_start_time) add(kProcessStartTimeSeconds, s->start_time_seconds);
   add(kProcessOpenFds, CountOpenFds());
   if (auto max = detail::ParseMaxOpenFiles(ReadFile("/proc/self/limits"))) {
     add(kProcessMaxFds, *max);

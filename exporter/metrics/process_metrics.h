@@ -19,6 +19,7 @@ struct ProcessStats {
   double resident_bytes = 0;
   double virtual_bytes = 0;
   double start_time_seconds = 0;
+  bool has_start_time = true;  // false: /proc/stat had no boot time
   double open_fds = 0;
   double max_fds = 0;
 };
@@ -33,6 +34,10 @@ std::optional<double> ParseBootTime(std::string_view proc_stat);
 // The soft "Max open files" limit from /proc/<pid>/limits.
 std::optional<double> ParseMaxOpenFiles(std::string_view limits);
 }  // namespace detail
+
+// This process's /proc/self/stat (nullopt when /proc is unreadable); also
+// what tests and benchmarks measure RSS with.
+std::optional<ProcessStats> ReadSelfStats();
 
 // Reads /proc/self; families are omitted when /proc is unreadable.
 std::vector<prometheus::MetricFamily> ProcessFamilies();

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "exporter/metrics/process_metrics.h"
 #include "exporter/util/binary_codec.h"
 #include "gtest/gtest.h"
 
@@ -58,10 +59,8 @@ absl::Status Decode(model::JoinTable& t, const std::string& bytes) {
 }
 
 int64_t RssBytes() {
-  std::ifstream statm("/proc/self/statm");
-  int64_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * ::sysconf(_SC_PAGESIZE);
+  const std::optional<metrics::ProcessStats> s = metrics::ReadSelfStats();
+  return s ? static_cast<int64_t>(s->resident_bytes) : 0;
 }
 
 class JoinStoreTest : public ::testing::Test {
