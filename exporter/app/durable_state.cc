@@ -244,12 +244,17 @@ void DurableState::AdvanceModelClock() {
 
 absl::StatusOr<uint64_t> DurableState::Commit(state::LogRecord& record,
                                               absl::FunctionRef<void()> apply) {
+  // The body's checksum before the lock: under it, only the small head
+  // (which holds the record's time) is encoded and checksummed, and the
+  // body is written from where it is.
+  const uint32_t body_crc = state::SegmentLog::PartCrc(record.body);
   absl::MutexLock lock(&commit_mu_);
   if (absl::Status st = store_->CheckWritable(); !st.ok()) return st;
   if (absl::Status st = join_store_->CheckWritable(); !st.ok()) return st;
   AdvanceModelClock();
   record.time = model_clock_.Now();
-  absl::StatusOr<uint64_t> seq = store_->Append(state::EncodeLogRecord(record));
+  const std::string head = state::EncodeLogRecordHead(record);
+  absl::StatusOr<uint64_t> seq = store_->Append({head, record.body, body_crc});
   if (!seq.ok()) return seq.status();
   apply();
   return seq;

@@ -260,7 +260,7 @@ class EventParser {
       } else if (type == stats::FeatureKind::kNumeric) {
         if (IsNumber(t)) {
           fv.value =
-              Number(value, absl::StrCat("features.", mc.features[f].name));
+              Number(value, lookup.feature_fields[static_cast<size_t>(f)]);
         } else {
           type_error = TypeErrorReason::kExpectedNumber;
         }
@@ -273,7 +273,7 @@ class EventParser {
       } else {  // categorical: strings, or numbers/bools used as categories
         if (t == element_type::STRING) {
           fv.value = std::string(
-              String(value, absl::StrCat("features.", mc.features[f].name)));
+              String(value, lookup.feature_fields[static_cast<size_t>(f)]));
         } else if (IsNumber(t) || t == element_type::BOOL) {
           fv.value = ScalarText(value);
         } else {
@@ -498,6 +498,8 @@ Decoder::Decoder(const config::Config& config) : config_(config) {
     ModelLookup lookup;
     for (size_t f = 0; f < config.models[i].features.size(); ++f) {
       lookup.features[config.models[i].features[f].name] = static_cast<int>(f);
+      lookup.feature_fields.push_back(
+          absl::StrCat("features.", config.models[i].features[f].name));
     }
     lookups_.push_back(std::move(lookup));
   }

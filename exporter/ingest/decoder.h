@@ -64,6 +64,9 @@ class Decoder {
  private:
   struct ModelLookup {
     absl::flat_hash_map<std::string, int> features;
+    // "features.<name>" by feature, for error messages: built once here
+    // rather than for every value decoded.
+    std::vector<std::string> feature_fields;
   };
   friend class EventParser;
 

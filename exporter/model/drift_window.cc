@@ -130,14 +130,9 @@ void DriftWindow::AddToChannel(int c, Bucket& b, const FeatureProfile* profile,
   }
   if (profile == nullptr) return;  // no reference: data quality counts only
   const stats::FeatureReference& ref = profile->reference;
-  auto add_category = [&](const std::string& key) {
-    if (ref.categories().count(key) == 0) ++ch.new_category;
-    if (ch.categories.count(key) > 0 ||
-        ch.categories.num_categories() < max_categories_) {
-      ch.categories.Add(key);
-    } else {
-      ch.categories.Add(kOverflowCategory);
-    }
+  auto add_category = [&](std::string_view key) {
+    if (!ref.HasCategory(key)) ++ch.new_category;
+    ch.categories.AddBounded(key, max_categories_, kOverflowCategory);
   };
   if (numeric) {
     const double v = in.number;
@@ -146,7 +141,7 @@ void DriftWindow::AddToChannel(int c, Bucket& b, const FeatureProfile* profile,
     if (ref.choice().as_categories) add_category(stats::NumericCategoryKey(v));
     Sample(c, b, v);
   } else {
-    add_category(std::string(in.category));
+    add_category(in.category);
   }
 }
 

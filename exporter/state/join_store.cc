@@ -814,6 +814,16 @@ JoinStoreStats JoinStore::Stats() const {
   if (db_->db->GetAggregatedIntProperty("rocksdb.live-sst-files-size", &v)) {
     s.live_sst_bytes = static_cast<int64_t>(v);
   }
+  if (db_->db->GetAggregatedIntProperty(
+          "rocksdb.estimate-pending-compaction-bytes", &v)) {
+    s.pending_compaction_bytes = static_cast<int64_t>(v);
+  }
+  if (db_->db->GetAggregatedIntProperty("rocksdb.compaction-pending", &v)) {
+    s.compaction_pending = v > 0;
+  }
+  if (db_->db->GetIntProperty("rocksdb.num-running-compactions", &v)) {
+    s.running_compactions = static_cast<int64_t>(v);
+  }
   return s;
 }
 

@@ -4,7 +4,7 @@
 
 namespace aiq::state {
 
-std::string EncodeLogRecord(const LogRecord& r) {
+std::string EncodeLogRecordHead(const LogRecord& r) {
   util::BinaryWriter w;
   w.Signed(static_cast<int64_t>(r.type));
   w.Time(r.time);
@@ -19,8 +19,14 @@ std::string EncodeLogRecord(const LogRecord& r) {
       w.String(r.model);
       break;
   }
-  w.String(r.body);
+  w.Varint(r.body.size());  // the body's bytes follow
   return w.Release();
+}
+
+std::string EncodeLogRecord(const LogRecord& r) {
+  std::string bytes = EncodeLogRecordHead(r);
+  bytes.append(r.body);
+  return bytes;
 }
 
 absl::StatusOr<LogRecord> DecodeLogRecord(std::string_view bytes) {

@@ -11,6 +11,7 @@
 //   r.time = absl::Now();
 //   r.body = R"({"model":"m","prediction":"yes"})";
 //   std::string bytes = EncodeLogRecord(r);
+//   bool same = EncodeLogRecordHead(r) + r.body == bytes;  // true
 //   absl::StatusOr<LogRecord> back = DecodeLogRecord(bytes);
 #ifndef AIQ_EXPORTER_STATE_LOG_RECORD_H_
 #define AIQ_EXPORTER_STATE_LOG_RECORD_H_
@@ -42,6 +43,10 @@ struct LogRecord {
 };
 
 std::string EncodeLogRecord(const LogRecord& record);
+// The encoding without the body's bytes, which follow it:
+// EncodeLogRecordHead(r) + r.body == EncodeLogRecord(r). Lets the log write
+// (and checksum) a large body without copying it (SegmentLog::PayloadParts).
+std::string EncodeLogRecordHead(const LogRecord& record);
 // DataLoss naming the field when the bytes are not a record.
 absl::StatusOr<LogRecord> DecodeLogRecord(std::string_view bytes);
 

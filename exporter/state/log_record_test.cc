@@ -38,6 +38,19 @@ TEST(LogRecordTest, ReferenceRoundTrips) {
   EXPECT_EQ(back->body, r.body);
 }
 
+TEST(LogRecordTest, HeadThenBodyIsTheWholeEncoding) {
+  LogRecord r;
+  r.time = absl::FromUnixSeconds(7);
+  r.idempotency_key = "k";
+  for (size_t n : {0, 1, 127, 128, 100'000}) {
+    r.body.assign(n, 'x');
+    const std::string head = EncodeLogRecordHead(r);
+    EXPECT_EQ(head + r.body, EncodeLogRecord(r)) << n;
+    // The head does not hold the body (it is written beside it).
+    EXPECT_LT(head.size(), 32u) << n;
+  }
+}
+
 TEST(LogRecordTest, DamagedBytesAreDataLossNamingTheField) {
   LogRecord r;
   r.body = "xyz";

@@ -45,17 +45,30 @@ uint64_t GetFixed64(const char* p) {
   return v;
 }
 
+// zlib's crc32 of `bytes`, continuing `crc`, in pieces its uInt can count.
+uLong Crc32(uLong crc, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const size_t n = std::min<size_t>(bytes.size(), 1u << 30);
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data()),
+                static_cast<uInt>(n));
+    bytes.remove_prefix(n);
+  }
+  return crc;
+}
+
 // Over the seq's 8 bytes and the payload, so a record cannot be moved.
 uint32_t RecordCrc(const char* seq_bytes, std::string_view payload) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  crc = crc32(crc, reinterpret_cast<const Bytef*>(seq_bytes), 8);
-  while (!payload.empty()) {
-    const size_t n = std::min<size_t>(payload.size(), 1u << 30);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(payload.data()),
-                static_cast<uInt>(n));
-    payload.remove_prefix(n);
-  }
-  return static_cast<uint32_t>(crc);
+  return static_cast<uint32_t>(Crc32(
+      Crc32(crc32(0L, Z_NULL, 0), std::string_view(seq_bytes, 8)), payload));
+}
+
+// The same over head + tail, from the tail's own CRC (crc32_combine: the
+// CRC of a concatenation from the parts' CRCs and the second's length).
+uint32_t RecordCrc(const char* seq_bytes,
+                   const SegmentLog::PayloadParts& payload) {
+  const uLong front = static_cast<uLong>(RecordCrc(seq_bytes, payload.head));
+  return static_cast<uint32_t>(crc32_combine(
+      front, payload.tail_crc, static_cast<z_off_t>(payload.tail.size())));
 }
 
 std::string SegmentName(uint64_t first_seq) {
@@ -226,13 +239,18 @@ absl::Status SegmentLog::OpenForAppend(uint64_t first_seq, bool create) {
   return absl::OkStatus();
 }
 
-absl::Status SegmentLog::Append(uint64_t seq, std::string_view payload) {
+uint32_t SegmentLog::PartCrc(std::string_view bytes) {
+  return static_cast<uint32_t>(Crc32(crc32(0L, Z_NULL, 0), bytes));
+}
+
+absl::Status SegmentLog::Append(uint64_t seq, const PayloadParts& payload) {
   if (seq != last_seq_ + 1) {
     return absl::InternalError(
         absl::StrCat("state log: append of seq ", seq, " after ", last_seq_));
   }
   Segment* cur = &segments_.back();
-  const int64_t frame = static_cast<int64_t>(kHeaderBytes + payload.size());
+  const size_t payload_bytes = payload.head.size() + payload.tail.size();
+  const int64_t frame = static_cast<int64_t>(kHeaderBytes + payload_bytes);
   if (cur->size > 0 && cur->size + frame > segment_bytes_) {
     // Roll over; the finished segment is synced first, so a later sync of
     // the new one covers everything.
@@ -243,16 +261,18 @@ absl::Status SegmentLog::Append(uint64_t seq, std::string_view payload) {
     cur = &segments_.back();
   }
   char header[kHeaderBytes];
-  PutFixed32(header, static_cast<uint32_t>(payload.size()));
+  PutFixed32(header, static_cast<uint32_t>(payload_bytes));
   PutFixed64(header + 8, seq);
   PutFixed32(header + 4, RecordCrc(header + 8, payload));
-  iovec iov[2] = {{header, kHeaderBytes},
-                  {const_cast<char*>(payload.data()), payload.size()}};
+  const iovec iov[3] = {
+      {header, kHeaderBytes},
+      {const_cast<char*>(payload.head.data()), payload.head.size()},
+      {const_cast<char*>(payload.tail.data()), payload.tail.size()}};
   size_t done = 0;
-  const size_t total = kHeaderBytes + payload.size();
+  const size_t total = static_cast<size_t>(frame);
   while (done < total) {
     // Resume after a partial write.
-    iovec part[2];
+    iovec part[3];
     int n = 0;
     size_t skip = done;
     for (const iovec& v : iov) {

@@ -22,6 +22,8 @@
 // Example, given `std::string dir`:
 //   absl::StatusOr<std::unique_ptr<SegmentLog>> log = SegmentLog::Open(dir);
 //   absl::Status st = (*log)->Append(1, "payload");
+//   const std::string body = "a large body";
+//   st = (*log)->Append(2, {"head", body, SegmentLog::PartCrc(body)});
 //   st = (*log)->Sync();  // fdatasync: record 1 is durable
 //   st = (*log)->ForEach(0, [](uint64_t, std::string_view) {
 //     return absl::OkStatus();  // replay (seq, payload)
@@ -62,10 +64,24 @@ class SegmentLog {
   uint64_t last_seq() const { return last_seq_; }
   const SegmentLogRecovery& recovery() const { return recovery_; }
 
+  // A payload given as `head` + `tail`, with the CRC of `tail` computed
+  // beforehand (PartCrc): a large tail (a request body) is then neither
+  // copied nor checksummed under the lock that serializes appends. On disk
+  // it is the same record, with the same CRC, as the concatenation.
+  struct PayloadParts {
+    std::string_view head;
+    std::string_view tail;
+    uint32_t tail_crc = 0;  // PartCrc(tail)
+  };
+  static uint32_t PartCrc(std::string_view bytes);
+
   // Appends record `seq`, which must be last_seq() + 1. Written to the
   // file (the page cache) but not synced. Unavailable on ENOSPC/EROFS; on
   // any error nothing of the record remains in the file.
-  absl::Status Append(uint64_t seq, std::string_view payload);
+  absl::Status Append(uint64_t seq, const PayloadParts& payload);
+  absl::Status Append(uint64_t seq, std::string_view payload) {
+    return Append(seq, PayloadParts{payload, {}, PartCrc({})});
+  }
   // fdatasync of everything appended so far.
   absl::Status Sync();
   // A descriptor of the segment being appended to, for an fdatasync that

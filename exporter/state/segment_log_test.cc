@@ -72,6 +72,53 @@ TEST_F(SegmentLogTest, AppendsSurviveReopen) {
   EXPECT_EQ(log->recovery().torn_tail_bytes, 0);
 }
 
+TEST_F(SegmentLogTest, PartsAreTheSameRecordAsTheirConcatenation) {
+  const std::string tail(70'000, 't');
+  std::vector<std::string> bytes;
+  for (int parts = 0; parts < 2; ++parts) {
+    fs::remove_all(dir_);
+    {
+      auto log = Open();
+      if (parts == 1) {
+        ASSERT_TRUE(
+            log->Append(1, {"head:", tail, SegmentLog::PartCrc(tail)}).ok());
+        ASSERT_TRUE(log->Append(2, {"", "", SegmentLog::PartCrc("")}).ok());
+        ASSERT_TRUE(
+            log->Append(3, {"only head", "", SegmentLog::PartCrc("")}).ok());
+      } else {
+        ASSERT_TRUE(log->Append(1, "head:" + tail).ok());
+        ASSERT_TRUE(log->Append(2, "").ok());
+        ASSERT_TRUE(log->Append(3, "only head").ok());
+      }
+      ASSERT_TRUE(log->Sync().ok());
+    }
+    std::string all;
+    for (const std::string& f : Files(".log")) {
+      absl::StatusOr<std::string> b = ReadWholeFile(f);
+      ASSERT_TRUE(b.ok()) << b.status();
+      all += *b;
+    }
+    bytes.push_back(all);
+    // And the CRCs check out on reopen.
+    auto log = Open();
+    EXPECT_EQ(All(*log),
+              (Records{{1, "head:" + tail}, {2, ""}, {3, "only head"}}));
+    EXPECT_EQ(log->recovery().torn_tail_bytes, 0);
+  }
+  EXPECT_EQ(bytes[0], bytes[1]);
+  // A wrong tail CRC is a damaged record, cut at the next open.
+  fs::remove_all(dir_);
+  {
+    auto log = Open();
+    ASSERT_TRUE(log->Append(1, "good").ok());
+    ASSERT_TRUE(
+        log->Append(2, {"h", tail, SegmentLog::PartCrc(tail) ^ 1}).ok());
+  }
+  auto log = Open();
+  EXPECT_EQ(All(*log), (Records{{1, "good"}}));
+  EXPECT_GT(log->recovery().torn_tail_bytes, 0);
+}
+
 TEST_F(SegmentLogTest, RollsOverAndDropsWholeSegmentsOnly) {
   {
     auto log = Open(/*segment_bytes=*/100);

@@ -131,11 +131,13 @@ struct StateStore::Impl {
   // Highest sequence number written (not necessarily synced).
   std::atomic<uint64_t> written_seq{0};
 
-  // Group commit: one thread at a time syncs; the others wait for it.
+  // Group commit: one waiting thread at a time syncs; the others wait for
+  // it (WaitDurable).
   absl::Mutex sync_mu;
-  absl::CondVar synced;
   uint64_t synced_seq ABSL_GUARDED_BY(sync_mu) = 0;
   bool syncing ABSL_GUARDED_BY(sync_mu) = false;
+  // The highest seq a thread has waited for.
+  uint64_t newest_waiter ABSL_GUARDED_BY(sync_mu) = 0;
 
   // Set by a failed write or sync; CheckWritable resumes the store.
   std::atomic<bool> stopped{false};
@@ -241,10 +243,8 @@ std::string StateStore::checkpoint_dir() const {
   return (fs::path(impl_->options.dir) / "checkpoints").string();
 }
 
-absl::StatusOr<uint64_t> StateStore::Append(std::string_view record,
-                                            std::string_view answer_key,
-                                            std::string_view answer,
-                                            absl::Time now) {
+absl::StatusOr<uint64_t> StateStore::Append(
+    const SegmentLog::PayloadParts& record) {
   absl::MutexLock lock(&impl_->append_mu);
   const uint64_t seq = impl_->log->last_seq() + 1;
   if (absl::Status st = impl_->log->Append(seq, record); !st.ok()) {
@@ -253,8 +253,19 @@ absl::StatusOr<uint64_t> StateStore::Append(std::string_view record,
     return st;
   }
   impl_->written_seq.store(seq);
-  impl_->log_bytes.fetch_add(record.size(), std::memory_order_relaxed);
+  impl_->log_bytes.fetch_add(record.head.size() + record.tail.size(),
+                             std::memory_order_relaxed);
   impl_->records.fetch_add(1, std::memory_order_relaxed);
+  return seq;
+}
+
+absl::StatusOr<uint64_t> StateStore::Append(std::string_view record,
+                                            std::string_view answer_key,
+                                            std::string_view answer,
+                                            absl::Time now) {
+  absl::StatusOr<uint64_t> seq =
+      Append(SegmentLog::PayloadParts{record, {}, SegmentLog::PartCrc({})});
+  if (!seq.ok()) return seq;
   if (!answer_key.empty()) {
     // Not atomic with the record, and need not be: the record carries the
     // key, and replay stores the answer again if this one is lost.
@@ -275,13 +286,19 @@ absl::Status StateStore::PutAnswer(std::string_view key,
 absl::Status StateStore::WaitDurable(uint64_t seq) {
   Impl& im = *impl_;
   absl::MutexLock lock(&im.sync_mu);
+  im.newest_waiter = std::max(im.newest_waiter, seq);
+  // Woken once covered, or to lead the next sync when none runs and this
+  // is the newest waiter (its sync covers every other). Mutex::Await
+  // evaluates this in the unlocking thread, so a finished sync wakes only
+  // the requests it covered and one leader, not every waiter: on two
+  // cores the wake-ups of a broadcast cost more than the fdatasync.
+  auto wake = [&im, seq]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(im.sync_mu) {
+    return im.synced_seq >= seq || (!im.syncing && seq >= im.newest_waiter);
+  };
   while (im.synced_seq < seq) {
-    if (im.syncing) {
-      im.synced.Wait(&im.sync_mu);
-      continue;
-    }
-    // Lead a sync covering everything written so far; whoever arrives
-    // meanwhile waits for this one or leads the next.
+    im.sync_mu.Await(absl::Condition(&wake));
+    if (im.synced_seq >= seq) break;
+    // Lead a sync covering everything written so far.
     im.syncing = true;
     im.sync_mu.Unlock();
     uint64_t target = 0;
@@ -301,9 +318,9 @@ absl::Status StateStore::WaitDurable(uint64_t seq) {
     }
     im.sync_mu.Lock();
     im.syncing = false;
-    im.synced.SignalAll();
     im.syncs.fetch_add(1, std::memory_order_relaxed);
     if (!st.ok()) {
+      // The waiters stay: the newest of them tries the next sync.
       im.sync_errors.fetch_add(1, std::memory_order_relaxed);
       im.stopped.store(true);
       return st;

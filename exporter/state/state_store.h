@@ -78,6 +78,9 @@ class StateStore {
                                   std::string_view answer_key = {},
                                   std::string_view answer = {},
                                   absl::Time now = absl::InfinitePast());
+  // The same for a record in two parts (SegmentLog::PayloadParts), whose
+  // large tail was checksummed before the caller took its lock.
+  absl::StatusOr<uint64_t> Append(const SegmentLog::PayloadParts& record);
   // Remembers an answer on its own (not yet durable either).
   absl::Status PutAnswer(std::string_view key, std::string_view answer,
                          absl::Time now);

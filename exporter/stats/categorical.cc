@@ -54,6 +54,20 @@ void CategoryCounts::Add(std::string_view key, int64_t n) {
   total_ += n;
 }
 
+void CategoryCounts::AddBounded(std::string_view key, int64_t max_categories,
+                                std::string_view overflow_key) {
+  auto it = map_.lower_bound(key);
+  if (it == map_.end() || it->first != key) {
+    if (num_categories() >= max_categories) {
+      Add(overflow_key);
+      return;
+    }
+    it = map_.emplace_hint(it, std::string(key), 0);
+  }
+  ++it->second;
+  ++total_;
+}
+
 void CategoryCounts::Subtract(std::string_view key, int64_t n) {
   if (n <= 0) {
     if (n < 0) Add(key, -n);

@@ -41,6 +41,11 @@ class CategoryCounts {
   using Map = std::map<std::string, int64_t, std::less<>>;
 
   void Add(std::string_view key, int64_t n = 1);
+  // Adds one to `key` if it is counted already or fewer than
+  // `max_categories` keys are; else to `overflow_key`. One lookup for a key
+  // already present (the hot path of a drift window).
+  void AddBounded(std::string_view key, int64_t max_categories,
+                  std::string_view overflow_key);
   // Removing more than was added is a programming error; the count is
   // clamped at zero (and the key erased) rather than going negative.
   void Subtract(std::string_view key, int64_t n = 1);

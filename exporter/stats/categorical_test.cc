@@ -113,6 +113,25 @@ TEST(CategoryCountsTest, SubtractErasesAndClamps) {
   EXPECT_EQ(c.total(), 0);
 }
 
+TEST(CategoryCountsTest, AddBoundedSendsNewKeysPastTheBoundToOverflow) {
+  CategoryCounts c;
+  c.AddBounded("b", 2, "other");
+  c.AddBounded("a", 2, "other");
+  c.AddBounded("c", 2, "other");  // a third key: overflow
+  c.AddBounded("a", 2, "other");  // known keys still count
+  c.AddBounded("d", 2, "other");
+  EXPECT_EQ(c.count("a"), 2);
+  EXPECT_EQ(c.count("b"), 1);
+  EXPECT_EQ(c.count("c"), 0);
+  EXPECT_EQ(c.count("other"), 2);
+  EXPECT_EQ(c.total(), 5);
+  EXPECT_EQ(c.num_categories(), 3);
+  // Keys stay in order (the codec and the statistics rely on it).
+  std::vector<std::string> keys;
+  for (const auto& [k, n] : c.counts()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"a", "b", "other"}));
+}
+
 TEST(CategoricalTest, EmptySidesAreInvalidArgument) {
   CategoryCounts empty, one;
   one.Add("x");

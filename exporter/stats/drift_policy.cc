@@ -105,6 +105,7 @@ absl::StatusOr<FeatureReference> FeatureReference::Numeric(
   if (!choice.ok()) return choice.status();
   ref.choice_ = *choice;
   if (ref.choice_.as_categories) ref.categories_ = NumericCategories(values);
+  ref.IndexCategories();
   ref.numeric_ = *std::move(num);
   return ref;
 }
@@ -121,7 +122,14 @@ absl::StatusOr<FeatureReference> FeatureReference::Categorical(
   if (!choice.ok()) return choice.status();
   ref.choice_ = *choice;
   ref.categories_ = counts;
+  ref.IndexCategories();
   return ref;
+}
+
+void FeatureReference::IndexCategories() {
+  category_set_.clear();
+  category_set_.reserve(categories_.counts().size());
+  for (const auto& [key, n] : categories_.counts()) category_set_.insert(key);
 }
 
 absl::StatusOr<DriftDecision> DecideDrift(

@@ -34,10 +34,12 @@
 #include <string>
 #include <string_view>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "exporter/stats/categorical.h"
 #include "exporter/stats/feature_kind.h"
 #include "exporter/stats/numeric_drift.h"
+#include "exporter/util/absl_compat.h"
 #include "exporter/util/enum_names.h"
 
 namespace aiq::stats {
@@ -118,6 +120,10 @@ class FeatureReference {
   const NumericReference& numeric() const { return numeric_; }
   // Categorical features, and numeric ones with choice().as_categories.
   const CategoryCounts& categories() const { return categories_; }
+  // Whether `key` is one of categories() (a hash lookup: once per event).
+  bool HasCategory(std::string_view key) const {
+    return category_set_.contains(util::ToAbsl(key));
+  }
   CategoryOrder category_order() const {
     return type_ == FeatureKind::kNumeric ? CategoryOrder::kNumeric
                                           : CategoryOrder::kLexicographic;
@@ -128,6 +134,8 @@ class FeatureReference {
   DriftTestChoice choice_;
   NumericReference numeric_;
   CategoryCounts categories_;
+  absl::flat_hash_set<std::string> category_set_;  // categories_'s keys
+  void IndexCategories();
 };
 
 struct FeatureDrift {

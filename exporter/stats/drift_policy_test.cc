@@ -248,8 +248,11 @@ TEST(FeatureReferenceTest, Errors) {
   EXPECT_FALSE(FeatureReference::Categorical(CategoryCounts()).ok());
   std::vector<double> ref = {1, 2, 3, 4, 5, 6, 7};
   FeatureReference fr = *FeatureReference::Numeric(ref);
+  EXPECT_FALSE(fr.HasCategory("1"));  // a numeric test: no categories
   CategoryCounts cats;
   cats.Add("a");
+  EXPECT_TRUE(FeatureReference::Categorical(cats)->HasCategory("a"));
+  EXPECT_FALSE(FeatureReference::Categorical(cats)->HasCategory("b"));
   EXPECT_FALSE(CompareFeature(fr, cats).ok());  // type mismatch
   std::vector<double> nan = {std::nan("")};
   EXPECT_FALSE(CompareFeature(fr, nan).ok());
@@ -262,6 +265,8 @@ TEST(FeatureReferenceTest, NumericWithFewValuesUsesCategories) {
   EXPECT_EQ(fr.choice().test, DriftTest::kChiSquare);
   EXPECT_TRUE(fr.choice().as_categories);
   EXPECT_EQ(fr.categories().count("2"), 2);
+  EXPECT_TRUE(fr.HasCategory("2"));
+  EXPECT_FALSE(fr.HasCategory("4"));
   FeatureDrift d = *CompareFeature(fr, cur);
   ASSERT_TRUE(d.numeric.has_value());  // numeric stats still reported
   EXPECT_FALSE(d.categorical.has_value());

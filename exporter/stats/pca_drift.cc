@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "exporter/stats/summation.h"
 
@@ -50,13 +51,19 @@ absl::StatusOr<RowMajorMap> CheckMatrix(MatrixView m, std::string_view what) {
 struct PcaDriftModel::Impl {
   // ||z - z^|| with z^ = (z - c) V V^T + c, i.e. the norm of the part of
   // (z - c) orthogonal to the kept components.
+  // Without heap allocations for the usual few features: this runs once
+  // per prediction.
   double RowError(const Eigen::Ref<const Eigen::RowVectorXd>& row) const {
-    const Eigen::RowVectorXd zc =
-        (row - mean.transpose()).cwiseQuotient(scale.transpose()) -
-        center.transpose();
-    const Eigen::RowVectorXd projected =
-        (zc * components) * components.transpose();
-    return (zc - projected).norm();
+    const Eigen::Index d = mean.size();
+    absl::InlinedVector<double, 16> zc_values(static_cast<size_t>(d));
+    absl::InlinedVector<double, 16> coefficients(
+        static_cast<size_t>(components.cols()));
+    Eigen::Map<Eigen::VectorXd> zc(zc_values.data(), d);
+    Eigen::Map<Eigen::VectorXd> c(coefficients.data(), components.cols());
+    zc = (row.transpose() - mean).cwiseQuotient(scale) - center;
+    c.noalias() = components.transpose() * zc;
+    zc.noalias() -= components * c;  // the part orthogonal to the axes
+    return zc.norm();
   }
 
   Eigen::VectorXd mean;
