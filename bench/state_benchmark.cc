@@ -341,6 +341,7 @@ void BM_StateRestart(benchmark::State& state) {
   state.counters["checkpoint_s"] = checkpoint_s;
   state.counters["checkpoint_pause_s"] = before.last_checkpoint_pause_seconds;
   const aiq::app::RecoveryReport& rec = app->durable()->Stats().recovery;
+  state.counters["restore_log_open_s"] = absl::ToDoubleSeconds(rec.log_open);
   state.counters["restore_read_s"] = absl::ToDoubleSeconds(rec.checkpoint_read);
   state.counters["restore_decode_s"] =
       absl::ToDoubleSeconds(rec.checkpoint_decode);

@@ -63,6 +63,7 @@ struct RecoveryReport {
   // removed, a window's shape changed) and was dropped.
   std::vector<std::string> dropped;
   absl::Duration took;
+  absl::Duration log_open;  // reading and checking the log (before `took`)
   absl::Duration checkpoint_read;    // reading and verifying the file
   absl::Duration checkpoint_decode;  // restoring the models from it
 };

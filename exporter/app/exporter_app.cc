@@ -190,7 +190,9 @@ absl::Status ExporterApp::Init() {
                                                 : report->checkpoint_path)
             << " + " << report->records_replayed << " log records ("
             << report->records_corrupt << " corrupt) in "
-            << absl::FormatDuration(report->took) << " (checkpoint read "
+            << absl::FormatDuration(report->took) << " (log opened in "
+            << absl::FormatDuration(report->log_open)
+            << " before; checkpoint read "
             << absl::FormatDuration(report->checkpoint_read) << ", decode "
             << absl::FormatDuration(report->checkpoint_decode) << ")"
             << std::endl;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "exporter/state/atomic_file.h"
+#include "exporter/util/absl_compat.h"
 
 namespace aiq::state {
 namespace {
@@ -154,6 +155,12 @@ SegmentLog::~SegmentLog() {
 }
 
 absl::Status SegmentLog::Recover() {
+  const absl::Time start = absl::Now();
+  struct Took {
+    absl::Time start;
+    absl::Duration& took;
+    ~Took() { took = absl::Now() - start; }
+  } took{start, recovery_.took};
   std::error_code ec;
   for (fs::directory_iterator it(dir_, ec), end; !ec && it != end;
        it.increment(ec)) {
@@ -170,54 +177,79 @@ absl::Status SegmentLog::Recover() {
             &first)) {
       continue;
     }
-    segments_.push_back({first, it->path().string(), 0});
+    std::error_code size_ec;
+    const auto size = fs::file_size(it->path(), size_ec);
+    segments_.push_back(
+        {first, it->path().string(), size_ec ? 0 : static_cast<int64_t>(size)});
   }
   std::sort(segments_.begin(), segments_.end(),
             [](const Segment& a, const Segment& b) {
               return a.first_seq < b.first_seq;
             });
-  for (size_t i = 0; i < segments_.size(); ++i) {
-    Segment& s = segments_[i];
-    absl::StatusOr<std::string> data = ReadWholeFile(s.path);
-    if (!data.ok()) return data.status();
-    if (i > 0 && s.first_seq != last_seq_ + 1) {
-      // A gap: this segment and the later ones cannot continue the log.
-      for (size_t j = i; j < segments_.size(); ++j) {
-        const std::string damaged = segments_[j].path + ".damaged";
-        fs::rename(segments_[j].path, damaged, ec);
-        ++recovery_.damaged_segments;
-        recovery_.events.push_back(absl::StrCat(
-            segments_[j].path, ": starts at seq ", segments_[i].first_seq,
-            " but the log ends at ", last_seq_, "; renamed to ", damaged));
-      }
-      segments_.resize(i);
-      break;
-    }
-    Parsed p = ParseRecords(*data, s.first_seq, nullptr, 0, nullptr);
-    const std::string problem = p.problem;
-    if (p.last_seq != 0) last_seq_ = p.last_seq;
-    if (last_seq_ == 0 && s.first_seq > 1) last_seq_ = s.first_seq - 1;
+  if (segments_.empty()) return OpenForAppend(1, /*create=*/true);
+  // Only the last segment is read now: it is the one a crash can leave
+  // torn, and appends continue it. The others are checked when a replay
+  // reads them (ForEach), so a restart does not read the log's gigabytes
+  // from before the checkpoint it starts from.
+  const size_t last = segments_.size() - 1;
+  last_seq_ = segments_[last].first_seq - 1;
+  if (absl::Status st = Check(last, 0, nullptr, nullptr); !st.ok()) return st;
+  return OpenForAppend(segments_.back().first_seq, /*create=*/false);
+}
+
+absl::Status SegmentLog::Check(
+    size_t i, uint64_t after_seq,
+    const std::function<absl::Status(uint64_t, std::string_view)>* f,
+    absl::Status* f_status) {
+  Segment& s = segments_[i];
+  absl::StatusOr<std::string> data = ReadWholeFile(s.path);
+  if (!data.ok()) return data.status();
+  const Parsed p = ParseRecords(*data, s.first_seq, f, after_seq, f_status);
+  if (f_status != nullptr && !f_status->ok()) return absl::OkStatus();
+  const uint64_t end_seq = p.last_seq != 0 ? p.last_seq : s.first_seq - 1;
+  const bool is_last = i + 1 == segments_.size();
+  if (p.problem.empty()) {
     s.size = static_cast<int64_t>(p.good_bytes);
-    if (problem.empty()) continue;
-    // Cut here: what follows cannot be trusted to continue the sequence.
-    const int64_t cut = static_cast<int64_t>(data->size() - p.good_bytes);
-    if (::truncate(s.path.c_str(), static_cast<off_t>(p.good_bytes)) != 0) {
-      return IoError("truncate", s.path, errno);
+    if (is_last) {
+      last_seq_ = end_seq;
+      return absl::OkStatus();
     }
-    recovery_.torn_tail_bytes += cut;
-    recovery_.events.push_back(
-        absl::StrCat(s.path, ": ", problem, "; cut ", cut, " bytes"));
-    for (size_t j = i + 1; j < segments_.size(); ++j) {
-      const std::string damaged = segments_[j].path + ".damaged";
-      fs::rename(segments_[j].path, damaged, ec);
-      ++recovery_.damaged_segments;
-      recovery_.events.push_back(absl::StrCat(
-          segments_[j].path, ": after a damaged record; renamed to ", damaged));
-    }
-    segments_.resize(i + 1);
-    break;
+    if (segments_[i + 1].first_seq == end_seq + 1) return absl::OkStatus();
+    // A gap: the later segments cannot continue the log.
+    const std::string why =
+        absl::StrCat("starts at seq ", segments_[i + 1].first_seq,
+                     " but the log ends at ", end_seq);
+    return SetAsideAfter(i, end_seq, why);
   }
-  if (segments_.empty()) return OpenForAppend(last_seq_ + 1, /*create=*/true);
+  // Cut here: what follows cannot be trusted to continue the sequence.
+  const int64_t cut = static_cast<int64_t>(data->size() - p.good_bytes);
+  if (::truncate(s.path.c_str(), static_cast<off_t>(p.good_bytes)) != 0) {
+    return IoError("truncate", s.path, errno);
+  }
+  s.size = static_cast<int64_t>(p.good_bytes);
+  recovery_.torn_tail_bytes += cut;
+  recovery_.events.push_back(
+      absl::StrCat(s.path, ": ", p.problem, "; cut ", cut, " bytes"));
+  if (is_last) {
+    last_seq_ = end_seq;
+    return absl::OkStatus();
+  }
+  return SetAsideAfter(i, end_seq, "after a damaged record");
+}
+
+absl::Status SegmentLog::SetAsideAfter(size_t i, uint64_t end_seq,
+                                       std::string_view why) {
+  std::error_code ec;
+  for (size_t j = i + 1; j < segments_.size(); ++j) {
+    const std::string damaged = segments_[j].path + ".damaged";
+    fs::rename(segments_[j].path, damaged, ec);
+    ++recovery_.damaged_segments;
+    recovery_.events.push_back(absl::StrCat(
+        segments_[j].path, ": ", util::ToAbsl(why), "; renamed to ", damaged));
+  }
+  segments_.resize(i + 1);
+  last_seq_ = end_seq;
+  // Appends continue the segment that now ends the log.
   return OpenForAppend(segments_.back().first_seq, /*create=*/false);
 }
 
@@ -309,23 +341,18 @@ absl::Status SegmentLog::Sync() {
 
 absl::Status SegmentLog::ForEach(
     uint64_t after_seq,
-    const std::function<absl::Status(uint64_t, std::string_view)>& f) const {
+    const std::function<absl::Status(uint64_t, std::string_view)>& f) {
   for (size_t i = 0; i < segments_.size(); ++i) {
-    const Segment& s = segments_[i];
     if (i + 1 < segments_.size() &&
         segments_[i + 1].first_seq <= after_seq + 1) {
       continue;  // every record in it is <= after_seq
     }
-    absl::StatusOr<std::string> data = ReadWholeFile(s.path);
-    if (!data.ok()) return data.status();
     absl::Status f_status;
-    Parsed p = ParseRecords(
-        std::string_view(*data).substr(0, static_cast<size_t>(s.size)),
-        s.first_seq, &f, after_seq, &f_status);
-    if (!f_status.ok()) return f_status;
-    if (!p.problem.empty()) {
-      return absl::DataLossError(absl::StrCat(s.path, ": ", p.problem));
+    if (absl::Status st = Check(i, after_seq, &f, &f_status); !st.ok()) {
+      return st;
     }
+    if (!f_status.ok()) return f_status;
+    // Check may have cut the log at this segment.
   }
   return absl::OkStatus();
 }

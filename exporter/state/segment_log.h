@@ -14,10 +14,12 @@
 //   fixed64  seq (consecutive across segments)
 //   payload
 //
-// Open() scans every segment: a torn or corrupt tail of the last segment
-// (a crash mid-write) is cut at the last intact record; a damaged record
-// anywhere else ends the log there, and the segments after it are renamed
-// `*.damaged` (kept for inspection, never replayed). Both are counted.
+// Open() reads the last segment: a torn or corrupt tail (a crash
+// mid-write) is cut at the last intact record. Earlier segments are checked
+// when ForEach reads them, so a restart reads only the records it replays:
+// a damaged record there (or a gap in the sequence) ends the log at that
+// point, and the segments after it are renamed `*.damaged` (kept for
+// inspection, never replayed). Both are counted in recovery().
 //
 // Example, given `std::string dir`:
 //   absl::StatusOr<std::unique_ptr<SegmentLog>> log = SegmentLog::Open(dir);
@@ -42,6 +44,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace aiq::state {
 
@@ -49,6 +52,7 @@ struct SegmentLogRecovery {
   int64_t torn_tail_bytes = 0;      // cut from the last segment
   int64_t damaged_segments = 0;     // renamed *.damaged
   std::vector<std::string> events;  // what was cut or renamed, and why
+  absl::Duration took;              // reading and checking the segments
 };
 
 class SegmentLog {
@@ -89,10 +93,12 @@ class SegmentLog {
   // segments were synced when they were finished.
   absl::StatusOr<int> DupForSync() const;
 
-  // Calls f(seq, payload) for every record after `after_seq`, in order.
+  // Calls f(seq, payload) for every record after `after_seq`, in order,
+  // checking each segment it reads; stops where the log is damaged, and
+  // cuts it there (see above) before returning OK. Call before appending.
   absl::Status ForEach(
       uint64_t after_seq,
-      const std::function<absl::Status(uint64_t, std::string_view)>& f) const;
+      const std::function<absl::Status(uint64_t, std::string_view)>& f);
 
   // Deletes the segments whose records are all <= seq.
   absl::Status DropThrough(uint64_t seq);
@@ -109,6 +115,15 @@ class SegmentLog {
   SegmentLog(std::string dir, int64_t segment_bytes)
       : dir_(std::move(dir)), segment_bytes_(segment_bytes) {}
   absl::Status Recover();
+  // Reads and checks segment `i` (passing records after `after_seq` to `f`
+  // when set, its status to `f_status`); cuts the log at damage.
+  absl::Status Check(
+      size_t i, uint64_t after_seq,
+      const std::function<absl::Status(uint64_t, std::string_view)>* f,
+      absl::Status* f_status);
+  // Renames the segments after `i` *.damaged; the log then ends at
+  // `end_seq`, in segment `i`.
+  absl::Status SetAsideAfter(size_t i, uint64_t end_seq, std::string_view why);
   absl::Status OpenForAppend(uint64_t first_seq, bool create);
 
   std::string dir_;

@@ -30,7 +30,7 @@ class SegmentLogTest : public ::testing::Test {
     EXPECT_TRUE(log.ok()) << log.status();
     return log.ok() ? *std::move(log) : nullptr;
   }
-  static Records All(const SegmentLog& log, uint64_t after = 0) {
+  static Records All(SegmentLog& log, uint64_t after = 0) {
     Records out;
     EXPECT_TRUE(log.ForEach(after,
                             [&](uint64_t seq, std::string_view p) {
@@ -190,11 +190,69 @@ TEST_F(SegmentLogTest, DamageInAnEarlierSegmentSetsTheLaterOnesAside) {
   bytes.back() ^= 1;
   ASSERT_TRUE(WriteFileAtomically(segs[1], bytes).ok());
   auto log = Open(60);
+  // Opening reads the last segment only; the replay finds the damage.
+  EXPECT_EQ(log->last_seq(), 4u);
+  EXPECT_EQ(log->recovery().damaged_segments, 0);
+  EXPECT_EQ(All(*log), (Records{{1, std::string(30, 'x')}}));
   EXPECT_EQ(log->last_seq(), 1u);
   EXPECT_EQ(log->recovery().damaged_segments, 2);
   EXPECT_EQ(Files(".damaged").size(), 2u);
-  EXPECT_EQ(All(*log), (Records{{1, std::string(30, 'x')}}));
+  ASSERT_EQ(log->recovery().events.size(), 3u);
+  EXPECT_EQ(log->recovery().events[0],
+            segs[1] + ": CRC mismatch in the record at byte 0; cut 46 bytes");
   ASSERT_TRUE(log->Append(2, "fresh").ok());
+  log.reset();
+  // The cut holds: the log goes on from record 1.
+  log = Open(60);
+  EXPECT_EQ(All(*log), (Records{{1, std::string(30, 'x')}, {2, "fresh"}}));
+}
+
+TEST_F(SegmentLogTest, DamageBeforeWhatIsReplayedIsNeverRead) {
+  {
+    auto log = Open(/*segment_bytes=*/60);
+    for (uint64_t s = 1; s <= 4; ++s) {
+      ASSERT_TRUE(log->Append(s, std::string(30, 'x')).ok());
+    }
+  }
+  std::vector<std::string> segs = Files(".log");
+  ASSERT_EQ(segs.size(), 4u);
+  std::string bytes = *ReadWholeFile(segs[1]);  // record 2
+  bytes.back() ^= 1;
+  ASSERT_TRUE(WriteFileAtomically(segs[1], bytes).ok());
+  auto log = Open(60);
+  // A replay from a checkpoint at 2 reads segments 3 and 4 only: the
+  // damaged record 2 is not needed, and the log is kept whole.
+  EXPECT_EQ(All(*log, 2),
+            (Records{{3, std::string(30, 'x')}, {4, std::string(30, 'x')}}));
+  EXPECT_EQ(log->last_seq(), 4u);
+  EXPECT_TRUE(log->recovery().events.empty());
+  ASSERT_TRUE(log->Append(5, "next").ok());
+  // From further back it is found, and the log ends before it.
+  log.reset();
+  log = Open(60);
+  EXPECT_EQ(All(*log), (Records{{1, std::string(30, 'x')}}));
+  EXPECT_EQ(log->recovery().damaged_segments, 3);
+}
+
+TEST_F(SegmentLogTest, AGapBetweenSegmentsEndsTheLogBeforeIt) {
+  {
+    auto log = Open(/*segment_bytes=*/60);
+    for (uint64_t s = 1; s <= 4; ++s) {
+      ASSERT_TRUE(log->Append(s, std::string(30, 'x')).ok());
+    }
+  }
+  std::vector<std::string> segs = Files(".log");
+  ASSERT_EQ(segs.size(), 4u);
+  fs::remove(segs[2]);  // record 3 is gone
+  auto log = Open(60);
+  EXPECT_EQ(All(*log),
+            (Records{{1, std::string(30, 'x')}, {2, std::string(30, 'x')}}));
+  EXPECT_EQ(log->last_seq(), 2u);
+  ASSERT_EQ(log->recovery().events.size(), 1u);
+  EXPECT_EQ(log->recovery().events[0],
+            segs[3] + ": starts at seq 4 but the log ends at 2; renamed to " +
+                segs[3] + ".damaged");
+  ASSERT_TRUE(log->Append(3, "again").ok());
 }
 
 }  // namespace

@@ -334,9 +334,19 @@ uint64_t StateStore::last_seq() const { return impl_->written_seq.load(); }
 
 absl::Status StateStore::ForEachRecord(
     uint64_t after_seq,
-    const std::function<absl::Status(uint64_t, std::string_view)>& f) const {
-  absl::MutexLock lock(&impl_->append_mu);
-  return impl_->log->ForEach(after_seq, f);
+    const std::function<absl::Status(uint64_t, std::string_view)>& f) {
+  Impl& im = *impl_;
+  absl::MutexLock lock(&im.append_mu);
+  absl::Status st = im.log->ForEach(after_seq, f);
+  // Damage found on the way cut the log: it now ends earlier.
+  im.recovery = im.log->recovery();
+  const uint64_t last = im.log->last_seq();
+  if (last < im.written_seq.load()) {
+    im.written_seq = last;
+    absl::MutexLock sync_lock(&im.sync_mu);
+    im.synced_seq = last;
+  }
+  return st;
 }
 
 absl::Status StateStore::TruncateLog(uint64_t seq) {

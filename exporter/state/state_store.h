@@ -93,9 +93,11 @@ class StateStore {
   // Calls `f(seq, record)` for every record after `after_seq`, in order.
   // Stops at the first error `f` returns, or at a record the store cannot
   // read (DataLoss naming its sequence number).
+  // Call before appending: a record found damaged here ends the log at it
+  // (SegmentLog::ForEach), and log_recovery() then says so.
   absl::Status ForEachRecord(
       uint64_t after_seq,
-      const std::function<absl::Status(uint64_t, std::string_view)>& f) const;
+      const std::function<absl::Status(uint64_t, std::string_view)>& f);
 
   // Drops the records up to and including `seq` (they are in a checkpoint);
   // whole segments only, so some may remain (replay skips them).
