@@ -16,6 +16,7 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
@@ -37,7 +38,24 @@ namespace fs = std::filesystem;
 // The id keys and the order keys are in column families of their own:
 // only id lookups need Bloom filters (order keys are only scanned), and
 // the filters are what the block cache must hold for lookups to be fast.
+namespace {
+
+// Told by RocksDB when a background flush or compaction fails (the database
+// then refuses writes), so CheckWritable calls Resume, which takes the
+// database's mutex, only then rather than on every request.
+class BackgroundErrors final : public rocksdb::EventListener {
+ public:
+  void OnBackgroundError(rocksdb::BackgroundErrorReason /*reason*/,
+                         rocksdb::Status* error) override {
+    if (error != nullptr && !error->ok()) raised.store(true);
+  }
+  std::atomic<bool> raised{false};
+};
+
+}  // namespace
+
 struct JoinStore::Db {
+  std::shared_ptr<BackgroundErrors> errors;
   std::shared_ptr<rocksdb::Cache> cache;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> families;  // default, order
@@ -645,6 +663,8 @@ absl::Status JoinStore::OpenDb() {
   // Most prediction ids are new: a filter answers "absent" without a read.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::DBOptions options;
+  db->errors = std::make_shared<BackgroundErrors>();
+  options.listeners.push_back(db->errors);
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.paranoid_checks = true;
@@ -808,9 +828,12 @@ absl::Status JoinStore::Health() const {
 
 absl::Status JoinStore::CheckWritable() {
   if (absl::Status st = Health(); !st.ok()) return st;
-  // A no-op unless a background error stopped the database.
+  if (!db_->errors->raised.exchange(false)) return absl::OkStatus();
+  // A background error stopped the database: try to resume it (an error
+  // raised meanwhile is resumed here too, or raises the flag again).
   const rocksdb::Status st = db_->db->Resume();
   if (st.ok()) return absl::OkStatus();
+  db_->errors->raised.store(true);
   return absl::UnavailableError(
       absl::StrCat("join store ", dir_, ": stopped after a background error: ",
                    st.ToString(), "; ingest resumes when it recovers"));

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <set>
 #include <system_error>
 #include <vector>
@@ -138,6 +139,12 @@ struct StateStore::Impl {
   bool syncing ABSL_GUARDED_BY(sync_mu) = false;
   // The highest seq a thread has waited for.
   uint64_t newest_waiter ABSL_GUARDED_BY(sync_mu) = 0;
+
+  // CheckWritable's last look at the file system's free space.
+  absl::Mutex space_mu;
+  int64_t space_available ABSL_GUARDED_BY(space_mu) = 0;
+  absl::Time space_checked ABSL_GUARDED_BY(space_mu) = absl::InfinitePast();
+  int64_t space_log_bytes ABSL_GUARDED_BY(space_mu) = 0;  // log_bytes then
 
   // Set by a failed write or sync; CheckWritable resumes the store.
   std::atomic<bool> stopped{false};
@@ -381,15 +388,31 @@ std::optional<StoredAnswer> StateStore::FindAnswer(std::string_view key,
 }
 
 absl::Status StateStore::CheckWritable() {
-  std::error_code ec;
-  const fs::space_info space = fs::space(impl_->options.dir, ec);
-  if (!ec &&
-      static_cast<int64_t>(space.available) < impl_->options.min_free_bytes) {
-    return absl::UnavailableError(
-        absl::StrCat("state dir ", impl_->options.dir, ": ", space.available,
-                     " bytes free, below state.min_free_bytes (",
-                     impl_->options.min_free_bytes,
-                     "); ingest resumes when space is freed"));
+  Impl& im = *impl_;
+  {
+    // statvfs at most every 100 ms (this runs for every request), sooner
+    // once the log has grown by half the room left above min_free_bytes,
+    // and on every call while below it (so ingest resumes at once).
+    absl::MutexLock lock(&im.space_mu);
+    const absl::Time now = absl::Now();
+    const int64_t grown =
+        static_cast<int64_t>(im.log_bytes.load()) - im.space_log_bytes;
+    const int64_t room = im.space_available - im.options.min_free_bytes;
+    if (room <= 0 || grown > room / 2 ||
+        now - im.space_checked >= absl::Milliseconds(100)) {
+      std::error_code ec;
+      const fs::space_info space = fs::space(im.options.dir, ec);
+      im.space_available = ec ? std::numeric_limits<int64_t>::max()
+                              : static_cast<int64_t>(space.available);
+      im.space_checked = now;
+      im.space_log_bytes = static_cast<int64_t>(im.log_bytes.load());
+    }
+    if (im.space_available < im.options.min_free_bytes) {
+      return absl::UnavailableError(absl::StrCat(
+          "state dir ", im.options.dir, ": ", im.space_available,
+          " bytes free, below state.min_free_bytes (",
+          im.options.min_free_bytes, "); ingest resumes when space is freed"));
+    }
   }
   if (impl_->stopped.load()) {
     // After a write error RocksDB refuses writes until resumed (the log
