@@ -243,6 +243,16 @@ TEST_F(DurableStateTest, PendingPredictionsJoinAndIdsStayUniqueAfterRestart) {
       R"({"model":"churn-classifier","id":"r0-3","prediction":"stay"})");
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.body, HasSubstr("duplicate_id"));
+  // The join tables' memory is exposed, and within its budget.
+  const std::string metrics = Request("GET", "/metrics").body;
+  const std::string name = "\naiq_state_join_memory_bytes ";
+  const size_t at = metrics.find(name);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  const double memory = std::stod(metrics.substr(at + name.size()));
+  EXPECT_GT(memory, 0);  // the pending entries' memtable at least
+  EXPECT_LE(memory,
+            static_cast<double>(config::StateConfig().join_memory_bytes));
+  EXPECT_THAT(metrics, HasSubstr("\naiq_state_join_disk_bytes "));
 }
 
 TEST_F(DurableStateTest, IdempotencyKeyAnswersOnceEvenAcrossRestarts) {

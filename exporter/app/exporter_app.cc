@@ -48,6 +48,8 @@ metrics::StateCounts StateCountsOf(const DurableStateStats& s) {
   c.fsyncs = s.store.syncs;
   c.write_errors = s.store.append_errors + s.store.sync_errors;
   c.store_bytes = s.store.store_bytes;
+  c.join_memory_bytes = s.join.memtable_bytes + s.join.block_cache_bytes;
+  c.join_disk_bytes = s.join.live_sst_bytes;
   c.disk_free_bytes = s.store.disk_free_bytes;
   c.checkpoints = s.checkpoints;
   c.checkpoint_failures = s.checkpoint_failures;
@@ -61,7 +63,8 @@ metrics::StateCounts StateCountsOf(const DurableStateStats& s) {
   c.corrupt_records =
       s.recovery.records_corrupt +
       static_cast<int64_t>(s.recovery.skipped_checkpoints.size());
-  c.restore_duration_seconds = absl::ToDoubleSeconds(s.recovery.took);
+  c.restore_duration_seconds =
+      absl::ToDoubleSeconds(s.recovery.log_open + s.recovery.took);
   c.idempotent_replays = s.idempotent_replays;
   return c;
 }

@@ -322,6 +322,14 @@ inline constexpr MetricDef kStateWriteErrorsTotal{
 inline constexpr MetricDef kStateStoreBytes{
     "aiq_state_store_bytes", MetricType::Gauge,
     "Bytes on disk under the state directory.", ""};
+inline constexpr MetricDef kStateJoinMemoryBytes{
+    "aiq_state_join_memory_bytes", MetricType::Gauge,
+    "Memory the on-disk join tables use (RocksDB memtables and block cache), "
+    "bounded by state.join_memory_bytes.",
+    ""};
+inline constexpr MetricDef kStateJoinDiskBytes{
+    "aiq_state_join_disk_bytes", MetricType::Gauge,
+    "Bytes of the on-disk join tables' live files.", ""};
 inline constexpr MetricDef kStateDiskFreeBytes{
     "aiq_state_disk_free_bytes", MetricType::Gauge,
     "Bytes available on the state directory's file system.", ""};
@@ -440,6 +448,8 @@ inline constexpr const MetricDef* kCatalogue[] = {
     &kStateFsyncsTotal,
     &kStateWriteErrorsTotal,
     &kStateStoreBytes,
+    &kStateJoinMemoryBytes,
+    &kStateJoinDiskBytes,
     &kStateDiskFreeBytes,
     &kStateCheckpointsTotal,
     &kStateCheckpointFailuresTotal,

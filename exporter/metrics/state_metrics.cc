@@ -23,6 +23,8 @@ void AppendStateFamilies(const StateCounts& c,
   counter(kStateFsyncsTotal, static_cast<double>(c.fsyncs));
   counter(kStateWriteErrorsTotal, static_cast<double>(c.write_errors));
   gauge(kStateStoreBytes, static_cast<double>(c.store_bytes));
+  gauge(kStateJoinMemoryBytes, static_cast<double>(c.join_memory_bytes));
+  gauge(kStateJoinDiskBytes, static_cast<double>(c.join_disk_bytes));
   gauge(kStateDiskFreeBytes, static_cast<double>(c.disk_free_bytes));
   counter(kStateCheckpointsTotal, static_cast<double>(c.checkpoints));
   counter(kStateCheckpointFailuresTotal,

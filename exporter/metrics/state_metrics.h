@@ -23,6 +23,8 @@ struct StateCounts {
   uint64_t fsyncs = 0;
   uint64_t write_errors = 0;  // failed appends and fsyncs
   int64_t store_bytes = 0;
+  int64_t join_memory_bytes = 0;  // memtables + block cache
+  int64_t join_disk_bytes = 0;    // live files
   int64_t disk_free_bytes = 0;
   uint64_t checkpoints = 0;
   uint64_t checkpoint_failures = 0;
