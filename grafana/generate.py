@@ -1088,6 +1088,17 @@ def operations():
                            field_override("corrupt records", [
                                ("custom.cellOptions", {"type": "color-background"}),
                                ("thresholds", above(1, ok="green", bad="orange"))])]), 6, 7)
+    L.add(timeseries("Join tables",
+                     "The on-disk join tables (pending predictions awaiting labels and "
+                     "feedback): the memory they use (aiq_state_join_memory_bytes: RocksDB "
+                     "memtables and block cache, within state.join_memory_bytes) and their "
+                     "files (aiq_state_join_disk_bytes, part of the store size above)."
+                     + state_note,
+                     targets(('aiq_state_join_memory_bytes{%s}' % EXPORTER_JOB,
+                              "{{instance}} memory"),
+                             ('aiq_state_join_disk_bytes{%s}' % EXPORTER_JOB,
+                              "{{instance}} files")),
+                     "bytes"), 24, 7)
     return dashboard(
         "operations",
         "Throughput, errors, latency (percentiles, heatmap, SLO burn), active alerts, "

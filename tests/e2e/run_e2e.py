@@ -108,6 +108,7 @@ NO_DATA_ALLOWED = {
     ("aiq-operations", "Checkpoint size"): _NO_STATE_DIR,
     ("aiq-operations", "Idempotent replays"): _NO_STATE_DIR,
     ("aiq-operations", "Last restore"): _NO_STATE_DIR,
+    ("aiq-operations", "Join tables"): _NO_STATE_DIR,
 }
 
 
