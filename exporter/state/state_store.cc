@@ -327,7 +327,10 @@ absl::Status StateStore::WaitDurable(uint64_t seq) {
     im.syncing = false;
     im.syncs.fetch_add(1, std::memory_order_relaxed);
     if (!st.ok()) {
-      // The waiters stay: the newest of them tries the next sync.
+      // This leader may have been the newest waiter, whom no other waiter
+      // would ever be: let them all wake, and the first to run lead the
+      // next try (a later arrival makes itself the newest again).
+      im.newest_waiter = 0;
       im.sync_errors.fetch_add(1, std::memory_order_relaxed);
       im.stopped.store(true);
       return st;
