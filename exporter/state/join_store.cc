@@ -25,19 +25,6 @@
 namespace aiq::state {
 namespace fs = std::filesystem;
 
-// Keys, one database for every model; `m` is the model's name with its
-// length in front (a varint), so no model's keys are a prefix of another's:
-//   m 'i' <id>                 -> varint order, time received, JoinEntry
-//   m 'o' <order, fixed64 BE>  -> time received, id
-// A table's order numbers grow by one per insert and entries leave only
-// from the front (TTL and capacity evict the oldest), so its live entries
-// are exactly the orders [front, back): the counters in memory say where
-// the oldest is without a scan, and a seek to it never crosses tombstones.
-// Whether an entry has its label is a bit in memory, by order (OrderBits),
-// so a label costs a read and no write.
-// The id keys and the order keys are in column families of their own:
-// only id lookups need Bloom filters (order keys are only scanned), and
-// the filters are what the block cache must hold for lookups to be fast.
 namespace {
 
 // Told by RocksDB when a background flush or compaction fails (the database
@@ -54,6 +41,19 @@ class BackgroundErrors final : public rocksdb::EventListener {
 
 }  // namespace
 
+// Keys, one database for every model; `m` is the model's name with its
+// length in front (a varint), so no model's keys are a prefix of another's:
+//   m 'i' <id>                 -> varint order, time received, JoinEntry
+//   m 'o' <order, fixed64 BE>  -> time received, id
+// A table's order numbers grow by one per insert and entries leave only
+// from the front (TTL and capacity evict the oldest), so its live entries
+// are exactly the orders [front, back): the counters in memory say where
+// the oldest is without a scan, and a seek to it never crosses tombstones.
+// Whether an entry has its label is a bit in memory, by order (OrderBits),
+// so a label costs a read and no write.
+// The id keys and the order keys are in column families of their own:
+// only id lookups need Bloom filters (order keys are only scanned), and
+// the filters are what the block cache must hold for lookups to be fast.
 struct JoinStore::Db {
   std::shared_ptr<BackgroundErrors> errors;
   std::shared_ptr<rocksdb::Cache> cache;
@@ -856,10 +856,6 @@ JoinStoreStats JoinStore::Stats() const {
   s.block_cache_bytes = static_cast<int64_t>(db_->cache->GetUsage());
   if (db_->db->GetAggregatedIntProperty("rocksdb.live-sst-files-size", &v)) {
     s.live_sst_bytes = static_cast<int64_t>(v);
-  }
-  if (db_->db->GetAggregatedIntProperty(
-          "rocksdb.estimate-pending-compaction-bytes", &v)) {
-    s.pending_compaction_bytes = static_cast<int64_t>(v);
   }
   if (db_->db->GetAggregatedIntProperty("rocksdb.compaction-pending", &v)) {
     s.compaction_pending = v > 0;

@@ -49,9 +49,8 @@ struct JoinStoreStats {
   int64_t memtable_bytes = 0;     // RocksDB memtables, all models
   int64_t block_cache_bytes = 0;  // RocksDB block cache in use
   int64_t live_sst_bytes = 0;     // the live database's files
-  // Background compaction still owed (RocksDB's estimate) and running: a
-  // burst of inserts leaves some, which then shares the CPU with ingest.
-  int64_t pending_compaction_bytes = 0;
+  // Background compaction owed and running: a burst of inserts leaves
+  // some, which then shares the CPU with ingest.
   bool compaction_pending = false;  // some family wants one
   int64_t running_compactions = 0;
 };
