@@ -52,6 +52,14 @@ class SegmentLogTest : public ::testing::Test {
     std::sort(out.begin(), out.end());
     return out;
   }
+  // Records 1..4 of 30 bytes, one per 60-byte segment; their paths.
+  std::vector<std::string> FourSegments() {
+    auto log = Open(/*segment_bytes=*/60);
+    for (uint64_t s = 1; s <= 4; ++s) {
+      EXPECT_TRUE(log->Append(s, std::string(30, 'x')).ok());
+    }
+    return Files(".log");
+  }
   std::string dir_;
 };
 
@@ -178,13 +186,7 @@ TEST_F(SegmentLogTest, FlippedByteEndsTheLogThere) {
 }
 
 TEST_F(SegmentLogTest, DamageInAnEarlierSegmentSetsTheLaterOnesAside) {
-  {
-    auto log = Open(/*segment_bytes=*/60);
-    for (uint64_t s = 1; s <= 4; ++s) {
-      ASSERT_TRUE(log->Append(s, std::string(30, 'x')).ok());
-    }
-  }
-  std::vector<std::string> segs = Files(".log");
+  const std::vector<std::string> segs = FourSegments();
   ASSERT_EQ(segs.size(), 4u);
   std::string bytes = *ReadWholeFile(segs[1]);
   bytes.back() ^= 1;
@@ -208,13 +210,7 @@ TEST_F(SegmentLogTest, DamageInAnEarlierSegmentSetsTheLaterOnesAside) {
 }
 
 TEST_F(SegmentLogTest, DamageBeforeWhatIsReplayedIsNeverRead) {
-  {
-    auto log = Open(/*segment_bytes=*/60);
-    for (uint64_t s = 1; s <= 4; ++s) {
-      ASSERT_TRUE(log->Append(s, std::string(30, 'x')).ok());
-    }
-  }
-  std::vector<std::string> segs = Files(".log");
+  const std::vector<std::string> segs = FourSegments();
   ASSERT_EQ(segs.size(), 4u);
   std::string bytes = *ReadWholeFile(segs[1]);  // record 2
   bytes.back() ^= 1;
@@ -235,13 +231,7 @@ TEST_F(SegmentLogTest, DamageBeforeWhatIsReplayedIsNeverRead) {
 }
 
 TEST_F(SegmentLogTest, AGapBetweenSegmentsEndsTheLogBeforeIt) {
-  {
-    auto log = Open(/*segment_bytes=*/60);
-    for (uint64_t s = 1; s <= 4; ++s) {
-      ASSERT_TRUE(log->Append(s, std::string(30, 'x')).ok());
-    }
-  }
-  std::vector<std::string> segs = Files(".log");
+  const std::vector<std::string> segs = FourSegments();
   ASSERT_EQ(segs.size(), 4u);
   fs::remove(segs[2]);  // record 3 is gone
   auto log = Open(60);
