@@ -130,6 +130,9 @@ class DurableState {
 
   DurableStateStats Stats() const ABSL_LOCKS_EXCLUDED(stats_mu_);
 
+  // state::StateStore::stream_seed.
+  uint64_t stream_seed() const { return store_->stream_seed(); }
+
  private:
   DurableState(const config::Config& config, model::ModelRegistry& registry,
                util::FakeClock& model_clock, util::Clock* wall_clock,

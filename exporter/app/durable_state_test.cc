@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -17,6 +18,7 @@
 #include "exporter/config/config_loader.h"
 #include "exporter/state/atomic_file.h"
 #include "exporter/state/checkpoint_file.h"
+#include "exporter/util/absl_compat.h"
 
 namespace aiq::app {
 namespace {
@@ -253,6 +255,64 @@ TEST_F(DurableStateTest, PendingPredictionsJoinAndIdsStayUniqueAfterRestart) {
   EXPECT_LE(memory,
             static_cast<double>(config::StateConfig().join_memory_bytes));
   EXPECT_THAT(metrics, HasSubstr("\naiq_state_join_disk_bytes "));
+}
+
+// The review sampler's random draws are keyed by the log record and the
+// event, seeded by the state directory: after a restart the stream goes on
+// from the same position, so two runs restarted from copies of one state
+// directory sample exactly the same events (per-process draws would agree
+// on about half of them).
+TEST_F(DurableStateTest, ReviewSamplingContinuesTheSameStreamAfterRestart) {
+  const std::string review = dir_ + ".review.jsonl";
+  const std::string copy = dir_ + ".copy";
+  auto config = [&] {
+    config::Config c = Config();
+    c.review.path = review;
+    c.review.sample_fraction = 0.5;
+    return c;
+  };
+  auto post = [&](std::string_view prefix) {
+    std::string body;
+    for (int i = 0; i < 200; ++i) {
+      absl::StrAppend(&body, R"({"model":"churn-classifier","id":")",
+                      util::ToAbsl(prefix), i,
+                      R"(","prediction":"stay","confidence":0.99})", "\n");
+    }
+    ASSERT_EQ(Request("POST", "/api/v1/predictions", body).status, 200);
+  };
+  auto sampled = [&] {  // the ids in the review log, all "random"
+    std::vector<std::string> ids;
+    std::ifstream in(review);
+    for (std::string line; std::getline(in, line);) {
+      const json j = json::parse(line);
+      EXPECT_EQ(j["reasons"], json::array({"random"}));
+      ids.push_back(j["event"]["id"]);
+    }
+    return ids;
+  };
+  ASSERT_OK(Start(config()));
+  post("a-");
+  app_.reset();
+  fs::remove_all(copy);
+  fs::copy(dir_, copy, fs::copy_options::recursive);
+  fs::remove(review);
+
+  ASSERT_OK(Start(config()));
+  post("b-");
+  app_.reset();
+  const std::vector<std::string> first = sampled();
+  fs::remove_all(dir_);
+  fs::rename(copy, dir_);
+  fs::remove(review);
+
+  ASSERT_OK(Start(config()));
+  post("b-");
+  app_.reset();
+  EXPECT_EQ(sampled(), first);
+  // A fair half of 200 (within 5 standard deviations of 100).
+  EXPECT_GT(first.size(), 64u);
+  EXPECT_LT(first.size(), 136u);
+  fs::remove(review);
 }
 
 TEST_F(DurableStateTest, IdempotencyKeyAnswersOnceEvenAcrossRestarts) {

@@ -176,6 +176,7 @@ absl::Status ExporterApp::Init() {
       DurableState::Open(*config_, registry_, model_clock_, clock_);
   if (!durable.ok()) return durable.status();
   durable_ = *std::move(durable);
+  review_sampler_.SetSeed(durable_->stream_seed());
   absl::StatusOr<RecoveryReport> report = durable_->Recover(
       [this](const state::LogRecord& r) { return ApplyRecord(r); });
   if (!report.ok()) return report.status();
@@ -498,7 +499,7 @@ HttpResponse ExporterApp::IngestDurably(ingest::EventKind kind,
     r.headers.emplace_back("Retry-After", "5");
     return r;
   }
-  if (review_log_ != nullptr) SampleForReview(decoded, applied);
+  if (review_log_ != nullptr) SampleForReview(decoded, applied, *seq);
   HttpResponse answer = IngestAnswer(kind, applied, /*count=*/true);
   if (!key.empty()) durable_->RememberAnswer(key, EncodeAnswer(answer));
   if (absl::Status st = durable_->WaitDurable(*seq); !st.ok()) {
@@ -513,7 +514,8 @@ HttpResponse ExporterApp::IngestDurably(ingest::EventKind kind,
 }
 
 void ExporterApp::SampleForReview(const ingest::DecodeResult& decoded,
-                                  const model::ApplyResult& applied) {
+                                  const model::ApplyResult& applied,
+                                  std::optional<uint64_t> record_seq) {
   const absl::Time now = clock_->Now();
   applied.ForEachAccepted(decoded, [&](const ingest::DecodedEvent& e) {
     review::ReasonSet reasons;
@@ -521,8 +523,13 @@ void ExporterApp::SampleForReview(const ingest::DecodeResult& decoded,
     const char* kind = "";
     if (const auto* p = std::get_if<ingest::PredictionEvent>(&e.event)) {
       model = &config_->models[static_cast<size_t>(p->model)];
+      std::optional<review::DrawKey> key;
+      if (record_seq) {
+        key = review::DrawKey{.record = *record_seq,
+                              .event = static_cast<uint64_t>(e.index)};
+      }
       reasons = review_sampler_.SamplePrediction(*model, !p->safety.empty(),
-                                                 p->confidence);
+                                                 p->confidence, key);
       kind = "prediction";
     } else if (const auto* f = std::get_if<ingest::FeedbackEvent>(&e.event)) {
       model = &config_->models[static_cast<size_t>(f->model)];

@@ -127,9 +127,12 @@ class ExporterApp {
   // Parses and validates a reference CSV for `m` (the PUT body).
   absl::StatusOr<std::shared_ptr<const model::ModelReference>> ParseReference(
       const config::ModelConfig& m, std::string_view csv) const;
-  // Copies sampled accepted events to the review log.
+  // Copies sampled accepted events to the review log. `record_seq`: the
+  // request's state log record (with state.dir), which keys the random
+  // draws so the sampled set continues across restarts.
   void SampleForReview(const ingest::DecodeResult& decoded,
-                       const model::ApplyResult& applied);
+                       const model::ApplyResult& applied,
+                       std::optional<uint64_t> record_seq = std::nullopt);
   http::HttpResponse Metrics(const http::HttpRequest& request);
   http::HttpResponse Models();
   http::HttpResponse Drift(model::ModelState& state,

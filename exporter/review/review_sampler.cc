@@ -20,11 +20,24 @@ static_assert(kReasonNames.size() == kNumReasons);
 
 // splitmix64 (Steele, Lea, Flood 2014): one word of state, passes BigCrush,
 // a handful of instructions per draw.
-uint64_t SplitMix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
+
+// splitmix64's output function: a bijection that mixes every input bit
+// into every output bit.
+uint64_t Mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
+}
+
+uint64_t SplitMix64(uint64_t& state) { return Mix64(state += kGolden); }
+
+// A counter-based draw: splitmix64 run from the seed to position `record`,
+// then, from there, to position `event`. Mixing in two steps keeps keys
+// (r, e) and (r', e') with r + e == r' + e' apart.
+uint64_t KeyedDraw(uint64_t seed, DrawKey key) {
+  const uint64_t per_record = Mix64(seed + (key.record + 1) * kGolden);
+  return Mix64(per_record + (key.event + 1) * kGolden);
 }
 
 struct ThreadRng {
@@ -89,9 +102,10 @@ ReviewSampler::ReviewSampler(const config::ReviewConfig& config)
   }
 }
 
-ReasonSet ReviewSampler::SamplePrediction(
-    const config::ModelConfig& model, bool has_safety_violation,
-    std::optional<double> confidence) const {
+ReasonSet ReviewSampler::SamplePrediction(const config::ModelConfig& model,
+                                          bool has_safety_violation,
+                                          std::optional<double> confidence,
+                                          std::optional<DrawKey> key) const {
   ReasonSet reasons;
   if (!enabled_) return reasons;
   if (has_safety_violation) reasons.Add(Reason::kSafety);
@@ -105,7 +119,9 @@ ReasonSet ReviewSampler::SamplePrediction(
       reasons.Add(Reason::kRandom);
       break;
     case RandomMode::kThreshold:
-      if (NextRandom() < threshold_) reasons.Add(Reason::kRandom);
+      if ((key ? KeyedDraw(seed_, *key) : NextRandom()) < threshold_) {
+        reasons.Add(Reason::kRandom);
+      }
       break;
   }
   return reasons;

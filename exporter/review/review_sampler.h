@@ -16,10 +16,18 @@
 // review off (review.path empty) nothing is ever sampled and no random number
 // is drawn.
 //
-// Thread safety: const methods may be called from any number of threads. The
-// random draw uses a per-thread splitmix64 generator (thread_local, seeded
-// once per thread from std::random_device and a process-wide counter), so
-// there is no shared lock or shared atomic on the hot path.
+// Where the random draws come from: with a DrawKey (the app passes one when
+// state.dir is set: the log record's sequence number and the event's index
+// in it), the draw is a hash of the key and the stream's seed (SetSeed, kept
+// in the state directory), so which events are sampled is a function of
+// the durable state and a restart continues the stream where it was rather
+// than starting a new one. Without a key, each draw comes from a per-thread
+// splitmix64 generator (thread_local, seeded once per thread from
+// std::random_device and a process-wide counter).
+//
+// Thread safety: const methods may be called from any number of threads;
+// there is no shared lock or shared atomic on the hot path. SetSeed must
+// happen before the sampler is shared.
 //
 // Example, given `const config::Config& config`,
 // `const config::ModelConfig& model_config`,
@@ -28,8 +36,10 @@
 //   #include "exporter/ingest/event.h"
 //   #include "exporter/review/review_log.h"
 //   aiq::review::ReviewSampler sampler(config.review);
+//   sampler.SetSeed(0x5eed);  // with state.dir: StateStore::stream_seed()
 //   aiq::review::ReasonSet why = sampler.SamplePrediction(
-//       model_config, !event.safety.empty(), event.confidence);
+//       model_config, !event.safety.empty(), event.confidence,
+//       aiq::review::DrawKey{.record = 42, .event = 0});
 //   if (!why.empty()) {
 //     log->Append(model_config.name, why, "prediction", raw_json, now)
 //         .IgnoreError();  // counted in ReviewLog::Counts()
@@ -90,6 +100,12 @@ class ReasonSet {
   uint8_t bits_ = 0;
 };
 
+// Identifies one random draw: the same key and seed always draw the same.
+struct DrawKey {
+  uint64_t record = 0;  // the state log's sequence number of the request
+  uint64_t event = 0;   // the event's index in the request's body
+};
+
 class ReviewSampler {
  public:
   // Copies what it needs from `config`; review is on iff config.path is
@@ -98,11 +114,17 @@ class ReviewSampler {
 
   bool enabled() const { return enabled_; }
 
+  // The seed of keyed draws (default 0).
+  void SetSeed(uint64_t seed) { seed_ = seed; }
+
   // Reasons to review an accepted prediction of `model` (uses
-  // model.low_confidence_threshold). Empty when review is off.
+  // model.low_confidence_threshold). Empty when review is off. The random
+  // reason is drawn from `key` when given, else from the thread's
+  // generator.
   ReasonSet SamplePrediction(const config::ModelConfig& model,
                              bool has_safety_violation,
-                             std::optional<double> confidence) const;
+                             std::optional<double> confidence,
+                             std::optional<DrawKey> key = std::nullopt) const;
 
   // Reasons to review an accepted feedback event with this score (1..5).
   // Empty when review is off.
@@ -120,6 +142,7 @@ class ReviewSampler {
   enum class RandomMode : uint8_t { kNever, kAlways, kThreshold };
   RandomMode random_mode_ = RandomMode::kNever;
   uint64_t threshold_ = 0;
+  uint64_t seed_ = 0;
 };
 
 }  // namespace aiq::review

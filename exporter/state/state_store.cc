@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <random>
 #include <set>
 #include <system_error>
 #include <vector>
@@ -118,6 +119,39 @@ int64_t DirectoryBytes(const std::string& dir) {
   return total;
 }
 
+// The directory's stream seed (default column family, key "stream_seed",
+// fixed64), created and synced on first use.
+absl::StatusOr<uint64_t> LoadStreamSeed(rocksdb::DB& db) {
+  constexpr std::string_view kKey = "stream_seed";
+  const rocksdb::Slice key(kKey.data(), kKey.size());
+  std::string value;
+  rocksdb::Status st = db.Get(rocksdb::ReadOptions(), key, &value);
+  if (st.ok()) {
+    util::BinaryReader r(value);
+    const uint64_t seed = r.Fixed64("stream seed");
+    if (r.ok() && r.remaining() == 0) return seed;
+    return absl::DataLossError(
+        absl::StrCat("db/: stream seed of ", value.size(), " bytes, not 8"));
+  }
+  if (!st.IsNotFound()) {
+    return absl::UnavailableError(
+        absl::StrCat("db/: cannot read the stream seed: ", st.ToString()));
+  }
+  std::random_device rd;
+  const uint64_t seed = (uint64_t{rd()} << 32) ^ uint64_t { rd() };
+  util::BinaryWriter w;
+  w.Fixed64(seed);
+  const std::string bytes = w.Release();
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  st = db.Put(sync, key, rocksdb::Slice(bytes.data(), bytes.size()));
+  if (!st.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("db/: cannot write the stream seed: ", st.ToString()));
+  }
+  return seed;
+}
+
 }  // namespace
 
 struct StateStore::Impl {
@@ -126,6 +160,7 @@ struct StateStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> families;  // default, answers
   rocksdb::ColumnFamilyHandle* answers = nullptr;
+  uint64_t stream_seed = 0;  // set once by Open
 
   absl::Mutex append_mu;
   std::unique_ptr<SegmentLog> log ABSL_GUARDED_BY(append_mu);
@@ -226,6 +261,12 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(
   }
   impl->db.reset(db);
   impl->answers = impl->families[1];
+  if (absl::StatusOr<uint64_t> seed = LoadStreamSeed(*impl->db); seed.ok()) {
+    impl->stream_seed = *seed;
+  } else {
+    return absl::FailedPreconditionError(
+        absl::StrCat("state dir ", options.dir, ": ", seed.status().message()));
+  }
 
   absl::StatusOr<std::unique_ptr<SegmentLog>> log =
       SegmentLog::Open((fs::path(options.dir) / "log").string());
@@ -245,6 +286,8 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(
 }
 
 const std::string& StateStore::dir() const { return impl_->options.dir; }
+
+uint64_t StateStore::stream_seed() const { return impl_->stream_seed; }
 
 std::string StateStore::checkpoint_dir() const {
   return (fs::path(impl_->options.dir) / "checkpoints").string();

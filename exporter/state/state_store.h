@@ -90,6 +90,11 @@ class StateStore {
   // The highest sequence number appended (0 = none yet).
   uint64_t last_seq() const;
 
+  // A random number chosen when the directory was created (kept in db/):
+  // the seed of streams that must continue across restarts, such as the
+  // review sampler's draws (review::ReviewSampler::SetSeed).
+  uint64_t stream_seed() const;
+
   // Calls `f(seq, record)` for every record after `after_seq`, in order.
   // Stops at the first error `f` returns, or at a record the store cannot
   // read (DataLoss naming its sequence number).
