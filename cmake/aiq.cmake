@@ -56,3 +56,15 @@ function(aiq_cc_test)
   gtest_discover_tests(${A_NAME} DISCOVERY_MODE PRE_TEST
       PROPERTIES TIMEOUT 600)
 endfunction()
+
+# aiq_link_allocator(target): links `target` with tcmalloc when AIQ_TCMALLOC
+# is on. Nothing calls into the library (it replaces malloc and free by
+# symbol interposition), so it is linked even where the linker drops
+# libraries nobody references.
+function(aiq_link_allocator target)
+  if(AIQ_TCMALLOC)
+    # One token, so CMake neither reorders nor deduplicates its parts.
+    target_link_libraries(${target} PRIVATE
+        "-Wl,--push-state,--no-as-needed,${AIQ_TCMALLOC_LIBRARY},--pop-state")
+  endif()
+endfunction()

@@ -13,6 +13,7 @@ build_pkgs=(
   libsimdjson-dev nlohmann-json3-dev libeigen3-dev libboost-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   librocksdb-dev  # durable state (docs/state.md)
+  libgoogle-perftools-dev  # tcmalloc, the allocator (CMakeLists.txt)
   python3  # tools/header_examples.py: the headers' examples are compiled
 )
 # promtool/amtool and servers for the rule and end-to-end tests; chromium

@@ -123,6 +123,8 @@ int Serve(const std::vector<std::string>& args, std::ostream& out,
   // Large request bodies decode into multi-megabyte buffers per request;
   // without padding, glibc returns them to the kernel after every request
   // and page faults dominate (docs/benchmarks.md). Keep 64 MiB around.
+  // (A no-op when linked with tcmalloc, AIQ_TCMALLOC, which keeps freed
+  // memory itself.)
   mallopt(M_TOP_PAD, 64 << 20);
 
   // Block the shutdown signals in every thread (the server's workers
