@@ -1,5 +1,6 @@
 #include "exporter/app/durable_state.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -207,6 +208,7 @@ absl::StatusOr<RecoveryReport> DurableState::Recover(
                     << " skipped: " << rec.status().message() << std::endl;
           return absl::OkStatus();
         }
+        rec->seq = seq;
         if (rec->time > model_clock_.Now()) model_clock_.Set(rec->time);
         if (absl::Status st = apply_record(*rec); !st.ok()) {
           // Intact, but no longer applicable (the config changed, e.g. a
@@ -270,18 +272,18 @@ std::optional<state::StoredAnswer> DurableState::FindAnswer(
     std::string_view key, bool count) {
   std::optional<state::StoredAnswer> a = store_->FindAnswer(
       key, wall_clock_->Now(), config_.state.idempotency_ttl);
-  if (a && count) {
+  if (a && a->durable && count) {
     absl::MutexLock lock(&stats_mu_);
     ++stats_.idempotent_replays;
   }
   return a;
 }
 
-void DurableState::RememberAnswer(std::string_view key,
-                                  std::string_view answer) {
+void DurableState::RememberAnswer(std::string_view key, std::string_view answer,
+                                  uint64_t seq) {
   // Not synced on its own: the request's WaitDurable covers it, and if a
   // crash loses it, replaying the request's record stores it again.
-  store_->PutAnswer(key, answer, wall_clock_->Now()).IgnoreError();
+  store_->PutAnswer(key, answer, wall_clock_->Now(), seq).IgnoreError();
 }
 
 bool DurableState::BeginKey(const std::string& key) {
@@ -320,10 +322,14 @@ absl::Status DurableState::CheckpointNow() {
   std::vector<std::string_view> views(parts.begin(), parts.end());
   int64_t bytes = 0;
   for (const std::string& p : parts) bytes += static_cast<int64_t>(p.size());
-  // Everything the checkpoint reflects is on disk before it claims so.
-  if (st.ok()) st = store_->WaitDurable(seq);
+  // Everything the checkpoint reflects is on disk before it claims so
+  // (so that a damaged checkpoint can fall back to the one before it plus
+  // the log), unless a failed fdatasync of the log left the checkpoint as
+  // the only way to save it.
+  if (st.ok()) st = store_->SyncForCheckpoint(seq);
   if (st.ok())
     st = state::WriteCheckpoint(store_->checkpoint_dir(), seq, views);
+  if (st.ok()) st = store_->CheckpointSaved(seq);
   parts.clear();
   if (st.ok()) {
     state::PruneCheckpoints(store_->checkpoint_dir(), kCheckpointsKept);
@@ -356,6 +362,8 @@ void DurableState::Start() {
 
 void DurableState::Run() {
   absl::Time next_checkpoint = absl::Now() + config_.state.checkpoint_interval;
+  absl::Time next_rescue = absl::InfinitePast();
+  absl::Duration rescue_delay = config_.state.tick_interval;
   for (;;) {
     {
       absl::MutexLock lock(&run_mu_);
@@ -374,9 +382,21 @@ void DurableState::Run() {
       AdvanceModelClock();
       registry_.ExpireJoins();
     }
-    if (absl::Now() >= next_checkpoint) {
+    // After a failed fdatasync ingest waits for a checkpoint
+    // (StateStore::needs_checkpoint): one is tried on the next tick, then
+    // with doubling delays while they fail.
+    const absl::Time now = absl::Now();
+    if (now >= next_checkpoint ||
+        (store_->needs_checkpoint() && now >= next_rescue)) {
       CheckpointNow().IgnoreError();  // counted and logged
       next_checkpoint = absl::Now() + config_.state.checkpoint_interval;
+      if (store_->needs_checkpoint()) {
+        next_rescue = absl::Now() + rescue_delay;
+        rescue_delay =
+            std::min(rescue_delay * 2, config_.state.checkpoint_interval);
+      } else {
+        rescue_delay = config_.state.tick_interval;
+      }
     }
   }
 }

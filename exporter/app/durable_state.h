@@ -110,11 +110,15 @@ class DurableState {
                                   absl::FunctionRef<void()> apply);
   absl::Status WaitDurable(uint64_t seq);
 
-  // Idempotency-Key answers (state.idempotency_ttl).
-  // `count`: a client retry answered from the store (a metric).
+  // Idempotency-Key answers (state.idempotency_ttl), of log record `seq`.
+  // `count`: a client retry answered from the store (a metric). An answer
+  // that is not `durable` yet must not be given (StoredAnswer).
   std::optional<state::StoredAnswer> FindAnswer(std::string_view key,
                                                 bool count = true);
-  void RememberAnswer(std::string_view key, std::string_view answer);
+  void RememberAnswer(std::string_view key, std::string_view answer,
+                      uint64_t seq);
+  // state::StateStore::needs_checkpoint: a failed fsync holds ingest.
+  bool needs_checkpoint() const { return store_->needs_checkpoint(); }
   // False when a request with `key` is already being processed.
   bool BeginKey(const std::string& key) ABSL_LOCKS_EXCLUDED(keys_mu_);
   void EndKey(const std::string& key) ABSL_LOCKS_EXCLUDED(keys_mu_);

@@ -18,6 +18,7 @@
 #include "exporter/config/config_loader.h"
 #include "exporter/state/atomic_file.h"
 #include "exporter/state/checkpoint_file.h"
+#include "exporter/testing/failing_fdatasync.h"
 #include "exporter/util/absl_compat.h"
 
 namespace aiq::app {
@@ -329,7 +330,7 @@ TEST_F(DurableStateTest, IdempotencyKeyAnswersOnceEvenAcrossRestarts) {
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(again.body, first.body);
   EXPECT_THAT(again.headers,
-              testing::Contains(std::pair<std::string, std::string>(
+              ::testing::Contains(std::pair<std::string, std::string>(
                   "Idempotent-Replayed", "true")));
   const std::string once = ModelMetrics();
   EXPECT_THAT(once, HasSubstr("aiq_tokens_total{model=\"support-assistant\","
@@ -428,7 +429,7 @@ TEST_F(DurableStateTest, IncompatibleFormatIsAnErrorNamingTheFile) {
   absl::Status st = Start();
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(st.message(), HasSubstr(dir_ + "/FORMAT: state format version "
-                                             "99, this build reads version 2"));
+                                             "99, this build reads version 3"));
 }
 
 TEST_F(DurableStateTest, LowDiskAnswers503AndAppliesNothing) {
@@ -440,8 +441,9 @@ TEST_F(DurableStateTest, LowDiskAnswers503AndAppliesNothing) {
               R"({"model":"support-assistant","tokens":{"prompt":10}})");
   EXPECT_EQ(r.status, 503);
   EXPECT_THAT(r.body, HasSubstr("below state.min_free_bytes"));
-  EXPECT_THAT(r.headers, testing::Contains(std::pair<std::string, std::string>(
-                             "Retry-After", "5")));
+  EXPECT_THAT(r.headers,
+              ::testing::Contains(
+                  std::pair<std::string, std::string>("Retry-After", "5")));
   EXPECT_THAT(ModelMetrics(),
               HasSubstr("aiq_predictions_total{model=\"support-assistant\","
                         "version=\"gpt-small-2026-10\"} 0"));
@@ -451,6 +453,87 @@ TEST_F(DurableStateTest, LowDiskAnswers503AndAppliesNothing) {
                     R"({"model":"support-assistant","tokens":{"prompt":10}})")
                 .status,
             200);
+}
+
+TEST_F(DurableStateTest, AFailedFdatasyncIsNotAcknowledgedUntilACheckpoint) {
+  ASSERT_OK(Start());  // checkpoints only when asked (Config())
+  Rounds(0, 2);
+  const std::string llm =
+      R"({"model":"support-assistant","tokens":{"prompt":10}})";
+  const std::map<std::string, std::string> key = {
+      {"Content-Type", "application/x-ndjson"}, {"Idempotency-Key", "k-1"}};
+  {
+    aiq::testing::FailingFdatasync eio(EIO);
+    const http::HttpResponse r =
+        Request("POST", "/api/v1/predictions", llm, key);
+    EXPECT_EQ(r.status, 503);
+    EXPECT_THAT(r.body, HasSubstr("fdatasync"));
+    EXPECT_THAT(r.body, HasSubstr("Input/output error"));
+  }
+  // The disk works again, but a sync now could succeed without the pages
+  // the failed one lost: no answer is given, nothing new is taken.
+  http::HttpResponse r = Request("POST", "/api/v1/predictions", llm, key);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.body, HasSubstr("applied but is not durable yet"));
+  r = Request("POST", "/api/v1/predictions", llm);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.body,
+              HasSubstr("ingest resumes once a checkpoint has saved the "
+                        "state"));
+  // The checkpoint saves the state, the failed request's event with it
+  // (applied, never acknowledged: allowed to count, and counted once).
+  ASSERT_OK(app_->durable()->CheckpointNow());
+  r = Request("POST", "/api/v1/predictions", llm, key);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r.headers,
+              ::testing::Contains(std::pair<std::string, std::string>(
+                  "Idempotent-Replayed", "true")));
+  ASSERT_EQ(Request("POST", "/api/v1/predictions", llm).status, 200);
+  EXPECT_THAT(ModelMetrics(),
+              HasSubstr("aiq_predictions_total{model=\"support-assistant\","
+                        "version=\"gpt-small-2026-10\"} 302\n"));
+  EXPECT_EQ(app_->durable()->Stats().store.sync_errors, 1u);
+  // A crash now, with the pages the failed sync lost really lost: the old
+  // segment ends inside the failed record. The request acknowledged after
+  // the checkpoint is in a segment of its own, so nothing is missing.
+  const fs::path log_dir = fs::path(dir_) / "log";
+  std::vector<fs::path> segments;
+  for (const auto& e : fs::directory_iterator(log_dir)) {
+    segments.push_back(e.path());
+  }
+  std::sort(segments.begin(), segments.end());
+  ASSERT_EQ(segments.size(), 2u);
+  fs::resize_file(segments[0], fs::file_size(segments[0]) - 10);
+  const std::string before = ModelMetrics();
+  ASSERT_OK(Start());
+  EXPECT_EQ(ModelMetrics(), before);
+  const DurableStateStats st = app_->durable()->Stats();
+  EXPECT_EQ(st.recovery.records_replayed, 1);
+  EXPECT_TRUE(st.recovery.log_repairs.empty());
+  r = Request("POST", "/api/v1/predictions", llm, key);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(ModelMetrics(), before);
+}
+
+TEST_F(DurableStateTest, AfterAFailedFdatasyncIngestResumesByItself) {
+  config::Config c = Config();
+  c.state.tick_interval = absl::Milliseconds(20);
+  ASSERT_OK(Start(std::move(c)));
+  const std::string llm =
+      R"({"model":"support-assistant","tokens":{"prompt":10}})";
+  {
+    aiq::testing::FailingFdatasync eio(EIO);
+    EXPECT_EQ(Request("POST", "/api/v1/predictions", llm).status, 503);
+  }
+  // The background thread writes the checkpoint the failure waits for.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  http::HttpResponse r;
+  do {
+    absl::SleepFor(absl::Milliseconds(5));
+    r = Request("POST", "/api/v1/predictions", llm);
+  } while (r.status == 503 && absl::Now() < deadline);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_GE(app_->durable()->Stats().checkpoints, 1u);
 }
 
 TEST_F(DurableStateTest, RemovedModelIsDroppedTheRestKept) {

@@ -77,7 +77,25 @@ std::string EncodeAnswer(const HttpResponse& r) {
   return w.Release();
 }
 
-HttpResponse AnsweredBefore(const state::StoredAnswer& a) {
+HttpResponse StillProcessing() {
+  return Error(409,
+               "a request with this Idempotency-Key is still being "
+               "processed; retry after it has been answered");
+}
+
+// The stored answer to a retry, once the first attempt is durable.
+// `held`: ingest waits for a checkpoint after a failed fsync.
+HttpResponse AnsweredBefore(const state::StoredAnswer& a, bool held) {
+  if (!a.durable) {
+    if (!held) return StillProcessing();
+    HttpResponse r =
+        Error(503,
+              "state: the request with this Idempotency-Key was applied but "
+              "is not durable yet (an fdatasync of the state log failed); "
+              "retry with the same key once ingest resumes");
+    r.headers.emplace_back("Retry-After", "5");
+    return r;
+  }
   util::BinaryReader rd(a.answer);
   HttpResponse r;
   r.status = static_cast<int>(rd.Int("answer status", 100, 599));
@@ -229,7 +247,7 @@ absl::Status ExporterApp::ApplyRecord(const state::LogRecord& r) {
   if (!r.idempotency_key.empty() &&
       !durable_->FindAnswer(r.idempotency_key, /*count=*/false)) {
     const HttpResponse answer = IngestAnswer(r.kind, applied, /*count=*/false);
-    durable_->RememberAnswer(r.idempotency_key, EncodeAnswer(answer));
+    durable_->RememberAnswer(r.idempotency_key, EncodeAnswer(answer), r.seq);
   }
   return absl::OkStatus();
 }
@@ -457,13 +475,9 @@ HttpResponse ExporterApp::IngestDurably(ingest::EventKind kind,
     // request.
     key = absl::StrCat(util::ToAbsl(req.path), "\n", util::ToAbsl(key_header));
     if (std::optional<state::StoredAnswer> a = durable_->FindAnswer(key)) {
-      return AnsweredBefore(*a);
+      return AnsweredBefore(*a, durable_->needs_checkpoint());
     }
-    if (!durable_->BeginKey(key)) {
-      return Error(409,
-                   "a request with this Idempotency-Key is still being "
-                   "processed; retry after it has been answered");
-    }
+    if (!durable_->BeginKey(key)) return StillProcessing();
   }
   struct EndKey {
     DurableState* durable;
@@ -475,7 +489,7 @@ HttpResponse ExporterApp::IngestDurably(ingest::EventKind kind,
   // A retry that raced the first attempt's answer being stored.
   if (!key.empty()) {
     if (std::optional<state::StoredAnswer> a = durable_->FindAnswer(key)) {
-      return AnsweredBefore(*a);
+      return AnsweredBefore(*a, durable_->needs_checkpoint());
     }
   }
 
@@ -501,7 +515,7 @@ HttpResponse ExporterApp::IngestDurably(ingest::EventKind kind,
   }
   if (review_log_ != nullptr) SampleForReview(decoded, applied, *seq);
   HttpResponse answer = IngestAnswer(kind, applied, /*count=*/true);
-  if (!key.empty()) durable_->RememberAnswer(key, EncodeAnswer(answer));
+  if (!key.empty()) durable_->RememberAnswer(key, EncodeAnswer(answer), *seq);
   if (absl::Status st = durable_->WaitDurable(*seq); !st.ok()) {
     // Applied in memory but perhaps not on disk: not acknowledged. A
     // retry with the same Idempotency-Key gets the answer above once the

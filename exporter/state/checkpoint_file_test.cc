@@ -108,7 +108,7 @@ TEST_F(CheckpointFileTest, AnotherFormatVersionIsAnErrorNotSkipped) {
   EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(c.status().message(),
             Path(20) +
-                ": state format version 9, this build reads version 2; use a "
+                ": state format version 9, this build reads version 3; use a "
                 "matching exporter build or move the directory away");
 }
 

@@ -10,6 +10,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "exporter/state/rocksdb_logger.h"
 #include "exporter/util/absl_compat.h"
 #include "exporter/util/binary_codec.h"
 #include "exporter/util/parallel_for.h"
@@ -670,7 +672,7 @@ absl::Status JoinStore::OpenDb() {
   options.paranoid_checks = true;
   options.max_background_jobs = 2;
   options.max_open_files = 512;
-  options.keep_log_file_num = 2;
+  options.info_log = detail::StderrRocksDbLogger("join");
   // What the live database holds is discarded at the next start anyway.
   options.avoid_flush_during_shutdown = true;
   // Each family gets a quarter of the budget for its two memtables.
@@ -688,6 +690,9 @@ absl::Status JoinStore::OpenDb() {
   const std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, ids}, {"order", order}};
   db->write.disableWAL = true;  // the state log is the write-ahead log
+  // Created beforehand, or RocksDB logs an error for the missing directory.
+  std::error_code dir_error;
+  fs::create_directories(dir_, dir_error);
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status st =
       rocksdb::DB::Open(options, dir_, descriptors, &db->families, &raw);
@@ -805,11 +810,43 @@ absl::Status JoinStore::Checkpoint(const std::string& to) {
   std::error_code ec;
   fs::remove_all(to, ec);
   fs::remove_all(to + ".tmp", ec);  // what a failed attempt may leave
+  // Without a WAL, only a flush puts the writes so far into the files the
+  // checkpoint links. CreateCheckpoint flushes too (log_size_for_flush =
+  // 0), but after RocksDB 7.8 recovered from a background error (a full
+  // disk), Flush with wait = true was seen to return before flushing, and
+  // the checkpoint then linked the files from before the writes since
+  // (tests/state/disk_full_test.py). So flush here, and until the
+  // memtables are empty (nothing writes meanwhile: the caller holds the
+  // commit lock), for at most 10 s.
+  rocksdb::Status st;
+  for (int attempt = 0;; ++attempt) {
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    st = db_->db->Flush(flush, db_->families);
+    if (!st.ok()) break;
+    uint64_t in_memory = 0;
+    for (rocksdb::ColumnFamilyHandle* family : db_->families) {
+      uint64_t active = 0, immutable = 0;
+      if (!db_->db->GetIntProperty(
+              family, "rocksdb.num-entries-active-mem-table", &active) ||
+          !db_->db->GetIntProperty(family, "rocksdb.num-entries-imm-mem-tables",
+                                   &immutable)) {
+        return absl::InternalError(
+            "join store: memtable size properties missing");
+      }
+      in_memory += active + immutable;
+    }
+    if (in_memory == 0) break;
+    if (attempt == 1000) {
+      st = rocksdb::Status::Incomplete(absl::StrCat(
+          in_memory, " entries still in memory after flushing for 10 s"));
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   rocksdb::Checkpoint* raw = nullptr;
-  rocksdb::Status st = rocksdb::Checkpoint::Create(db_->db.get(), &raw);
+  if (st.ok()) st = rocksdb::Checkpoint::Create(db_->db.get(), &raw);
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
-  // Flushes the memtables first (log_size_for_flush = 0): without a WAL,
-  // that is what puts every write so far into the checkpoint.
   if (st.ok()) {
     st = checkpoint->CreateCheckpoint(fs::absolute(to).string(),
                                       /*log_size_for_flush=*/0);

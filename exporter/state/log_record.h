@@ -40,6 +40,8 @@ struct LogRecord {
   std::string model;
   // kIngest: the request body; kReference: the CSV.
   std::string body;
+  // Where the log holds it: set when it is read back (replay), not encoded.
+  uint64_t seq = 0;
 };
 
 std::string EncodeLogRecord(const LogRecord& record);

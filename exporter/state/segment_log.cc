@@ -281,6 +281,13 @@ absl::Status SegmentLog::Append(uint64_t seq, const PayloadParts& payload) {
         absl::StrCat("state log: append of seq ", seq, " after ", last_seq_));
   }
   Segment* cur = &segments_.back();
+  if (tail_dirty_) {
+    // O_APPEND would write after the partial record a failed append left.
+    if (::ftruncate(fd_, static_cast<off_t>(cur->size)) != 0) {
+      return IoError("ftruncate", cur->path, errno);
+    }
+    tail_dirty_ = false;
+  }
   const size_t payload_bytes = payload.head.size() + payload.tail.size();
   const int64_t frame = static_cast<int64_t>(kHeaderBytes + payload_bytes);
   if (cur->size > 0 && cur->size + frame > segment_bytes_) {
@@ -319,10 +326,9 @@ absl::Status SegmentLog::Append(uint64_t seq, const PayloadParts& payload) {
     if (w < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
-      // Leave no partial record behind.
-      if (::ftruncate(fd_, static_cast<off_t>(cur->size)) != 0) {
-        // The torn tail is cut at the next open.
-      }
+      // Leave no partial record behind (or cut it before the next append;
+      // a restart cuts it as a torn tail).
+      tail_dirty_ = ::ftruncate(fd_, static_cast<off_t>(cur->size)) != 0;
       return IoError("write", cur->path, err);
     }
     done += static_cast<size_t>(w);
@@ -334,8 +340,26 @@ absl::Status SegmentLog::Append(uint64_t seq, const PayloadParts& payload) {
 
 absl::Status SegmentLog::Sync() {
   if (::fdatasync(fd_) != 0) {
+    sync_failed_ = true;
     return IoError("fdatasync", segments_.back().path, errno);
   }
+  return absl::OkStatus();
+}
+
+absl::Status SegmentLog::StartNewSegment() {
+  Segment& cur = segments_.back();
+  if (cur.size > 0) {
+    if (absl::Status st = OpenForAppend(last_seq_ + 1, /*create=*/true);
+        !st.ok()) {
+      return st;
+    }
+    tail_dirty_ = false;
+  } else if (tail_dirty_) {
+    // Nothing intact in it: the segment can be emptied instead.
+    if (::ftruncate(fd_, 0) != 0) return IoError("ftruncate", cur.path, errno);
+    tail_dirty_ = false;
+  }
+  sync_failed_ = false;
   return absl::OkStatus();
 }
 

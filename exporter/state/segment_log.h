@@ -81,13 +81,24 @@ class SegmentLog {
 
   // Appends record `seq`, which must be last_seq() + 1. Written to the
   // file (the page cache) but not synced. Unavailable on ENOSPC/EROFS; on
-  // any error nothing of the record remains in the file.
+  // any error nothing of the record remains in the file (a part that could
+  // not be cut at once is cut before the next append writes).
   absl::Status Append(uint64_t seq, const PayloadParts& payload);
   absl::Status Append(uint64_t seq, std::string_view payload) {
     return Append(seq, PayloadParts{payload, {}, PartCrc({})});
   }
   // fdatasync of everything appended so far.
   absl::Status Sync();
+  // Whether an fdatasync by Sync() (also the one before a rollover) has
+  // failed since the current segment began. See StartNewSegment.
+  bool sync_failed() const { return sync_failed_; }
+  // Continues the log in a new segment without syncing the current one.
+  // For after a failed fdatasync: Linux reports a writeback error once and
+  // may drop the pages, so a later sync of the same file can succeed
+  // without them; records after the failure must not share its file, or a
+  // restart would stop at the lost ones. No-op while the current segment
+  // is empty. Clears sync_failed().
+  absl::Status StartNewSegment();
   // A descriptor of the segment being appended to, for an fdatasync that
   // runs while appends go on (group commit); the caller closes it. Earlier
   // segments were synced when they were finished.
@@ -130,6 +141,10 @@ class SegmentLog {
   int64_t segment_bytes_;
   std::vector<Segment> segments_;  // by first_seq; the last one is open
   int fd_ = -1;                    // the last segment, for appends
+  // The last segment's file may hold a partial record beyond its `size`
+  // (an append failed and the cut failed too).
+  bool tail_dirty_ = false;
+  bool sync_failed_ = false;
   uint64_t last_seq_ = 0;
   SegmentLogRecovery recovery_;
 };

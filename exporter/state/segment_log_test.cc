@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "exporter/state/atomic_file.h"
+#include "exporter/testing/failing_fdatasync.h"
 #include "gtest/gtest.h"
 
 namespace aiq::state {
@@ -243,6 +244,38 @@ TEST_F(SegmentLogTest, AGapBetweenSegmentsEndsTheLogBeforeIt) {
             segs[3] + ": starts at seq 4 but the log ends at 2; renamed to " +
                 segs[3] + ".damaged");
   ASSERT_TRUE(log->Append(3, "again").ok());
+}
+
+TEST_F(SegmentLogTest, AFailedRolloverSyncIsReportedAndANewSegmentGoesOn) {
+  auto log = Open(/*segment_bytes=*/60);
+  ASSERT_TRUE(log->Append(1, std::string(30, 'a')).ok());
+  {
+    aiq::testing::FailingFdatasync eio(EIO);
+    // Record 2 does not fit: the rollover syncs segment 1 first, and fails.
+    const absl::Status st = log->Append(2, std::string(30, 'b'));
+    EXPECT_NE(st.message().find("fdatasync"), std::string_view::npos) << st;
+    EXPECT_NE(st.message().find("Input/output error"), std::string_view::npos)
+        << st;
+    EXPECT_EQ(eio.failures(), 1);
+  }
+  EXPECT_TRUE(log->sync_failed());
+  EXPECT_EQ(log->last_seq(), 1u);
+  ASSERT_TRUE(log->StartNewSegment().ok());
+  EXPECT_FALSE(log->sync_failed());
+  ASSERT_TRUE(log->Append(2, std::string(30, 'b')).ok());
+  ASSERT_TRUE(log->Sync().ok());
+  // A new segment while the current one is still empty is the same one.
+  ASSERT_TRUE(log->Append(3, std::string(30, 'c')).ok());
+  ASSERT_TRUE(log->StartNewSegment().ok());
+  ASSERT_TRUE(log->StartNewSegment().ok());
+  EXPECT_EQ(Files(".log").size(), 4u);  // segments 1, 2, 3 and 4 (empty)
+  log.reset();
+  log = Open(60);
+  EXPECT_EQ(log->last_seq(), 3u);
+  EXPECT_EQ(All(*log), (Records{{1, std::string(30, 'a')},
+                                {2, std::string(30, 'b')},
+                                {3, std::string(30, 'c')}}));
+  EXPECT_TRUE(log->recovery().events.empty());
 }
 
 }  // namespace

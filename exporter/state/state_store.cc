@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <system_error>
@@ -19,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "exporter/state/atomic_file.h"
+#include "exporter/state/rocksdb_logger.h"
 #include "exporter/state/segment_log.h"
 #include "exporter/util/absl_compat.h"
 #include "exporter/util/binary_codec.h"
@@ -46,10 +49,34 @@ absl::Status FromRocks(const rocksdb::Status& st, std::string_view what) {
   return absl::InternalError(message);
 }
 
-std::string EncodeAnswer(absl::Time now, std::string_view answer) {
+// time (first, for AnswerExpiry), epoch, seq, the answer.
+std::string EncodeAnswer(absl::Time now, uint64_t epoch, uint64_t seq,
+                         std::string_view answer) {
   util::BinaryWriter w;
   w.Time(now);
+  w.Fixed64(epoch);
+  w.Fixed64(seq);
   w.Raw(answer);
+  return w.Release();
+}
+
+// Default column family: "epoch" (fixed64, this run's) and, for each
+// earlier run, "epoch_end/<fixed64 big-endian epoch>" (fixed64): the seq
+// where the log was found to end after it, beyond which its answers have no
+// record behind them.
+constexpr std::string_view kEpochKey = "epoch";
+constexpr std::string_view kEpochEndPrefix = "epoch_end/";
+
+std::string EpochEndKey(uint64_t epoch) {
+  std::string key(kEpochEndPrefix);
+  for (int i = 7; i >= 0; --i)
+    key.push_back(static_cast<char>(epoch >> (8 * i)));
+  return key;
+}
+
+std::string Fixed64Bytes(uint64_t v) {
+  util::BinaryWriter w;
+  w.Fixed64(v);
   return w.Release();
 }
 
@@ -156,6 +183,10 @@ absl::StatusOr<uint64_t> LoadStreamSeed(rocksdb::DB& db) {
 
 struct StateStore::Impl {
   config::StateConfig options;
+  uint64_t epoch = 0;  // this run's (set once by Open)
+  // The seq where each earlier run's log was found to end.
+  mutable absl::Mutex epoch_mu;
+  std::map<uint64_t, uint64_t> epoch_end ABSL_GUARDED_BY(epoch_mu);
   std::unique_ptr<AnswerExpiry> answer_expiry;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> families;  // default, answers
@@ -183,6 +214,11 @@ struct StateStore::Impl {
 
   // Set by a failed write or sync; CheckWritable resumes the store.
   std::atomic<bool> stopped{false};
+  // Set by a failed fdatasync of the log (state_store.h, needs_checkpoint):
+  // nothing is acknowledged again until a checkpoint saved the state.
+  bool log_unsafe ABSL_GUARDED_BY(sync_mu) = false;
+  std::string log_unsafe_reason ABSL_GUARDED_BY(sync_mu);
+  std::atomic<bool> needs_checkpoint{false};  // == log_unsafe, lock-free
 
   std::atomic<uint64_t> log_bytes{0}, records{0}, syncs{0}, append_errors{0},
       sync_errors{0};
@@ -195,6 +231,89 @@ struct StateStore::Impl {
       }
       db->Close().PermitUncheckedError();
     }
+  }
+
+  void MarkLogUnsafe(const absl::Status& why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu) {
+    if (!log_unsafe) log_unsafe_reason = std::string(why.message());
+    log_unsafe = true;
+    needs_checkpoint.store(true);
+    // Every waiter wakes and fails (WaitDurable's condition).
+    newest_waiter = 0;
+  }
+
+  // Loads the earlier runs' log ends, records the last run's as `log_end`,
+  // and starts this run's epoch (synced).
+  absl::Status StartEpoch(uint64_t log_end) {
+    rocksdb::ReadOptions ro;
+    std::string value;
+    uint64_t previous = 0;
+    rocksdb::Status st = db->Get(ro, ToSlice(kEpochKey), &value);
+    if (st.ok()) {
+      util::BinaryReader r(value);
+      previous = r.Fixed64("epoch");
+      if (!r.ok() || r.remaining() != 0) {
+        return absl::DataLossError(
+            absl::StrCat("db/: epoch of ", value.size(), " bytes, not 8"));
+      }
+    } else if (!st.IsNotFound()) {
+      return absl::UnavailableError(
+          absl::StrCat("db/: cannot read the epoch: ", st.ToString()));
+    }
+    absl::MutexLock lock(&epoch_mu);
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
+    for (it->Seek(ToSlice(kEpochEndPrefix));
+         it->Valid() && it->key().starts_with(ToSlice(kEpochEndPrefix));
+         it->Next()) {
+      const rocksdb::Slice k = it->key();
+      util::BinaryReader r(
+          std::string_view(it->value().data(), it->value().size()));
+      const uint64_t end = r.Fixed64("epoch end");
+      if (k.size() != kEpochEndPrefix.size() + 8 || !r.ok()) continue;
+      uint64_t e = 0;
+      for (size_t i = kEpochEndPrefix.size(); i < k.size(); ++i) {
+        e = (e << 8) | static_cast<uint8_t>(k[i]);
+      }
+      epoch_end[e] = end;
+    }
+    if (!it->status().ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "db/: cannot read the epochs: ", it->status().ToString()));
+    }
+    epoch = previous + 1;
+    rocksdb::WriteBatch batch;
+    if (previous > 0) {
+      epoch_end[previous] = log_end;
+      batch.Put(ToSlice(EpochEndKey(previous)), ToSlice(Fixed64Bytes(log_end)))
+          .PermitUncheckedError();
+    }
+    batch.Put(ToSlice(kEpochKey), ToSlice(Fixed64Bytes(epoch)))
+        .PermitUncheckedError();
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    st = db->Write(sync, &batch);
+    if (!st.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("db/: cannot write the epoch: ", st.ToString()));
+    }
+    return absl::OkStatus();
+  }
+
+  // The log now ends at `log_end` (a replay found damage): no earlier run's
+  // answer beyond it has a record behind it.
+  absl::Status LowerEpochEnds(uint64_t log_end) {
+    absl::MutexLock lock(&epoch_mu);
+    rocksdb::WriteBatch batch;
+    for (auto& [e, end] : epoch_end) {
+      if (end <= log_end) continue;
+      end = log_end;
+      batch.Put(ToSlice(EpochEndKey(e)), ToSlice(Fixed64Bytes(end)))
+          .PermitUncheckedError();
+    }
+    if (batch.Count() == 0) return absl::OkStatus();
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    return FromRocks(db->Write(sync, &batch), "epoch ends");
   }
 
   absl::Status Write(rocksdb::WriteBatch& batch, std::string_view what) {
@@ -239,7 +358,7 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(
   // dropped at the last intact record; everything before it is recovered.
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   db_options.max_background_jobs = 2;
-  db_options.keep_log_file_num = 3;
+  db_options.info_log = detail::StderrRocksDbLogger("db");
   db_options.paranoid_checks = true;
 
   rocksdb::ColumnFamilyOptions answer_options;
@@ -251,6 +370,8 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(
       {kAnswerFamily, answer_options},
   };
   const std::string db_dir = (fs::path(options.dir) / "db").string();
+  // Created beforehand, or RocksDB logs an error for the missing directory.
+  fs::create_directories(db_dir, ec);
   rocksdb::DB* db = nullptr;
   rocksdb::Status st =
       rocksdb::DB::Open(db_options, db_dir, descriptors, &impl->families, &db);
@@ -272,6 +393,10 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(
       SegmentLog::Open((fs::path(options.dir) / "log").string());
   if (!log.ok()) return log.status();
   const uint64_t last = (*log)->last_seq();
+  if (absl::Status epoch = impl->StartEpoch(last); !epoch.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("state dir ", options.dir, ": ", epoch.message()));
+  }
   impl->recovery = (*log)->recovery();
   {
     absl::MutexLock lock(&impl->append_mu);
@@ -300,6 +425,11 @@ absl::StatusOr<uint64_t> StateStore::Append(
   if (absl::Status st = impl_->log->Append(seq, record); !st.ok()) {
     impl_->append_errors.fetch_add(1, std::memory_order_relaxed);
     impl_->stopped.store(true);
+    if (impl_->log->sync_failed()) {  // the rollover's sync of the old file
+      absl::MutexLock sync_lock(&impl_->sync_mu);
+      impl_->sync_errors.fetch_add(1, std::memory_order_relaxed);
+      impl_->MarkLogUnsafe(st);
+    }
     return st;
   }
   impl_->written_seq.store(seq);
@@ -319,16 +449,17 @@ absl::StatusOr<uint64_t> StateStore::Append(std::string_view record,
   if (!answer_key.empty()) {
     // Not atomic with the record, and need not be: the record carries the
     // key, and replay stores the answer again if this one is lost.
-    PutAnswer(answer_key, answer, now).IgnoreError();
+    PutAnswer(answer_key, answer, now, *seq).IgnoreError();
   }
   return seq;
 }
 
 absl::Status StateStore::PutAnswer(std::string_view key,
-                                   std::string_view answer, absl::Time now) {
+                                   std::string_view answer, absl::Time now,
+                                   uint64_t seq) {
   rocksdb::WriteBatch batch;
-  rocksdb::Status st =
-      batch.Put(impl_->answers, ToSlice(key), EncodeAnswer(now, answer));
+  rocksdb::Status st = batch.Put(impl_->answers, ToSlice(key),
+                                 EncodeAnswer(now, impl_->epoch, seq, answer));
   if (!st.ok()) return FromRocks(st, "idempotency answer");
   return impl_->Write(batch, "idempotency answer");
 }
@@ -343,11 +474,18 @@ absl::Status StateStore::WaitDurable(uint64_t seq) {
   // the requests it covered and one leader, not every waiter: on two
   // cores the wake-ups of a broadcast cost more than the fdatasync.
   auto wake = [&im, seq]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(im.sync_mu) {
-    return im.synced_seq >= seq || (!im.syncing && seq >= im.newest_waiter);
+    return im.synced_seq >= seq || im.log_unsafe ||
+           (!im.syncing && seq >= im.newest_waiter);
   };
   while (im.synced_seq < seq) {
     im.sync_mu.Await(absl::Condition(&wake));
     if (im.synced_seq >= seq) break;
+    if (im.log_unsafe) {
+      return absl::UnavailableError(absl::StrCat(
+          "state log: an fdatasync failed (", im.log_unsafe_reason,
+          "); nothing is acknowledged until a checkpoint has saved the "
+          "state"));
+    }
     // Lead a sync covering everything written so far.
     im.syncing = true;
     im.sync_mu.Unlock();
@@ -370,12 +508,12 @@ absl::Status StateStore::WaitDurable(uint64_t seq) {
     im.syncing = false;
     im.syncs.fetch_add(1, std::memory_order_relaxed);
     if (!st.ok()) {
-      // This leader may have been the newest waiter, whom no other waiter
-      // would ever be: let them all wake, and the first to run lead the
-      // next try (a later arrival makes itself the newest again).
-      im.newest_waiter = 0;
+      // Not retried: after a failed fdatasync Linux may have dropped the
+      // pages it could not write and reports the error only once, so a
+      // retry can succeed without them (PostgreSQL's "fsyncgate", 2018).
+      // Every waiter fails; a checkpoint must save the state first.
       im.sync_errors.fetch_add(1, std::memory_order_relaxed);
-      im.stopped.store(true);
+      im.MarkLogUnsafe(st);
       return st;
     }
     im.synced_seq = std::max(im.synced_seq, target);
@@ -396,8 +534,14 @@ absl::Status StateStore::ForEachRecord(
   const uint64_t last = im.log->last_seq();
   if (last < im.written_seq.load()) {
     im.written_seq = last;
-    absl::MutexLock sync_lock(&im.sync_mu);
-    im.synced_seq = last;
+    {
+      absl::MutexLock sync_lock(&im.sync_mu);
+      im.synced_seq = last;
+    }
+    if (absl::Status lowered = im.LowerEpochEnds(last);
+        !lowered.ok() && st.ok()) {
+      st = lowered;
+    }
   }
   return st;
 }
@@ -428,13 +572,61 @@ std::optional<StoredAnswer> StateStore::FindAnswer(std::string_view key,
   util::BinaryReader r(value);
   StoredAnswer a;
   a.time = r.Time("answer time");
+  const uint64_t epoch = r.Fixed64("answer epoch");
+  const uint64_t seq = r.Fixed64("answer seq");
   if (!r.ok() || now - a.time > ttl) return std::nullopt;
+  if (epoch == impl_->epoch) {
+    absl::MutexLock lock(&impl_->sync_mu);
+    a.durable = seq <= impl_->synced_seq;
+  } else {
+    absl::MutexLock lock(&impl_->epoch_mu);
+    auto end = impl_->epoch_end.find(epoch);
+    if (end == impl_->epoch_end.end() || seq > end->second) return std::nullopt;
+  }
   a.answer = value.substr(value.size() - r.remaining());
   return a;
 }
 
+bool StateStore::needs_checkpoint() const {
+  return impl_->needs_checkpoint.load();
+}
+
+absl::Status StateStore::SyncForCheckpoint(uint64_t seq) {
+  if (!needs_checkpoint()) return WaitDurable(seq);
+  // The checkpoint stands in for the log; the answers to the records it
+  // saves must be on disk before it claims them.
+  return FromRocks(impl_->db->SyncWAL(), "idempotency sync");
+}
+
+absl::Status StateStore::CheckpointSaved(uint64_t seq) {
+  Impl& im = *impl_;
+  if (!im.needs_checkpoint.load()) return absl::OkStatus();
+  absl::MutexLock append_lock(&im.append_mu);
+  // Records after `seq` are in no checkpoint: the next one must save them.
+  if (im.log->last_seq() != seq) return absl::OkStatus();
+  if (absl::Status st = im.log->StartNewSegment(); !st.ok()) return st;
+  absl::MutexLock sync_lock(&im.sync_mu);
+  im.synced_seq = std::max(im.synced_seq, seq);
+  im.log_unsafe = false;
+  im.log_unsafe_reason.clear();
+  im.needs_checkpoint.store(false);
+  return absl::OkStatus();
+}
+
 absl::Status StateStore::CheckWritable() {
   Impl& im = *impl_;
+  if (im.needs_checkpoint.load()) {
+    absl::MutexLock lock(&im.sync_mu);
+    if (im.log_unsafe) {
+      return absl::UnavailableError(
+          absl::StrCat("state dir ", im.options.dir,
+                       ": an fdatasync of the state log "
+                       "failed (",
+                       im.log_unsafe_reason,
+                       "); ingest resumes once a "
+                       "checkpoint has saved the state"));
+    }
+  }
   {
     // statvfs at most every 100 ms (this runs for every request), sooner
     // once the log has grown by half the room left above min_free_bytes,

@@ -36,12 +36,16 @@ namespace aiq::state {
 // The version of everything under the state directory (the FORMAT file,
 // the log records, the checkpoints). A directory written by another
 // version is refused with an error naming it, never silently reset.
-inline constexpr int kStateFormatVersion = 2;
+inline constexpr int kStateFormatVersion = 3;
 
 // An answer remembered for an Idempotency-Key.
 struct StoredAnswer {
   absl::Time time;  // when it was first given
   std::string answer;
+  // False while the request it answers is applied but not yet durable (its
+  // first attempt is still waiting for the fsync, or that fsync failed and
+  // no checkpoint has saved it yet): the answer must not be given yet.
+  bool durable = true;
 };
 
 struct StoreStats {
@@ -81,9 +85,10 @@ class StateStore {
   // The same for a record in two parts (SegmentLog::PayloadParts), whose
   // large tail was checksummed before the caller took its lock.
   absl::StatusOr<uint64_t> Append(const SegmentLog::PayloadParts& record);
-  // Remembers an answer on its own (not yet durable either).
+  // Remembers the answer to the request logged as record `seq` (not yet
+  // durable either; replaying the record stores it again).
   absl::Status PutAnswer(std::string_view key, std::string_view answer,
-                         absl::Time now);
+                         absl::Time now, uint64_t seq);
   // Blocks until record `seq` (and all before it) is on disk.
   absl::Status WaitDurable(uint64_t seq);
 
@@ -111,14 +116,37 @@ class StateStore {
   // What opening the log cut from a torn or damaged tail.
   const SegmentLogRecovery& log_recovery() const;
 
-  // The answer stored for `key`, if it is younger than `ttl` at `now`.
+  // The answer stored for `key`, if it is younger than `ttl` at `now` and
+  // its record was not lost. Each answer carries its record's seq and the
+  // store's epoch (a count of opens): an answer from an earlier run whose
+  // record lies beyond where that run's log was found to end (a crash lost
+  // the record but RocksDB kept the answer) is no answer, so the retry is
+  // applied afresh rather than acknowledged with nothing behind it.
   std::optional<StoredAnswer> FindAnswer(std::string_view key, absl::Time now,
                                          absl::Duration ttl) const;
 
   // Whether ingest may write: OK, or Unavailable saying why (disk below
-  // min_free_bytes, the store stopped after a write error). A stopped store
-  // is resumed here once space is back, so ingest recovers by itself.
+  // min_free_bytes, the store stopped after a write error, a failed
+  // fdatasync not yet followed by a checkpoint). A stopped store is
+  // resumed here once space is back, so ingest recovers by itself.
   absl::Status CheckWritable();
+
+  // After a failed fdatasync of the log. Linux reports a writeback error
+  // once and may drop the pages it could not write, so a later successful
+  // fdatasync proves nothing about the records before it. From then on
+  // the store acknowledges nothing (WaitDurable fails) and CheckWritable
+  // refuses, until a checkpoint has saved the in-memory state, which holds
+  // every record applied: needs_checkpoint() says so.
+  bool needs_checkpoint() const;
+  // Before writing a checkpoint of the state through `seq`:
+  // WaitDurable(seq), or nothing after a failed fdatasync (the checkpoint
+  // then stands in for the log).
+  absl::Status SyncForCheckpoint(uint64_t seq);
+  // A checkpoint through `seq` is durable. After a failed fdatasync (and
+  // when nothing was appended after `seq`), continues the log in a new
+  // segment, so no record acknowledged later shares a file with the
+  // records whose pages may be lost, and acknowledges again.
+  absl::Status CheckpointSaved(uint64_t seq);
 
   StoreStats Stats() const;
 

@@ -1,11 +1,14 @@
 #include "exporter/state/state_store.h"
 
+#include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 #include <vector>
 
 #include "exporter/state/atomic_file.h"
+#include "exporter/testing/failing_fdatasync.h"
 #include "gtest/gtest.h"
 
 namespace aiq::state {
@@ -34,6 +37,14 @@ class StateStoreTest : public ::testing::Test {
                    return absl::OkStatus();
                  }).ok());
     return out;
+  }
+
+  // The log segment starting at `first_seq`.
+  fs::path Segment(uint64_t first_seq) const {
+    char name[48];
+    std::snprintf(name, sizeof(name), "segment-%020llu.log",
+                  static_cast<unsigned long long>(first_seq));
+    return fs::path(options_.dir) / "log" / name;
   }
 
   config::StateConfig options_;
@@ -110,7 +121,7 @@ TEST_F(StateStoreTest, AnswersAreRememberedWithinTheirTtl) {
     auto s = StateStore::Open(options_);
     ASSERT_TRUE(s.ok());
     ASSERT_TRUE((*s)->Append("rec", "key-1", "{\"accepted\":3}", t0).ok());
-    ASSERT_TRUE((*s)->PutAnswer("key-2", "second", t0).ok());
+    ASSERT_TRUE((*s)->PutAnswer("key-2", "second", t0, 1).ok());
     ASSERT_TRUE((*s)->WaitDurable((*s)->last_seq()).ok());
   }
   auto s = StateStore::Open(options_);
@@ -137,7 +148,7 @@ TEST_F(StateStoreTest, RefusesAnotherFormatVersionNamingTheFile) {
   EXPECT_EQ(s.status().message(),
             options_.dir +
                 "/FORMAT: state format version 1, this build reads version "
-                "2; use a matching exporter build or move the directory "
+                "3; use a matching exporter build or move the directory "
                 "away");
 }
 
@@ -162,6 +173,178 @@ TEST_F(StateStoreTest, LowDiskRefusesWritesUntilSpaceReturns) {
   EXPECT_NE(st.message().find("below state.min_free_bytes"),
             std::string_view::npos)
       << st;
+}
+
+TEST_F(StateStoreTest, AFailedFdatasyncAcknowledgesNothingUntilACheckpoint) {
+  auto s = StateStore::Open(options_);
+  ASSERT_TRUE(s.ok());
+  StateStore& store = **s;
+  ASSERT_TRUE(store.WaitDurable(*store.Append("r1")).ok());
+  {
+    aiq::testing::FailingFdatasync eio(EIO);
+    // Four requests in one group commit: the failed sync fails them all.
+    std::vector<std::thread> threads;
+    std::atomic<int> failed{0};
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        absl::StatusOr<uint64_t> seq = store.Append("w" + std::to_string(t));
+        ASSERT_TRUE(seq.ok());
+        const absl::Status st = store.WaitDurable(*seq);
+        if (st.code() == absl::StatusCode::kUnavailable) ++failed;
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failed.load(), 4);
+    EXPECT_GE(eio.failures(), 1);
+  }
+  EXPECT_EQ(store.Stats().sync_errors, 1u);
+  EXPECT_TRUE(store.needs_checkpoint());
+  // The disk works again, but a sync now could succeed without the pages
+  // the failed one lost: nothing is acknowledged, nothing new is taken.
+  absl::Status st = store.WaitDurable(5);
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(st.message().find("Input/output error"), std::string_view::npos)
+      << st;
+  st = store.CheckWritable();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(
+      st.message().find("ingest resumes once a checkpoint has saved the state"),
+      std::string_view::npos)
+      << st;
+  // A checkpoint through 5 (the app writes it between these two calls).
+  EXPECT_TRUE(store.SyncForCheckpoint(5).ok());
+  ASSERT_TRUE(store.CheckpointSaved(5).ok());
+  EXPECT_FALSE(store.needs_checkpoint());
+  EXPECT_TRUE(store.CheckWritable().ok());
+  ASSERT_TRUE(store.WaitDurable(*store.Append("r6")).ok());
+  EXPECT_TRUE(fs::exists(Segment(1)));
+  EXPECT_TRUE(fs::exists(Segment(6)));  // r6 on its own
+  s->reset();
+  // The lost pages, as a crash would have them: the old segment ends
+  // before the failed records. Only what came after the checkpoint is read.
+  fs::resize_file(Segment(1), 20);
+  s = StateStore::Open(options_);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->last_seq(), 6u);
+  EXPECT_EQ(Records(**s, 5),
+            (std::vector<std::pair<uint64_t, std::string>>{{6, "r6"}}));
+  EXPECT_TRUE((*s)->log_recovery().events.empty());
+}
+
+TEST_F(StateStoreTest, AnAnswerIsGivenOnlyOnceItsRecordIsDurable) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
+  auto s = StateStore::Open(options_);
+  ASSERT_TRUE(s.ok());
+  absl::StatusOr<uint64_t> seq = (*s)->Append("rec", "k", "answer", t0);
+  ASSERT_TRUE(seq.ok());
+  std::optional<StoredAnswer> a = (*s)->FindAnswer("k", t0, absl::Hours(1));
+  ASSERT_TRUE(a.has_value());
+  EXPECT_FALSE(a->durable);
+  ASSERT_TRUE((*s)->WaitDurable(*seq).ok());
+  a = (*s)->FindAnswer("k", t0, absl::Hours(1));
+  ASSERT_TRUE(a.has_value());
+  EXPECT_TRUE(a->durable);
+  EXPECT_EQ(a->answer, "answer");
+}
+
+TEST_F(StateStoreTest, AnAnswerWhoseRecordACrashLostIsNoAnswer) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
+  {
+    auto s = StateStore::Open(options_);
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE((*s)->Append("r1", "k1", "a1", t0).ok());
+    ASSERT_TRUE((*s)->Append("r2", "k2", "a2", t0).ok());
+    ASSERT_TRUE((*s)->WaitDurable(2).ok());
+  }
+  // As after a crash that kept RocksDB's copy of answer 2 but not record 2
+  // (one 18-byte record left).
+  fs::resize_file(Segment(1), 18);
+  for (int run = 0; run < 2; ++run) {
+    auto s = StateStore::Open(options_);
+    ASSERT_TRUE(s.ok());
+    ASSERT_EQ((*s)->last_seq(), run == 0 ? 1u : 2u);
+    std::optional<StoredAnswer> a = (*s)->FindAnswer("k1", t0, absl::Hours(1));
+    ASSERT_TRUE(a.has_value());
+    EXPECT_TRUE(a->durable);
+    EXPECT_EQ(a->answer, "a1");
+    // Record 2 is gone: its retry must be applied afresh, not answered.
+    EXPECT_FALSE((*s)->FindAnswer("k2", t0, absl::Hours(1)).has_value());
+    if (run == 0) {
+      // A new record 2 in this run, with another key: answered normally,
+      // here and in the next run.
+      ASSERT_TRUE((*s)->Append("r9", "k3", "a3", t0).ok());
+      ASSERT_TRUE((*s)->WaitDurable(2).ok());
+      EXPECT_TRUE((*s)->FindAnswer("k3", t0, absl::Hours(1))->durable);
+    } else {
+      EXPECT_EQ((*s)->FindAnswer("k3", t0, absl::Hours(1))->answer, "a3");
+    }
+    s->reset();
+    if (run == 0) {
+      // Keep the new record 2 this time (the truncation above is not repeated).
+      ASSERT_EQ(fs::file_size(Segment(1)), 36u);
+    }
+  }
+}
+
+TEST_F(StateStoreTest, DamageFoundByTheReplayVoidsTheAnswersAfterIt) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
+  {
+    auto s = StateStore::Open(options_);
+    ASSERT_TRUE(s.ok());
+    StateStore& store = **s;
+    ASSERT_TRUE(store.Append("r1", "k1", "a1", t0).ok());
+    ASSERT_TRUE(store.Append("r2", "k2", "a2", t0).ok());
+    ASSERT_TRUE(store.WaitDurable(2).ok());
+    // A second segment, as after a failed fdatasync and its checkpoint.
+    {
+      aiq::testing::FailingFdatasync eio(EIO);
+      EXPECT_FALSE(store.WaitDurable(*store.Append("r3")).ok());
+    }
+    ASSERT_TRUE(store.CheckpointSaved(3).ok());
+    ASSERT_TRUE(store.Append("r4", "k4", "a4", t0).ok());
+    ASSERT_TRUE(store.WaitDurable(4).ok());
+  }
+  // Record 2 damaged in the first segment: found only when the replay
+  // reads it, after Open trusted the log through record 4.
+  {
+    ASSERT_TRUE(fs::exists(Segment(4)));
+    std::fstream f(Segment(1), std::ios::in | std::ios::out | std::ios::binary);
+    ASSERT_TRUE(f.is_open());
+    f.seekp(18 + 16);
+    f.put('X');
+  }
+  auto s = StateStore::Open(options_);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->last_seq(), 4u);
+  EXPECT_TRUE((*s)->FindAnswer("k4", t0, absl::Hours(1)).has_value());
+  EXPECT_EQ(Records(**s),
+            (std::vector<std::pair<uint64_t, std::string>>{{1, "r1"}}));
+  EXPECT_EQ((*s)->last_seq(), 1u);
+  EXPECT_TRUE((*s)->FindAnswer("k1", t0, absl::Hours(1)).has_value());
+  EXPECT_FALSE((*s)->FindAnswer("k2", t0, absl::Hours(1)).has_value());
+  EXPECT_FALSE((*s)->FindAnswer("k4", t0, absl::Hours(1)).has_value());
+  s->reset();
+  s = StateStore::Open(options_);  // and it stays so in later runs
+  ASSERT_TRUE(s.ok());
+  EXPECT_FALSE((*s)->FindAnswer("k4", t0, absl::Hours(1)).has_value());
+  EXPECT_TRUE((*s)->FindAnswer("k1", t0, absl::Hours(1)).has_value());
+}
+
+TEST_F(StateStoreTest, ACheckpointMissingLaterRecordsDoesNotResume) {
+  auto s = StateStore::Open(options_);
+  ASSERT_TRUE(s.ok());
+  StateStore& store = **s;
+  {
+    aiq::testing::FailingFdatasync eio(EIO);
+    EXPECT_FALSE(store.WaitDurable(*store.Append("r1")).ok());
+  }
+  ASSERT_TRUE(store.Append("r2").ok());  // after the checkpoint's seq
+  ASSERT_TRUE(store.CheckpointSaved(1).ok());
+  EXPECT_TRUE(store.needs_checkpoint());
+  EXPECT_FALSE(store.WaitDurable(2).ok());
+  ASSERT_TRUE(store.CheckpointSaved(2).ok());
+  EXPECT_FALSE(store.needs_checkpoint());
+  EXPECT_TRUE(store.WaitDurable(2).ok());
 }
 
 }  // namespace
