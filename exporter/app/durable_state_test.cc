@@ -18,7 +18,7 @@
 #include "exporter/config/config_loader.h"
 #include "exporter/state/atomic_file.h"
 #include "exporter/state/checkpoint_file.h"
-#include "exporter/testing/failing_fdatasync.h"
+#include "exporter/testing/failing_io.h"
 #include "exporter/util/absl_compat.h"
 
 namespace aiq::app {
@@ -463,7 +463,7 @@ TEST_F(DurableStateTest, AFailedFdatasyncIsNotAcknowledgedUntilACheckpoint) {
   const std::map<std::string, std::string> key = {
       {"Content-Type", "application/x-ndjson"}, {"Idempotency-Key", "k-1"}};
   {
-    aiq::testing::FailingFdatasync eio(EIO);
+    aiq::testing::FailingSyscall eio(aiq::testing::Syscall::kFdatasync, EIO);
     const http::HttpResponse r =
         Request("POST", "/api/v1/predictions", llm, key);
     EXPECT_EQ(r.status, 503);
@@ -522,7 +522,7 @@ TEST_F(DurableStateTest, AfterAFailedFdatasyncIngestResumesByItself) {
   const std::string llm =
       R"({"model":"support-assistant","tokens":{"prompt":10}})";
   {
-    aiq::testing::FailingFdatasync eio(EIO);
+    aiq::testing::FailingSyscall eio(aiq::testing::Syscall::kFdatasync, EIO);
     EXPECT_EQ(Request("POST", "/api/v1/predictions", llm).status, 503);
   }
   // The background thread writes the checkpoint the failure waits for.
@@ -534,6 +534,31 @@ TEST_F(DurableStateTest, AfterAFailedFdatasyncIngestResumesByItself) {
   } while (r.status == 503 && absl::Now() < deadline);
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_GE(app_->durable()->Stats().checkpoints, 1u);
+}
+
+TEST_F(DurableStateTest, AReadOnlyDiskAnswers503AndAppliesNothing) {
+  ASSERT_OK(Start());
+  const std::string llm =
+      R"({"model":"support-assistant","tokens":{"prompt":10}})";
+  ASSERT_EQ(Request("POST", "/api/v1/predictions", llm).status, 200);
+  const std::string before = ModelMetrics();
+  {
+    aiq::testing::FailingSyscall read_only(aiq::testing::Syscall::kWritev,
+                                           EROFS);
+    const http::HttpResponse r = Request("POST", "/api/v1/predictions", llm);
+    EXPECT_EQ(r.status, 503);
+    EXPECT_THAT(r.body, HasSubstr("Read-only file system"));
+    EXPECT_THAT(r.headers,
+                ::testing::Contains(
+                    std::pair<std::string, std::string>("Retry-After", "5")));
+  }
+  EXPECT_EQ(ModelMetrics(), before);
+  // Writable again: the next request goes through, no restart.
+  ASSERT_EQ(Request("POST", "/api/v1/predictions", llm).status, 200);
+  EXPECT_THAT(ModelMetrics(),
+              HasSubstr("aiq_predictions_total{model=\"support-assistant\","
+                        "version=\"gpt-small-2026-10\"} 2\n"));
+  EXPECT_EQ(app_->durable()->Stats().store.append_errors, 1u);
 }
 
 TEST_F(DurableStateTest, RemovedModelIsDroppedTheRestKept) {

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "exporter/state/atomic_file.h"
-#include "exporter/testing/failing_fdatasync.h"
+#include "exporter/testing/failing_io.h"
 #include "gtest/gtest.h"
 
 namespace aiq::state {
@@ -250,7 +250,7 @@ TEST_F(SegmentLogTest, AFailedRolloverSyncIsReportedAndANewSegmentGoesOn) {
   auto log = Open(/*segment_bytes=*/60);
   ASSERT_TRUE(log->Append(1, std::string(30, 'a')).ok());
   {
-    aiq::testing::FailingFdatasync eio(EIO);
+    aiq::testing::FailingSyscall eio(aiq::testing::Syscall::kFdatasync, EIO);
     // Record 2 does not fit: the rollover syncs segment 1 first, and fails.
     const absl::Status st = log->Append(2, std::string(30, 'b'));
     EXPECT_NE(st.message().find("fdatasync"), std::string_view::npos) << st;

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "exporter/state/atomic_file.h"
-#include "exporter/testing/failing_fdatasync.h"
+#include "exporter/testing/failing_io.h"
 #include "gtest/gtest.h"
 
 namespace aiq::state {
@@ -175,13 +175,44 @@ TEST_F(StateStoreTest, LowDiskRefusesWritesUntilSpaceReturns) {
       << st;
 }
 
+TEST_F(StateStoreTest, AFailedWriteLeavesNothingAndTheNextAppendGoesOn) {
+  {
+    auto s = StateStore::Open(options_);
+    ASSERT_TRUE(s.ok());
+    StateStore& store = **s;
+    ASSERT_TRUE(store.WaitDurable(*store.Append("r1")).ok());
+    {
+      aiq::testing::FailingSyscall read_only(aiq::testing::Syscall::kWritev,
+                                             EROFS);
+      absl::StatusOr<uint64_t> seq = store.Append("lost");
+      EXPECT_EQ(seq.status().code(), absl::StatusCode::kUnavailable);
+      EXPECT_NE(seq.status().message().find("Read-only file system"),
+                std::string_view::npos)
+          << seq.status();
+      EXPECT_EQ(read_only.failures(), 1);
+    }
+    EXPECT_EQ(store.Stats().append_errors, 1u);
+    EXPECT_FALSE(store.needs_checkpoint());  // nothing was written
+    EXPECT_TRUE(store.CheckWritable().ok());
+    absl::StatusOr<uint64_t> seq = store.Append("r2");
+    ASSERT_TRUE(seq.ok());
+    EXPECT_EQ(*seq, 2u);  // the failed append took no sequence number
+    ASSERT_TRUE(store.WaitDurable(2).ok());
+  }
+  auto s = StateStore::Open(options_);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(Records(**s), (std::vector<std::pair<uint64_t, std::string>>{
+                              {1, "r1"}, {2, "r2"}}));
+  EXPECT_TRUE((*s)->log_recovery().events.empty());
+}
+
 TEST_F(StateStoreTest, AFailedFdatasyncAcknowledgesNothingUntilACheckpoint) {
   auto s = StateStore::Open(options_);
   ASSERT_TRUE(s.ok());
   StateStore& store = **s;
   ASSERT_TRUE(store.WaitDurable(*store.Append("r1")).ok());
   {
-    aiq::testing::FailingFdatasync eio(EIO);
+    aiq::testing::FailingSyscall eio(aiq::testing::Syscall::kFdatasync, EIO);
     // Four requests in one group commit: the failed sync fails them all.
     std::vector<std::thread> threads;
     std::atomic<int> failed{0};
@@ -297,7 +328,7 @@ TEST_F(StateStoreTest, DamageFoundByTheReplayVoidsTheAnswersAfterIt) {
     ASSERT_TRUE(store.WaitDurable(2).ok());
     // A second segment, as after a failed fdatasync and its checkpoint.
     {
-      aiq::testing::FailingFdatasync eio(EIO);
+      aiq::testing::FailingSyscall eio(aiq::testing::Syscall::kFdatasync, EIO);
       EXPECT_FALSE(store.WaitDurable(*store.Append("r3")).ok());
     }
     ASSERT_TRUE(store.CheckpointSaved(3).ok());
@@ -335,7 +366,7 @@ TEST_F(StateStoreTest, ACheckpointMissingLaterRecordsDoesNotResume) {
   ASSERT_TRUE(s.ok());
   StateStore& store = **s;
   {
-    aiq::testing::FailingFdatasync eio(EIO);
+    aiq::testing::FailingSyscall eio(aiq::testing::Syscall::kFdatasync, EIO);
     EXPECT_FALSE(store.WaitDurable(*store.Append("r1")).ok());
   }
   ASSERT_TRUE(store.Append("r2").ok());  // after the checkpoint's seq
