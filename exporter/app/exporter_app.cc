@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "exporter/app/drift_report.h"
 #include "exporter/data/csv.h"
@@ -378,8 +379,11 @@ bool ExporterApp::IngestAuthorized(const HttpRequest& req) const {
   const auto& tokens = config_->server.ingest_tokens;
   if (tokens.empty()) return true;
   std::string_view auth = req.header("Authorization");
+  // Auth schemes are case-insensitive (RFC 9110, section 11.1).
   constexpr std::string_view kBearer = "Bearer ";
-  if (auth.substr(0, kBearer.size()) != kBearer) return false;
+  if (!absl::StartsWithIgnoreCase(util::ToAbsl(auth), util::ToAbsl(kBearer))) {
+    return false;
+  }
   auth.remove_prefix(kBearer.size());
   bool ok = false;
   for (const std::string& t : tokens) ok |= SecretEquals(auth, t);
@@ -391,7 +395,9 @@ bool ExporterApp::MetricsAuthorized(const HttpRequest& req) const {
   if (!basic) return true;
   std::string_view auth = req.header("Authorization");
   constexpr std::string_view kBasic = "Basic ";
-  if (auth.substr(0, kBasic.size()) != kBasic) return false;
+  if (!absl::StartsWithIgnoreCase(util::ToAbsl(auth), util::ToAbsl(kBasic))) {
+    return false;
+  }
   auth.remove_prefix(kBasic.size());
   std::string decoded;
   if (!absl::Base64Unescape(util::ToAbsl(auth), &decoded)) {

@@ -249,6 +249,15 @@ models: [{name: m}]
                     {{"Authorization", "Bearer s3cret"}})
                 .status,
             200);
+  // Auth schemes are case-insensitive (RFC 9110): curl and libraries differ.
+  EXPECT_EQ(Request("POST", "/api/v1/predictions", ev,
+                    {{"Authorization", "bearer s3cret"}})
+                .status,
+            200);
+  EXPECT_EQ(
+      Request("GET", "/metrics", "", {{"Authorization", "BASIC cHJvbTpwdw=="}})
+          .status,
+      200);
   EXPECT_EQ(Request("GET", "/api/v1/models").status, 401);
   EXPECT_EQ(Request("GET", "/metrics").status, 401);
   // base64("prom:pw") = cHJvbTpwdw==
@@ -257,7 +266,7 @@ models: [{name: m}]
   EXPECT_EQ(r.status, 200);
   EXPECT_THAT(
       r.body,
-      HasSubstr("aiq_predictions_total{model=\"m\",version=\"default\"} 1\n"));
+      HasSubstr("aiq_predictions_total{model=\"m\",version=\"default\"} 2\n"));
   EXPECT_EQ(Request("GET", "/-/healthy").status, 200);  // always open
 
   // Authentication is checked before the body size, on every route with

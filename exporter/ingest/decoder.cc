@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "exporter/util/absl_compat.h"
@@ -46,10 +49,7 @@ struct FieldError {
 };
 
 [[noreturn]] void Fail(RejectReason reason, std::string_view field,
-                       std::string_view what) {
-  throw FieldError{reason,
-                   absl::StrCat(util::ToAbsl(field), ": ", util::ToAbsl(what))};
-}
+                       std::string_view what);
 
 const char* TypeName(element_type t) {
   switch (t) {
@@ -103,6 +103,68 @@ bool IsNumber(element_type t) {
          t == element_type::DOUBLE;
 }
 
+// Client text echoed in an error message: at most kQuotedBytes of it (cut
+// on a UTF-8 character boundary), so a megabyte key does not come back
+// whole.
+constexpr size_t kQuotedBytes = 64;
+std::string Quoted(std::string_view s) {
+  if (s.size() <= kQuotedBytes) return std::string(s);
+  size_t cut = kQuotedBytes;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat(util::ToAbsl(s.substr(0, cut)), "... (", s.size(),
+                      " bytes)");
+}
+
+// The first control character (C0 or DEL) in `s`, or npos. Such bytes must
+// not reach a label value: exposition formats and dashboards mangle them.
+size_t ControlCharacter(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return i;
+  }
+  return std::string_view::npos;
+}
+
+// Keys seen in one JSON object, to refuse duplicates: simdjson keeps every
+// one, and a lookup finds the first while a loop applies the last. Objects
+// here have a handful of keys: a linear scan, on the stack.
+class SeenKeys {
+ public:
+  // False when `key` was seen before.
+  bool Insert(std::string_view key) {
+    if (std::find(keys_.begin(), keys_.end(), key) != keys_.end()) {
+      return false;
+    }
+    keys_.push_back(key);
+    return true;
+  }
+
+ private:
+  absl::InlinedVector<std::string_view, 16> keys_;
+};
+
+// `field` may hold client text (an unknown key): quoted, bounded.
+[[noreturn]] void Fail(RejectReason reason, std::string_view field,
+                       std::string_view what) {
+  throw FieldError{reason,
+                   absl::StrCat(Quoted(field), ": ", util::ToAbsl(what))};
+}
+
+// Refuses a second `key` in one object.
+void CheckUnique(SeenKeys& seen, std::string_view key, std::string_view field) {
+  if (!seen.Insert(key)) {
+    Fail(RejectReason::kInvalidField, field, "duplicate key");
+  }
+}
+
+// The largest token count accepted: counters are 64-bit.
+constexpr int64_t kMaxCount = std::numeric_limits<int64_t>::max();
+// Above 2^53 a JSON number with a fraction or exponent is not exact.
+constexpr double kMaxExactDouble = 9007199254740992.0;
+// The largest outcome value of one event: aiq_outcome_value_total must stay
+// finite (at this size, for more than 10^290 events).
+constexpr double kMaxOutcomeValue = 1e15;
+
 }  // namespace
 
 // Decodes one event object. Holds the per-request context.
@@ -140,7 +202,7 @@ class EventParser {
     auto it = d_.models_.find(util::ToAbsl(name));
     if (it == d_.models_.end()) {
       Fail(RejectReason::kUnknownModel, "model",
-           absl::StrCat("unknown model \"", util::ToAbsl(name),
+           absl::StrCat("unknown model \"", Quoted(name),
                         "\" (not in the config)"));
     }
     return it->second;
@@ -156,6 +218,20 @@ class EventParser {
       Fail(RejectReason::kTooLarge, field,
            absl::StrCat("longer than limits.max_string_bytes (",
                         limits_.max_string_bytes, ")"));
+    }
+    return s;
+  }
+
+  // A string that can become a label value (a version, class, reason,
+  // category, segment): no control characters.
+  std::string_view LabelText(element e, std::string_view field) {
+    std::string_view s = String(e, field);
+    if (const size_t at = ControlCharacter(s); at != std::string_view::npos) {
+      Fail(RejectReason::kInvalidField, field,
+           absl::StrCat(
+               "must not contain control characters (byte 0x",
+               absl::Hex(static_cast<unsigned char>(s[at]), absl::kZeroPad2),
+               " at offset ", at, ")"));
     }
     return s;
   }
@@ -184,12 +260,37 @@ class EventParser {
     return v;
   }
 
+  // A non-negative integer, exact up to 2^63 - 1.
   int64_t Count(element e, std::string_view field) {
-    double v = Number(e, field);
-    if (v < 0 || v != std::floor(v) || v > 1e15) {
-      Fail(RejectReason::kOutOfRange, field, "must be a non-negative integer");
+    switch (e.type()) {
+      case element_type::INT64: {
+        const int64_t v = e.get_int64().value_unsafe();
+        if (v < 0) {
+          Fail(RejectReason::kOutOfRange, field,
+               "must be a non-negative integer");
+        }
+        return v;
+      }
+      case element_type::UINT64:  // simdjson's type for 2^63 and above
+        Fail(RejectReason::kOutOfRange, field,
+             absl::StrCat("must be at most ", kMaxCount, " (2^63 - 1)"));
+      case element_type::DOUBLE: {
+        const double v = Number(e, field);
+        if (v < 0 || v != std::floor(v)) {
+          Fail(RejectReason::kOutOfRange, field,
+               "must be a non-negative integer");
+        }
+        if (v > kMaxExactDouble) {
+          Fail(RejectReason::kOutOfRange, field,
+               "above 2^53, write the integer without a fraction or "
+               "exponent (up to 2^63 - 1)");
+        }
+        return static_cast<int64_t>(v);
+      }
+      default:
+        Fail(RejectReason::kInvalidField, field,
+             absl::StrCat("must be a number, got ", TypeName(e.type())));
     }
-    return static_cast<int64_t>(v);
   }
 
   absl::Time Timestamp(element e) {
@@ -226,7 +327,7 @@ class EventParser {
   std::string ClassName(element e, std::string_view field) {
     switch (e.type()) {
       case element_type::STRING:
-        return std::string(String(e, field));
+        return std::string(LabelText(e, field));
       case element_type::INT64:
       case element_type::UINT64:
       case element_type::BOOL:
@@ -244,6 +345,8 @@ class EventParser {
     if (e.type() != element_type::OBJECT) {
       Fail(RejectReason::kInvalidField, "features", "must be an object");
     }
+    // By feature index: a model may have many features.
+    absl::InlinedVector<bool, 64> seen(mc.features.size(), false);
     for (auto [key, value] : AsObject(e)) {
       auto it = lookup.features.find(util::ToAbsl(key));
       if (it == lookup.features.end()) {
@@ -252,6 +355,11 @@ class EventParser {
              "not declared for this model");
       }
       const int f = it->second;
+      if (seen[static_cast<size_t>(f)]) {
+        Fail(RejectReason::kInvalidField,
+             lookup.feature_fields[static_cast<size_t>(f)], "duplicate key");
+      }
+      seen[static_cast<size_t>(f)] = true;
       const stats::FeatureKind type = mc.features[f].type;
       FeatureValue fv{f, std::monostate{}};
       const element_type t = value.type();
@@ -295,11 +403,13 @@ class EventParser {
     const config::ModelConfig& mc = d_.config_.models[p.model];
     const Decoder::ModelLookup& lookup = d_.lookups_[p.model];
     bool has_timestamp = false;
+    SeenKeys seen;
     for (auto [key, value] : obj) {
+      CheckUnique(seen, key, key);
       if (key == "model") {
         continue;
       } else if (key == "version") {
-        p.version = String(value, "version");
+        p.version = LabelText(value, "version");
       } else if (key == "id") {
         p.id = Id(value, "id");
       } else if (key == "timestamp") {
@@ -332,7 +442,7 @@ class EventParser {
         Tokens(value, p);
       } else if (key == "error") {
         if (value.type() == element_type::NULL_VALUE) continue;
-        std::string_view reason = String(value, "error");
+        std::string_view reason = LabelText(value, "error");
         if (reason.empty()) {
           Fail(RejectReason::kInvalidField, "error", "must not be empty");
         }
@@ -342,8 +452,14 @@ class EventParser {
           Fail(RejectReason::kInvalidField, "safety",
                "must be a list of category names");
         }
-        for (element c : AsArray(value)) {
-          std::string_view cat = String(c, "safety[]");
+        simdjson::dom::array list = AsArray(value);
+        if (static_cast<int64_t>(list.size()) > limits_.max_safety_categories) {
+          Fail(RejectReason::kTooLarge, "safety",
+               absl::StrCat("more than limits.max_safety_categories (",
+                            limits_.max_safety_categories, ") entries"));
+        }
+        for (element c : list) {
+          std::string_view cat = LabelText(c, "safety[]");
           if (cat.empty()) {
             Fail(RejectReason::kInvalidField, "safety[]", "must not be empty");
           }
@@ -353,8 +469,14 @@ class EventParser {
         if (value.type() != element_type::OBJECT) {
           Fail(RejectReason::kInvalidField, "segment", "must be an object");
         }
+        SeenKeys seen_attrs;
         for (auto [attr, v] : AsObject(value)) {
           std::string field = absl::StrCat("segment.", util::ToAbsl(attr));
+          CheckUnique(seen_attrs, attr, field);
+          if (ControlCharacter(attr) != std::string_view::npos) {
+            Fail(RejectReason::kInvalidField, field,
+                 "attribute name must not contain control characters");
+          }
           if (v.type() == element_type::NULL_VALUE) continue;
           p.segment.emplace_back(std::string(attr), ClassName(v, field));
         }
@@ -384,8 +506,14 @@ class EventParser {
            "must be an object of class -> probability");
     }
     double sum = 0;
+    SeenKeys seen;
     for (auto [cls, v] : AsObject(e)) {
       std::string field = absl::StrCat("probabilities.", util::ToAbsl(cls));
+      CheckUnique(seen, cls, field);
+      if (ControlCharacter(cls) != std::string_view::npos) {
+        Fail(RejectReason::kInvalidField, field,
+             "class name must not contain control characters");
+      }
       double prob = Number(v, field);
       if (prob < 0 || prob > 1) {
         Fail(RejectReason::kOutOfRange, field, "must be in [0, 1]");
@@ -412,7 +540,9 @@ class EventParser {
       Fail(RejectReason::kInvalidField, "tokens",
            "must be an object {\"prompt\": n, \"completion\": n}");
     }
+    SeenKeys seen;
     for (auto [key, value] : AsObject(e)) {
+      CheckUnique(seen, key, absl::StrCat("tokens.", util::ToAbsl(key)));
       if (key == "prompt") {
         p.prompt_tokens = Count(value, "tokens.prompt");
       } else if (key == "completion") {
@@ -430,7 +560,9 @@ class EventParser {
     l.model = ResolveModel(obj);
     const config::ModelConfig& mc = d_.config_.models[l.model];
     bool has_timestamp = false, has_label = false;
+    SeenKeys seen;
     for (auto [key, value] : obj) {
+      CheckUnique(seen, key, key);
       if (key == "model") {
         continue;
       } else if (key == "id") {
@@ -460,7 +592,9 @@ class EventParser {
     FeedbackEvent f;
     f.model = ResolveModel(obj);
     bool has_timestamp = false, has_score = false;
+    SeenKeys seen;
     for (auto [key, value] : obj) {
+      CheckUnique(seen, key, key);
       if (key == "model") {
         continue;
       } else if (key == "id") {
@@ -477,6 +611,12 @@ class EventParser {
       } else if (key == "value") {
         if (value.type() == element_type::NULL_VALUE) continue;
         f.value = Number(value, "value");
+        // aiq_outcome_value_total is a counter: it never decreases, and
+        // stays finite.
+        if (*f.value < 0 || *f.value > kMaxOutcomeValue) {
+          Fail(RejectReason::kOutOfRange, "value",
+               "must be between 0 and 1e15 (it adds to a counter)");
+        }
       } else {
         Fail(RejectReason::kInvalidField, key,
              "unknown field (expected model, id, score, value, timestamp)");

@@ -3,12 +3,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "exporter/config/config_loader.h"
 
 namespace aiq::ingest {
 namespace {
 
 using ::testing::HasSubstr;
+
+// A one-event body and the message of its error.
+struct BodyAndError {
+  const char* body;
+  const char* message;
+};
 
 class DecoderTest : public ::testing::Test {
  protected:
@@ -167,6 +174,129 @@ TEST_F(DecoderTest, EveryBadFieldIsNamed) {
   EXPECT_EQ(ErrorOf(L, R"({"model": "clf", "id": "a"})"), "label: required");
   EXPECT_EQ(ErrorOf(L, R"({"model": "reg", "id": "a", "label": "x"})"),
             "label: must be a number, got string");
+}
+
+TEST_F(DecoderTest, DuplicateKeysAreRefusedNamingTheKey) {
+  const EventKind P = EventKind::kPrediction;
+  const BodyAndError cases[] = {
+      {R"({"model": "clf", "model": "reg"})", "model: duplicate key"},
+      {R"({"model": "clf", "version": "a", "version": "b"})",
+       "version: duplicate key"},
+      {R"({"model": "clf", "tokens": {"prompt": 1, "prompt": 9}})",
+       "tokens.prompt: duplicate key"},
+      {R"({"model": "clf", "features": {"x": 1, "x": 2}})",
+       "features.x: duplicate key"},
+      {R"({"model": "clf", "probabilities": {"a": 0.5, "a": 0.5}})",
+       "probabilities.a: duplicate key"},
+      {R"({"model": "clf", "segment": {"r": "eu", "r": "us"}})",
+       "segment.r: duplicate key"},
+  };
+  for (const BodyAndError& c : cases) {
+    DecodeResult r = Decode(P, c.body);
+    ASSERT_EQ(r.errors.size(), 1u) << c.body;
+    EXPECT_EQ(r.errors[0].reason, RejectReason::kInvalidField) << c.body;
+    EXPECT_EQ(r.errors[0].message, c.message);
+  }
+  DecodeResult r = Decode(EventKind::kLabel,
+                          R"({"model": "clf", "id": "a", "label": "a",
+                              "label": "b"})");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].message, "label: duplicate key");
+  r = Decode(EventKind::kFeedback,
+             R"({"model": "clf", "id": "a", "score": 1, "score": 5})");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].message, "score: duplicate key");
+}
+
+TEST_F(DecoderTest, ErrorsQuoteABoundedPrefixOfClientText) {
+  const std::string key(1 << 20, 'k');
+  const std::string message =
+      ErrorOf(EventKind::kPrediction,
+              absl::StrCat(R"({"model": "clf", ")", key, R"(": 1})"));
+  EXPECT_EQ(message, absl::StrCat(std::string(64, 'k'),
+                                  "... (1048576 bytes): unknown field (see "
+                                  "docs/api.md for the event schema)"));
+  // Cut on a character boundary: 63 ASCII bytes, then a 2-byte character
+  // whose second byte would be the 64th.
+  EXPECT_EQ(ErrorOf(EventKind::kPrediction,
+                    absl::StrCat(R"({"model": "clf", ")", std::string(63, 'a'),
+                                 "\u00e9", R"(": 1})")),
+            absl::StrCat(std::string(63, 'a'),
+                         "... (65 bytes): unknown field (see docs/api.md for "
+                         "the event schema)"));
+}
+
+TEST_F(DecoderTest, LabelValuesRefuseControlCharacters) {
+  const EventKind P = EventKind::kPrediction;
+  const BodyAndError cases[] = {
+      {R"({"model": "clf", "version": "v\u0001"})",
+       "version: must not contain control characters (byte 0x01 at offset 1)"},
+      {R"({"model": "clf", "error": "a\u0000b"})",
+       "error: must not contain control characters (byte 0x00 at offset 1)"},
+      {R"({"model": "clf", "safety": ["pii", "x\ty"]})",
+       "safety[]: must not contain control characters (byte 0x09 at offset "
+       "1)"},
+      {R"({"model": "clf", "prediction": "a\u007f"})",
+       "prediction: must not contain control characters (byte 0x7f at offset "
+       "1)"},
+      {R"({"model": "clf", "segment": {"r": "e\nu"}})",
+       "segment.r: must not contain control characters (byte 0x0a at offset "
+       "1)"},
+  };
+  for (const BodyAndError& c : cases) EXPECT_EQ(ErrorOf(P, c.body), c.message);
+  EXPECT_EQ(
+      ErrorOf(P, R"({"model": "clf", "probabilities": {"a\n": 1}})"),
+      "probabilities.a\n: class name must not contain control characters");
+  EXPECT_EQ(ErrorOf(EventKind::kLabel,
+                    R"({"model": "clf", "id": "a", "label": "\u001b[31m"})"),
+            "label: must not contain control characters (byte 0x1b at offset "
+            "0)");
+  // Not a label value: ids and categorical features may hold anything.
+  DecodeResult r =
+      Decode(P, R"({"model": "clf", "id": "a\tb", "features": {"c": "x\ty"}})");
+  EXPECT_TRUE(r.errors.empty());
+}
+
+TEST_F(DecoderTest, ListsAndNumbersAreBounded) {
+  const EventKind P = EventKind::kPrediction;
+  std::string safety;
+  for (int i = 0; i < 21; ++i) absl::StrAppend(&safety, i ? "," : "", "\"s\"");
+  DecodeResult r =
+      Decode(P, absl::StrCat(R"({"model": "clf", "safety": [)", safety, "]}"));
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].reason, RejectReason::kTooLarge);
+  EXPECT_EQ(r.errors[0].message,
+            "safety: more than limits.max_safety_categories (20) entries");
+  // Token counts are exact up to 2^63 - 1.
+  r = Decode(P, R"({"model": "clf", "tokens": {"prompt": 9007199254740993,
+                    "completion": 9223372036854775807}})");
+  ASSERT_TRUE(r.errors.empty());
+  const auto& p = std::get<PredictionEvent>(r.events[0].event);
+  EXPECT_EQ(p.prompt_tokens, int64_t{9007199254740993});
+  EXPECT_EQ(p.completion_tokens, int64_t{9223372036854775807});
+  EXPECT_EQ(
+      ErrorOf(P,
+              R"({"model": "clf", "tokens": {"prompt": 9223372036854775808}})"),
+      "tokens.prompt: must be at most 9223372036854775807 (2^63 - 1)");
+  EXPECT_EQ(ErrorOf(P, R"({"model": "clf", "tokens": {"prompt": 1e17}})"),
+            "tokens.prompt: above 2^53, write the integer without a fraction "
+            "or exponent (up to 2^63 - 1)");
+  EXPECT_EQ(ErrorOf(P, R"({"model": "clf", "tokens": {"prompt": -3}})"),
+            "tokens.prompt: must be a non-negative integer");
+  r = Decode(P, R"({"model": "clf", "tokens": {"prompt": 2e3}})");
+  ASSERT_TRUE(r.errors.empty());
+  EXPECT_EQ(std::get<PredictionEvent>(r.events[0].event).prompt_tokens, 2000);
+  // The outcome value adds to a counter: never negative, never to +Inf.
+  const EventKind F = EventKind::kFeedback;
+  EXPECT_EQ(ErrorOf(F, R"({"model": "clf", "id": "a", "score": 3,
+                           "value": -5})"),
+            "value: must be between 0 and 1e15 (it adds to a counter)");
+  EXPECT_EQ(ErrorOf(F, R"({"model": "clf", "id": "a", "score": 3,
+                           "value": 1e308})"),
+            "value: must be between 0 and 1e15 (it adds to a counter)");
+  r = Decode(F, R"({"model": "clf", "id": "a", "score": 3, "value": 3.5})");
+  ASSERT_TRUE(r.errors.empty());
+  EXPECT_EQ(std::get<FeedbackEvent>(r.events[0].event).value, 3.5);
 }
 
 TEST_F(DecoderTest, ArrayKeepsValidEventsAndIndexesErrors) {

@@ -54,6 +54,7 @@ class BoundedInterner {
 
   const std::vector<std::string>& names() const { return names_; }
   int size() const { return static_cast<int>(names_.size()); }
+  int cap() const { return cap_; }
   bool learns() const { return learns_; }
 
   // Writes the overflow policy and declared names (to recognise a

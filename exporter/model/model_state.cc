@@ -1,6 +1,7 @@
 #include "exporter/model/model_state.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -8,6 +9,13 @@
 
 namespace aiq::model {
 namespace {
+
+uint64_t SaturatingAdd(uint64_t total, int64_t add) {
+  const auto a = static_cast<uint64_t>(add);
+  return total > std::numeric_limits<uint64_t>::max() - a
+             ? std::numeric_limits<uint64_t>::max()
+             : total + a;
+}
 
 using ingest::EventError;
 using ingest::RejectReason;
@@ -396,6 +404,20 @@ std::optional<EventError> ModelState::ApplyPrediction(
                                "\" is reserved (it labels feedback whose "
                                "prediction was not found)"));
   }
+  // A learned version never takes the default version's place: the last
+  // free slot is kept for it, so events without "version" always count.
+  if (versions_.learns() && version_name != model_.default_version &&
+      versions_.Find(version_name) == BoundedInterner::kRejected &&
+      versions_.Find(model_.default_version) == BoundedInterner::kRejected &&
+      versions_.size() + 1 >= versions_.cap()) {
+    return Reject(RejectReason::kUnknownVersion,
+                  absl::StrCat("version: more than "
+                               "limits.max_versions_per_model (",
+                               versions_.cap(),
+                               ") versions, the last one "
+                               "kept for the default version \"",
+                               model_.default_version, "\""));
+  }
   if (!versions_.CanIntern(version_name)) {
     return Reject(RejectReason::kUnknownVersion,
                   versions_.learns()
@@ -456,8 +478,10 @@ std::optional<EventError> ModelState::ApplyPrediction(
   AddToDriftWindow(version, p);
   const int64_t prompt = p.prompt_tokens.value_or(0);
   const int64_t completion = p.completion_tokens.value_or(0);
-  s.prompt_tokens += prompt;
-  s.completion_tokens += completion;
+  // Saturating: a counter never wraps around to a smaller value (each
+  // event brings at most 2^63 - 1 tokens, the decoder's bound).
+  s.prompt_tokens = SaturatingAdd(s.prompt_tokens, prompt);
+  s.completion_tokens = SaturatingAdd(s.completion_tokens, completion);
   s.cost +=
       static_cast<double>(prompt) / 1000.0 * model_.cost_per_1k_prompt_tokens +
       static_cast<double>(completion) / 1000.0 *

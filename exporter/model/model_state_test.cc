@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "exporter/config/config_loader.h"
 #include "exporter/model/model_registry.h"
 
@@ -73,6 +75,41 @@ TEST_F(ModelStateTest, OperationalCountersAreExact) {
   EXPECT_DOUBLE_EQ(v.cost, 0.5 + 1.0);
   EXPECT_THAT(s.safety_categories, ElementsAre("pii", "other"));
   EXPECT_THAT(v.safety_by_category, ElementsAre(1, 1));
+}
+
+TEST_F(ModelStateTest, LearnedVersionsKeepTheLastSlotForTheDefault) {
+  config_.limits.max_versions_per_model = 3;
+  registry_ = std::make_unique<ModelRegistry>(config_, &clock_);
+  ApplyResult r = Post(ingest::EventKind::kPrediction, R"(
+{"model":"auto","version":"a"}
+{"model":"auto","version":"b"}
+{"model":"auto","version":"c"}
+{"model":"auto"}
+{"model":"auto","version":"c"}
+{"model":"auto","version":"a"}
+)");
+  EXPECT_EQ(r.accepted, 4);
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0].index, 2);
+  EXPECT_EQ(r.errors[0].message,
+            "version: more than limits.max_versions_per_model (3) versions, "
+            "the last one kept for the default version \"default\"");
+  EXPECT_EQ(r.errors[1].index, 4);  // full now: "c" has no place at all
+  ModelSnapshot s = Snap(2);
+  EXPECT_THAT(s.versions, ElementsAre("a", "b", "default"));
+  EXPECT_EQ(s.per_version[0].predictions, 2u);
+  EXPECT_EQ(s.per_version[2].predictions, 1u);
+}
+
+TEST_F(ModelStateTest, TokenCountersSaturateInsteadOfWrapping) {
+  Post(ingest::EventKind::kPrediction, R"(
+{"model":"llm","tokens":{"prompt":9223372036854775807,"completion":1}}
+{"model":"llm","tokens":{"prompt":9223372036854775807}}
+{"model":"llm","tokens":{"prompt":9223372036854775807}}
+)");
+  const VersionStats& v = Snap(0).per_version[0];
+  EXPECT_EQ(v.prompt_tokens, std::numeric_limits<uint64_t>::max());
+  EXPECT_EQ(v.completion_tokens, 1u);
 }
 
 TEST_F(ModelStateTest, RejectedEventsChangeNothing) {
