@@ -669,6 +669,10 @@ ExporterApp::ParseReference(const config::ModelConfig& m,
       data::ParseCsv(body, absl::StrCat("reference upload for ", m.name),
                      model::ReferenceCsvOptions(m));
   if (!csv.ok()) return csv.status();
+  if (absl::Status st = model::CheckReferenceUpload(m, config_->limits, *csv);
+      !st.ok()) {
+    return st;
+  }
   return model::ModelReference::Build(m, *csv);
 }
 

@@ -348,6 +348,38 @@ namespace {
 
 // The live window, fed the current rows of an oracle dataset as events,
 // reports the same drift as the batch oracle (expected.json), through
+TEST_F(ExporterAppTest, ReferenceUploadsAreCheckedAgainstTheModel) {
+  Start(R"(
+limits: {max_string_bytes: 16}
+models:
+  - name: m
+    classes: [a, b]
+    features: [{name: x}, {name: c, type: categorical}]
+    reference: {csv: unused.csv, target: target, prediction: prediction}
+    window: {min_samples: 5}
+)");
+  auto put = [&](int rows, const std::string& bad_row) {
+    std::string csv = "x,c,target,prediction\n";
+    for (int i = 0; i < rows; ++i) absl::StrAppend(&csv, i, ",k,a,b\n");
+    return Request("PUT", "/api/v1/models/m/reference", csv + bad_row);
+  };
+  http::HttpResponse r = put(3, "");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("3 rows; a reference needs at least "
+                                "window.min_samples (5) rows"));
+  r = put(5, "9,k,a,z\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("column \\\"prediction\\\" row 6: class "
+                                "\\\"z\\\" is not declared for this model"));
+  r = put(5, "9,a-longer-category,a,b\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("column \\\"c\\\": a value of 17 bytes, "
+                                "longer than limits.max_string_bytes (16)"));
+  r = put(5, "");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["rows"], 5);
+}
+
 // PUT /reference and GET /drift.
 TEST_F(ExporterAppTest, DriftEndpointMatchesBatchOracle) {
   Start(R"(

@@ -1,5 +1,6 @@
 #include "exporter/model/model_reference.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -241,6 +242,49 @@ absl::StatusOr<std::shared_ptr<const ModelReference>> LoadReference(
           : data::ReadCsvFile(model.reference_csv, ReferenceCsvOptions(model));
   if (!ds.ok()) return ds.status();
   return ModelReference::Build(model, *ds);
+}
+
+absl::Status CheckReferenceUpload(const config::ModelConfig& model,
+                                  const config::LimitsConfig& limits,
+                                  const data::Dataset& ds) {
+  if (static_cast<int64_t>(ds.num_rows()) < model.window.min_samples) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(ds.source(), ": ", ds.num_rows(),
+                     " rows; a reference needs at least "
+                     "window.min_samples (",
+                     model.window.min_samples,
+                     ") rows, or every drift statistic stays absent"));
+  }
+  for (const data::Column& c : ds.columns()) {
+    for (const std::string& value : c.categories) {
+      if (static_cast<int64_t>(value.size()) > limits.max_string_bytes) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            ds.source(), ": column \"", c.name, "\": a value of ", value.size(),
+            " bytes, longer than limits.max_string_bytes (",
+            limits.max_string_bytes, ")"));
+      }
+    }
+  }
+  if (model.task != config::Task::kClassification || model.classes.empty()) {
+    return absl::OkStatus();
+  }
+  for (const std::string* column :
+       {&model.reference_target_column, &model.reference_prediction_column}) {
+    const data::Column* c = column->empty() ? nullptr : ds.Find(*column);
+    if (c == nullptr) continue;  // Build names what is missing
+    for (size_t row = 0; row < ds.num_rows(); ++row) {
+      if (c->IsMissing(row)) continue;
+      const std::string value = c->ValueAsString(row);
+      if (std::find(model.classes.begin(), model.classes.end(), value) ==
+          model.classes.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(ds.source(), ": column \"", c->name, "\" row ",
+                         row + 1, ": class \"", value.substr(0, 64),
+                         "\" is not declared for this model"));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace aiq::model

@@ -5,12 +5,14 @@
 // the PCA model for multivariate drift, and calibration pairs. Immutable
 // once built and shared by pointer, so replacing a reference is one swap.
 //
-// Example, given `const config::ModelConfig& m` and `std::string_view text`
-// (the CSV file's contents):
+// Example, given `const config::ModelConfig& m`, `std::string_view text`
+// (the CSV file's contents) and `const config::LimitsConfig& limits`:
 //   absl::StatusOr<data::Dataset> csv =
 //       data::ParseCsv(text, "upload", ReferenceCsvOptions(m));
 //   absl::StatusOr<std::shared_ptr<const ModelReference>> ref =
 //       ModelReference::Build(m, *csv);
+//   // For an upload (PUT), also:
+//   absl::Status upload = CheckReferenceUpload(m, limits, *csv);
 #ifndef AIQ_EXPORTER_MODEL_MODEL_REFERENCE_H_
 #define AIQ_EXPORTER_MODEL_MODEL_REFERENCE_H_
 
@@ -38,6 +40,16 @@ struct FeatureProfile {
   double min = 0;
   double max = 0;
 };
+
+// The checks a reference uploaded by a client (PUT) must pass on top of
+// ModelReference::Build's, so one upload cannot widen what traffic may do:
+// at least window.min_samples rows (fewer make every drift statistic
+// absent), target and prediction values among the declared classes (when
+// classes are declared), and no text cell longer than
+// limits.max_string_bytes. Errors name the column (and row).
+absl::Status CheckReferenceUpload(const config::ModelConfig& model,
+                                  const config::LimitsConfig& limits,
+                                  const data::Dataset& reference);
 
 class ModelReference {
  public:
