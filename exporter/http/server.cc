@@ -5,6 +5,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace aiq::http {
@@ -50,6 +51,12 @@ bool ReadBody(mg_connection* conn, int64_t limit, std::string& body) {
   }
 }
 
+// Whether the client waits for "100 Continue" before sending its body.
+bool ExpectsContinue(mg_connection* conn) {
+  const char* expect = mg_get_header(conn, "Expect");
+  return expect != nullptr && absl::EqualsIgnoreCase(expect, "100-continue");
+}
+
 int HandleRequest(mg_connection* conn, void* data) {
   auto* impl = static_cast<HttpServer::Impl*>(data);
   const mg_request_info* info = mg_get_request_info(conn);
@@ -67,6 +74,12 @@ int HandleRequest(mg_connection* conn, void* data) {
   if (info->content_length > limit) {
     req.body_too_large = true;
   } else {
+    if (ExpectsContinue(conn)) {
+      // curl and libcurl ask for this before large bodies, and wait 1 s
+      // for it before sending anyway (RFC 9110, section 10.1.1).
+      static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      mg_write(conn, kContinue, sizeof(kContinue) - 1);
+    }
     if (info->content_length > 0) {
       req.body.reserve(static_cast<size_t>(info->content_length));
     }

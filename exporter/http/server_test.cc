@@ -1,11 +1,17 @@
 #include "exporter/http/server.h"
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
 
+#include "absl/time/clock.h"
 #include "exporter/http/test_client.h"
 
 namespace aiq::http {
@@ -65,6 +71,66 @@ TEST(HttpServerTest, OversizedBodyIs413WithoutReachingMemory) {
   EXPECT_EQ(r.body, "too large");
   // The server keeps serving.
   EXPECT_EQ(HttpFetch(server->port(), "GET", "/ok").status, 200);
+}
+
+// A client that sends the headers with "Expect: 100-continue" and then
+// waits, as curl does: what the server says within `wait`.
+std::string AfterHeaders(int port, const std::string& headers,
+                         absl::Duration wait) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(::send(fd, headers.data(), headers.size(), 0),
+            static_cast<ssize_t>(headers.size()));
+  std::string got;
+  const absl::Time deadline = absl::Now() + wait;
+  while (absl::Now() < deadline && got.find("\r\n\r\n") == std::string::npos) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    char buf[4096];
+    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  if (got.rfind("HTTP/1.1 100", 0) == 0) {
+    // Send the body and read the final answer too.
+    const std::string body = "hello";
+    EXPECT_EQ(::send(fd, body.data(), body.size(), 0), 5);
+    const absl::Time end = absl::Now() + absl::Seconds(5);
+    while (absl::Now() < end &&
+           got.find("hello", got.find("200")) == std::string::npos) {
+      char buf[4096];
+      const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return got;
+}
+
+TEST(HttpServerTest, ExpectContinueIsAnsweredBeforeTheBody) {
+  auto server = StartEcho(/*max_body=*/100);
+  ASSERT_NE(server, nullptr);
+  std::string got = AfterHeaders(server->port(),
+                                 "POST /x HTTP/1.1\r\nHost: t\r\n"
+                                 "Content-Length: 5\r\n"
+                                 "Expect: 100-Continue\r\n\r\n",
+                                 absl::Milliseconds(500));
+  EXPECT_EQ(got.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", 0),
+            0u)
+      << got;
+  EXPECT_THAT(got, HasSubstr("POST /x? [] hello"));
+  // Too large: the final status at once, no 100, the body never read.
+  got = AfterHeaders(server->port(),
+                     "POST /x HTTP/1.1\r\nHost: t\r\n"
+                     "Content-Length: 5000\r\n"
+                     "Expect: 100-continue\r\n\r\n",
+                     absl::Milliseconds(500));
+  EXPECT_EQ(got.rfind("HTTP/1.1 413", 0), 0u) << got;
 }
 
 TEST(HttpServerTest, ConcurrentClients) {
