@@ -5,6 +5,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
@@ -23,18 +24,34 @@ namespace {
 // written separately meant several small segments per response, and with
 // the client's delayed ACK a keep-alive request could wait ~40 ms. HEAD gets
 // the headers of the GET response (Content-Length included) and no body.
+// Whether the client lets the connection stay open after this request:
+// what it asked for in "Connection", else its HTTP version's default (as
+// civetweb decides; RFC 9112, section 9.3).
+bool ClientKeepsAlive(mg_connection* conn) {
+  if (const char* c = mg_get_header(conn, "Connection"); c != nullptr) {
+    return absl::AsciiStrToLower(c).find("keep-alive") != std::string::npos;
+  }
+  const char* version = mg_get_request_info(conn)->http_version;
+  return version != nullptr && std::string_view(version) == "1.1";
+}
+
 void Send(mg_connection* conn, const HttpResponse& r, bool head) {
   const char* reason = mg_get_response_code_text(conn, r.status);
   std::string out =
       absl::StrCat("HTTP/1.1 ", r.status, " ", reason != nullptr ? reason : "",
                    "\r\n", "Content-Type: ", r.content_type, "\r\n",
                    "Content-Length: ", r.body.size(), "\r\n");
-  bool close = false;
+  bool close = !ClientKeepsAlive(conn);
   for (const auto& [name, value] : r.headers) {
+    if (name == "Connection") {
+      close |= value == "close";
+      continue;
+    }
     absl::StrAppend(&out, name, ": ", value, "\r\n");
-    close |= name == "Connection" && value == "close";
   }
-  if (!close) absl::StrAppend(&out, "Connection: keep-alive\r\n");
+  // What the header says, civetweb does.
+  if (close) mg_disable_connection_keep_alive(conn);
+  absl::StrAppend(&out, "Connection: ", close ? "close" : "keep-alive", "\r\n");
   absl::StrAppend(&out, "\r\n");
   if (!head) out += r.body;
   mg_write(conn, out.data(), out.size());
@@ -49,6 +66,27 @@ bool ReadBody(mg_connection* conn, int64_t limit, std::string& body) {
     if (static_cast<int64_t>(body.size()) + n > limit) return false;
     body.append(buf, static_cast<size_t>(n));
   }
+}
+
+// Why the request's framing is ambiguous ("" when it is not): with two
+// Content-Length headers, or Content-Length and Transfer-Encoding, two
+// parsers (a proxy and this server) can disagree on where the body ends,
+// and the rest is read as another request (request smuggling; RFC 9112,
+// section 6.3).
+std::string AmbiguousFraming(const mg_request_info& info) {
+  int lengths = 0;
+  bool transfer_encoding = false;
+  for (int i = 0; i < info.num_headers; ++i) {
+    const char* name = info.http_headers[i].name;
+    if (name == nullptr) continue;
+    lengths += absl::EqualsIgnoreCase(name, "Content-Length") ? 1 : 0;
+    transfer_encoding |= absl::EqualsIgnoreCase(name, "Transfer-Encoding");
+  }
+  if (lengths > 1) return "more than one Content-Length header";
+  if (lengths == 1 && transfer_encoding) {
+    return "both Content-Length and Transfer-Encoding";
+  }
+  return "";
 }
 
 // Whether the client waits for "100 Continue" before sending its body.
@@ -68,6 +106,17 @@ int HandleRequest(mg_connection* conn, void* data) {
     const char* v = mg_get_header(conn, name);
     return v != nullptr ? std::string_view(v) : std::string_view();
   };
+  if (const std::string why = AmbiguousFraming(*info); !why.empty()) {
+    // Refused before the handler, and the connection closed, so nothing
+    // after these headers is read as a request.
+    HttpResponse r;
+    r.status = 400;
+    r.content_type = "application/json";
+    r.body = absl::StrCat(R"({"error":"request framing: )", why, R"("})");
+    r.headers.emplace_back("Connection", "close");
+    Send(conn, r, /*head=*/false);
+    return r.status;
+  }
   const int64_t limit = impl->options.max_body_bytes;
   // Oversized bodies are refused before (or while) reading them; the
   // handler still sees the request so it can answer 413 and count it.

@@ -18,6 +18,7 @@ namespace aiq::http {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::unique_ptr<HttpServer> StartEcho(int64_t max_body = 1024) {
   ServerOptions o;
@@ -73,16 +74,22 @@ TEST(HttpServerTest, OversizedBodyIs413WithoutReachingMemory) {
   EXPECT_EQ(HttpFetch(server->port(), "GET", "/ok").status, 200);
 }
 
-// A client that sends the headers with "Expect: 100-continue" and then
-// waits, as curl does: what the server says within `wait`.
-std::string AfterHeaders(int port, const std::string& headers,
-                         absl::Duration wait) {
+// A socket connected to 127.0.0.1:`port`, for requests written by hand.
+int ConnectLoopback(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  return fd;
+}
+
+// A client that sends the headers with "Expect: 100-continue" and then
+// waits, as curl does: what the server says within `wait`.
+std::string AfterHeaders(int port, const std::string& headers,
+                         absl::Duration wait) {
+  const int fd = ConnectLoopback(port);
   EXPECT_EQ(::send(fd, headers.data(), headers.size(), 0),
             static_cast<ssize_t>(headers.size()));
   std::string got;
@@ -131,6 +138,82 @@ TEST(HttpServerTest, ExpectContinueIsAnsweredBeforeTheBody) {
                      "Expect: 100-continue\r\n\r\n",
                      absl::Milliseconds(500));
   EXPECT_EQ(got.rfind("HTTP/1.1 413", 0), 0u) << got;
+}
+
+// Sends `request` as it is and reads until the server closes the
+// connection or `wait` has passed; `closed` says which.
+std::string Exchange(int port, const std::string& request, absl::Duration wait,
+                     bool* closed) {
+  const int fd = ConnectLoopback(port);
+  EXPECT_EQ(::send(fd, request.data(), request.size(), 0),
+            static_cast<ssize_t>(request.size()));
+  std::string got;
+  *closed = false;
+  const absl::Time deadline = absl::Now() + wait;
+  while (absl::Now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 20) <= 0) continue;
+    char buf[4096];
+    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) {
+      *closed = true;
+      break;
+    }
+    got.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return got;
+}
+
+TEST(HttpServerTest, AmbiguousFramingIs400AndNothingAfterItIsARequest) {
+  auto server = StartEcho();
+  ASSERT_NE(server, nullptr);
+  const std::string smuggled = "GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n";
+  struct {
+    std::string headers;
+    std::string why;
+  } cases[] = {
+      {"Content-Length: 5\r\nContent-Length: 43\r\n\r\nhello",
+       "more than one Content-Length header"},
+      {"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       "both Content-Length and Transfer-Encoding"},
+  };
+  for (const auto& c : cases) {
+    bool closed = false;
+    const std::string got =
+        Exchange(server->port(),
+                 "POST /x HTTP/1.1\r\nHost: t\r\n" + c.headers + smuggled,
+                 absl::Seconds(5), &closed);
+    EXPECT_EQ(got.rfind("HTTP/1.1 400 ", 0), 0u) << got;
+    EXPECT_THAT(got, HasSubstr("request framing: " + c.why));
+    EXPECT_THAT(got, HasSubstr("Connection: close\r\n"));
+    EXPECT_THAT(got, Not(HasSubstr("smuggled")));
+    EXPECT_TRUE(closed);
+  }
+}
+
+TEST(HttpServerTest, ConnectionHeaderSaysWhatHappens) {
+  auto server = StartEcho();
+  ASSERT_NE(server, nullptr);
+  struct {
+    std::string request;
+    bool keep_alive;
+  } cases[] = {
+      {"GET /x HTTP/1.0\r\n\r\n", false},
+      {"GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true},
+      {"GET /x HTTP/1.1\r\nHost: t\r\n\r\n", true},
+      {"GET /x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", false},
+  };
+  for (const auto& c : cases) {
+    bool closed = false;
+    const std::string got =
+        Exchange(server->port(), c.request, absl::Milliseconds(300), &closed);
+    EXPECT_EQ(got.rfind("HTTP/1.1 200 ", 0), 0u) << got;
+    EXPECT_THAT(got, HasSubstr(c.keep_alive ? "Connection: keep-alive\r\n"
+                                            : "Connection: close\r\n"))
+        << c.request;
+    EXPECT_EQ(closed, !c.keep_alive) << c.request;
+  }
 }
 
 TEST(HttpServerTest, ConcurrentClients) {
