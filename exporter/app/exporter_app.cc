@@ -335,6 +335,16 @@ HttpResponse ExporterApp::Dispatch(const HttpRequest& req,
                                    "limits.max_body_bytes (",
                                    config_->limits.max_body_bytes, " bytes)"));
   }
+  if (req.overloaded) {
+    HttpResponse r =
+        Error(429, absl::StrCat("request bodies in flight would exceed "
+                                "limits.max_inflight_bytes (",
+                                config_->limits.max_inflight_bytes,
+                                " bytes); nothing was read or applied, retry "
+                                "later (with the same Idempotency-Key)"));
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
   RouteContext context;
   if (route->body == BodyPolicy::kEvents) {
     std::optional<ingest::BodyFormat> format =

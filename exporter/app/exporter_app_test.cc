@@ -269,6 +269,29 @@ models: [{name: m}]
       HasSubstr("aiq_predictions_total{model=\"m\",version=\"default\"} 2\n"));
   EXPECT_EQ(Request("GET", "/-/healthy").status, 200);  // always open
 
+  // Backpressure: the server did not read the body; after authentication,
+  // 429 with Retry-After.
+  {
+    http::HttpRequest busy;
+    busy.method = "POST";
+    busy.path = "/api/v1/predictions";
+    busy.overloaded = true;
+    busy.header = [](const char* name) {
+      return std::string_view(name) == std::string_view("Authorization")
+                 ? std::string_view("Bearer s3cret")
+                 : std::string_view();
+    };
+    r = app_->Handle(busy);
+    EXPECT_EQ(r.status, 429);
+    EXPECT_THAT(r.body,
+                HasSubstr("limits.max_inflight_bytes (67108864 bytes)"));
+    EXPECT_THAT(r.headers,
+                ::testing::Contains(
+                    std::pair<std::string, std::string>("Retry-After", "1")));
+    busy.header = [](const char*) { return std::string_view(); };
+    EXPECT_EQ(app_->Handle(busy).status, 401);
+  }
+
   // Authentication is checked before the body size, on every route with
   // authentication (an unauthenticated client learns nothing else).
   for (const char* path : {"/api/v1/predictions", "/metrics"}) {

@@ -139,6 +139,7 @@ int Serve(const std::vector<std::string>& args, std::ostream& out,
   options.listen = config->server.listen;
   options.threads = config->server.threads;
   options.max_body_bytes = config->limits.max_body_bytes;
+  options.max_inflight_bytes = config->limits.max_inflight_bytes;
   app::ExporterApp app(*std::move(config), util::Clock::Real());
   if (absl::Status st = app.Init(); !st.ok()) {
     err << "serve: " << st.message() << "\n";

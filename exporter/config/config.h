@@ -115,6 +115,9 @@ struct ServerConfig {
 
 struct LimitsConfig {
   int64_t max_body_bytes = 16 << 20;
+  // Bytes of request bodies read, decoded and applied at once, all clients
+  // together; beyond it ingest answers 429 without reading the body.
+  int64_t max_inflight_bytes = 64 << 20;
   int64_t max_events_per_request = 100000;
   int max_models = 100;
   int max_versions_per_model = 10;

@@ -121,6 +121,14 @@ void ReadLimits(YamlReader& r, const YAML::Node& n, LimitsConfig& l) {
   if (!r.ExpectMap(n, "limits")) return;
   YamlSection s(r, n, "limits");
   s.Integer("max_body_bytes", l.max_body_bytes, 1024, int64_t{1} << 31);
+  s.Integer("max_inflight_bytes", l.max_inflight_bytes, 1024, int64_t{1} << 40);
+  if (!n["max_inflight_bytes"]) {
+    l.max_inflight_bytes = std::max(l.max_inflight_bytes, l.max_body_bytes);
+  } else if (l.max_inflight_bytes < l.max_body_bytes) {
+    s.Error("max_inflight_bytes",
+            absl::StrCat("must be at least max_body_bytes (", l.max_body_bytes,
+                         "), or the largest body could never be read"));
+  }
   s.Integer("max_events_per_request", l.max_events_per_request, 1, 10'000'000);
   s.Integer("max_models", l.max_models, 1, 10000);
   s.Integer("max_versions_per_model", l.max_versions_per_model, 1, 1000);

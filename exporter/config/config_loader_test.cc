@@ -40,6 +40,7 @@ TEST(ConfigLoaderTest, EmptyDocumentMeansDefaults) {
   std::optional<Config> c = ParseConfig("", "t.yaml", errors);
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->limits.max_body_bytes, 16 << 20);
+  EXPECT_EQ(c->limits.max_inflight_bytes, 64 << 20);
   EXPECT_TRUE(c->models.empty());
 }
 
@@ -119,6 +120,21 @@ TEST(ConfigLoaderTest, LimitsAreEnforced) {
   e = Errors("limits: {max_body_bytes: -5}\n");
   ASSERT_EQ(e.size(), 1u);
   EXPECT_THAT(e[0], HasSubstr("limits.max_body_bytes: must be between"));
+  e = Errors(
+      "limits: {max_body_bytes: 2097152, max_inflight_bytes: 1048576}\n"
+      "models: [{name: a}]\n");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_THAT(e[0], HasSubstr("limits.max_inflight_bytes: must be at least "
+                              "max_body_bytes (2097152)"));
+}
+
+TEST(ConfigLoaderTest, InflightBoundFollowsALargerBodyLimit) {
+  std::vector<ConfigError> errors;
+  std::optional<Config> c =
+      ParseConfig("limits: {max_body_bytes: 134217728}\nmodels: [{name: a}]\n",
+                  "t", errors);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->limits.max_inflight_bytes, 134217728);
 }
 
 TEST(ConfigLoaderTest, VersionsAndDefaultVersion) {

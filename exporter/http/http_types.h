@@ -18,6 +18,9 @@ struct HttpRequest {
   std::string body;
   // The body exceeded the server's limit and was not read; answer 413.
   bool body_too_large = false;
+  // The body was not read: with it, the bodies in flight would exceed the
+  // server's bound (ServerOptions::max_inflight_bytes); answer 429.
+  bool overloaded = false;
   // Looks a request header up by name (case-insensitive); "" when absent.
   std::function<std::string_view(const char*)> header;
 };

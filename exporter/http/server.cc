@@ -2,6 +2,8 @@
 
 #include <civetweb.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 
@@ -14,6 +16,8 @@ namespace aiq::http {
 struct HttpServer::Impl {
   ServerOptions options;
   Handler handler;
+  // Bytes of the bodies reserved by the requests being handled.
+  std::atomic<int64_t> inflight_bytes{0};
   mg_context* ctx = nullptr;
   int port = 0;
 };
@@ -118,11 +122,33 @@ int HandleRequest(mg_connection* conn, void* data) {
     return r.status;
   }
   const int64_t limit = impl->options.max_body_bytes;
+  // Backpressure: a body is read only while the bodies in flight fit in
+  // the bound; otherwise the handler answers at once (429) and the
+  // connection closes with the body unread.
+  const int64_t reserve =
+      info->content_length > 0 ? std::min<int64_t>(info->content_length, limit)
+      : info->content_length < 0 && mg_get_header(conn, "Transfer-Encoding")
+          ? limit
+          : 0;
+  struct Reservation {
+    std::atomic<int64_t>& inflight;
+    int64_t bytes = 0;
+    ~Reservation() { inflight.fetch_sub(bytes); }
+  } reservation{impl->inflight_bytes};
+  if (reserve > 0) {
+    if (impl->inflight_bytes.fetch_add(reserve) + reserve >
+        impl->options.max_inflight_bytes) {
+      impl->inflight_bytes.fetch_sub(reserve);
+      req.overloaded = true;
+    } else {
+      reservation.bytes = reserve;
+    }
+  }
   // Oversized bodies are refused before (or while) reading them; the
   // handler still sees the request so it can answer 413 and count it.
   if (info->content_length > limit) {
     req.body_too_large = true;
-  } else {
+  } else if (!req.overloaded) {
     if (ExpectsContinue(conn)) {
       // curl and libcurl ask for this before large bodies, and wait 1 s
       // for it before sending anyway (RFC 9110, section 10.1.1).
@@ -136,7 +162,7 @@ int HandleRequest(mg_connection* conn, void* data) {
   }
   if (req.body_too_large) req.body.clear();
   HttpResponse r = impl->handler(req);
-  if (req.body_too_large) {
+  if (req.body_too_large || req.overloaded) {
     // The rest of the body is still on the wire: don't reuse the connection.
     r.headers.emplace_back("Connection", "close");
   }

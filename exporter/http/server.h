@@ -28,6 +28,11 @@ struct ServerOptions {
   std::string listen = "0.0.0.0:9477";  // HOST:PORT; port 0 = any free port
   int threads = 8;
   int64_t max_body_bytes = 16 << 20;
+  // Bytes of request bodies being read, decoded and applied at once; a
+  // request whose body would go past it is not read (HttpRequest::
+  // overloaded). A body of unknown length (chunked) counts as
+  // max_body_bytes.
+  int64_t max_inflight_bytes = 64 << 20;
 };
 
 class HttpServer {

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "exporter/http/test_client.h"
 
@@ -214,6 +216,48 @@ TEST(HttpServerTest, ConnectionHeaderSaysWhatHappens) {
         << c.request;
     EXPECT_EQ(closed, !c.keep_alive) << c.request;
   }
+}
+
+TEST(HttpServerTest, BodiesPastTheInflightBoundAreNotRead) {
+  ServerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.threads = 4;
+  o.max_body_bytes = 100;
+  o.max_inflight_bytes = 120;
+  absl::Notification held, release;
+  auto s = HttpServer::Start(o, [&](const HttpRequest& r) {
+    HttpResponse resp;
+    if (r.overloaded) {
+      resp.status = 429;
+      resp.body = absl::StrCat("overloaded, body read: ", r.body.size());
+      return resp;
+    }
+    if (r.path == "/hold") {
+      held.Notify();
+      release.WaitForNotification();
+    }
+    resp.body = absl::StrCat(r.path, " ", r.body.size());
+    return resp;
+  });
+  ASSERT_TRUE(s.ok()) << s.status();
+  const int port = (*s)->port();
+  std::thread holder([&] {
+    EXPECT_EQ(HttpFetch(port, "POST", "/hold", std::string(80, 'a')).body,
+              "/hold 80");
+  });
+  held.WaitForNotification();
+  // 80 + 50 > 120: refused at once, the body unread.
+  TestResponse r = HttpFetch(port, "POST", "/x", std::string(50, 'b'));
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.body, "overloaded, body read: 0");
+  EXPECT_EQ(r.headers["connection"], "close");
+  // What fits still goes through, and so does everything without a body.
+  EXPECT_EQ(HttpFetch(port, "POST", "/x", std::string(40, 'c')).body, "/x 40");
+  EXPECT_EQ(HttpFetch(port, "GET", "/metrics").body, "/metrics 0");
+  release.Notify();
+  holder.join();
+  // Released: the same request is read now.
+  EXPECT_EQ(HttpFetch(port, "POST", "/x", std::string(50, 'b')).body, "/x 50");
 }
 
 TEST(HttpServerTest, ConcurrentClients) {
