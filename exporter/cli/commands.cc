@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "exporter/app/exporter_app.h"
 #include "exporter/config/config_loader.h"
 #include "exporter/http/server.h"
@@ -138,6 +139,10 @@ int Serve(const std::vector<std::string>& args, std::ostream& out,
   http::ServerOptions options;
   options.listen = config->server.listen;
   options.threads = config->server.threads;
+  options.request_timeout_ms = static_cast<int>(
+      absl::ToInt64Milliseconds(config->server.request_timeout));
+  options.keep_alive_timeout_ms = static_cast<int>(
+      absl::ToInt64Milliseconds(config->server.keep_alive_timeout));
   options.max_body_bytes = config->limits.max_body_bytes;
   options.max_inflight_bytes = config->limits.max_inflight_bytes;
   app::ExporterApp app(*std::move(config), util::Clock::Real());

@@ -105,6 +105,12 @@ struct BasicAuthConfig {
 struct ServerConfig {
   std::string listen = "0.0.0.0:9477";
   int threads = 8;
+  // A connection is dropped when a request's headers (or a pause in its
+  // body) take longer than this, and when it sits idle between requests
+  // for longer than keep_alive_timeout: each connection holds a worker
+  // thread meanwhile.
+  absl::Duration request_timeout = absl::Seconds(5);
+  absl::Duration keep_alive_timeout = absl::Seconds(2);
   // Bearer tokens accepted by the ingest API; empty = no authentication.
   std::vector<std::string> ingest_tokens;
   // Basic auth for /metrics; unset = open.

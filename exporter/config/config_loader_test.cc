@@ -41,6 +41,8 @@ TEST(ConfigLoaderTest, EmptyDocumentMeansDefaults) {
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->limits.max_body_bytes, 16 << 20);
   EXPECT_EQ(c->limits.max_inflight_bytes, 64 << 20);
+  EXPECT_EQ(c->server.request_timeout, absl::Seconds(5));
+  EXPECT_EQ(c->server.keep_alive_timeout, absl::Seconds(2));
   EXPECT_TRUE(c->models.empty());
 }
 
@@ -49,6 +51,8 @@ TEST(ConfigLoaderTest, FullModel) {
   std::optional<Config> c = ParseConfig(R"(
 server:
   listen: 127.0.0.1:1234
+  request_timeout: 10s
+  keep_alive_timeout: 1m
   ingest_tokens: [a, b]
   metrics_auth: {username: prom, password: secret}
   latency_buckets_seconds: [0.1, 1]
@@ -63,6 +67,8 @@ models:
                                         "t.yaml", errors);
   ASSERT_TRUE(c.has_value()) << errors.front().ToString();
   EXPECT_EQ(c->server.ingest_tokens.size(), 2u);
+  EXPECT_EQ(c->server.request_timeout, absl::Seconds(10));
+  EXPECT_EQ(c->server.keep_alive_timeout, absl::Minutes(1));
   ASSERT_TRUE(c->server.metrics_auth.has_value());
   EXPECT_EQ(c->server.metrics_auth->username, "prom");
   EXPECT_EQ(c->server.latency_buckets_seconds, (std::vector<double>{0.1, 1}));

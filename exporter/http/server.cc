@@ -181,6 +181,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   impl->options = options;
   impl->handler = std::move(handler);
   const std::string threads = std::to_string(options.threads);
+  const std::string request_timeout =
+      std::to_string(options.request_timeout_ms);
+  const std::string keep_alive_timeout =
+      std::to_string(options.keep_alive_timeout_ms);
   const char* mg_options[] = {"listening_ports",
                               options.listen.c_str(),
                               "num_threads",
@@ -190,9 +194,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
                               "tcp_nodelay",
                               "1",
                               "keep_alive_timeout_ms",
-                              "30000",
+                              keep_alive_timeout.c_str(),
                               "request_timeout_ms",
-                              "30000",
+                              request_timeout.c_str(),
                               nullptr};
   // No callbacks: civetweb logs its own errors (e.g. a busy port) to stderr.
   mg_callbacks callbacks;

@@ -28,6 +28,10 @@ struct ServerOptions {
   std::string listen = "0.0.0.0:9477";  // HOST:PORT; port 0 = any free port
   int threads = 8;
   int64_t max_body_bytes = 16 << 20;
+  // Reading a request's headers, or waiting for more of its body; and a
+  // keep-alive connection's idle time between requests.
+  int request_timeout_ms = 5000;
+  int keep_alive_timeout_ms = 2000;
   // Bytes of request bodies being read, decoded and applied at once; a
   // request whose body would go past it is not read (HttpRequest::
   // overloaded). A body of unknown length (chunked) counts as

@@ -260,6 +260,40 @@ TEST(HttpServerTest, BodiesPastTheInflightBoundAreNotRead) {
   EXPECT_EQ(HttpFetch(port, "POST", "/x", std::string(50, 'b')).body, "/x 50");
 }
 
+TEST(HttpServerTest, IdleAndSlowConnectionsAreDroppedAfterTheTimeout) {
+  ServerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.threads = 2;
+  o.request_timeout_ms = 300;
+  auto s = HttpServer::Start(o, [](const HttpRequest&) {
+    return HttpResponse{200, "text/plain", "ok", {}};
+  });
+  ASSERT_TRUE(s.ok()) << s.status();
+  const int port = (*s)->port();
+  // Two silent connections and one that sends half a request hold both
+  // workers; each is dropped after the timeout, and a request waiting
+  // behind them is answered then.
+  const int silent[] = {ConnectLoopback(port), ConnectLoopback(port)};
+  const int slow = ConnectLoopback(port);
+  ASSERT_EQ(::send(slow, "GET / HTTP/1.1\r\n", 16, 0), 16);
+  absl::SleepFor(absl::Milliseconds(50));
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(HttpFetch(port, "GET", "/-/healthy").body, "ok");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  for (int fd : {silent[0], silent[1], slow}) {
+    // Closed by the server (perhaps after an error status): EOF within 3 s.
+    bool eof = false;
+    for (int reads = 0; reads < 100 && !eof; ++reads) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 3000) != 1) break;
+      char buf[512];
+      eof = ::recv(fd, buf, sizeof(buf), 0) <= 0;
+    }
+    EXPECT_TRUE(eof);
+    ::close(fd);
+  }
+}
+
 TEST(HttpServerTest, ConcurrentClients) {
   auto server = StartEcho();
   ASSERT_NE(server, nullptr);
