@@ -9,6 +9,9 @@
 #   scripts/check.sh clang      clang-14 build of everything with
 #                               -Wthread-safety -Werror, in ./build-clang
 #                               (or $AIQ_CLANG_BUILD_DIR)
+#   scripts/check.sh fuzz       the libFuzzer targets in fuzz/, built with
+#                               clang, ASan and UBSan in ./build-fuzz, each
+#                               run for $AIQ_FUZZ_RUNS (50000) inputs
 #
 # Every check runs even when an earlier one fails; the last line says which
 # failed, and the exit code is non-zero if any did. Everything goes to
@@ -86,13 +89,54 @@ check_clang() {
   return 1
 }
 
+# libFuzzer targets (fuzz/): built with clang, ASan and UBSan in
+# build-fuzz/ (or $AIQ_FUZZ_BUILD_DIR), each run for a fixed number of
+# inputs from a fixed seed, starting from a copy of the committed corpus,
+# so a run is repeatable and bounded in time.
+check_fuzz() {
+  local dir=${AIQ_FUZZ_BUILD_DIR:-$root/build-fuzz} log runs=${AIQ_FUZZ_RUNS:-50000}
+  log="$dir/check-fuzz.log"
+  if [[ ! -f "$dir/CMakeCache.txt" ]]; then
+    mkdir -p "$dir"
+    if ! CXX=$clang_cxx cmake -S "$root" -B "$dir" -G Ninja \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAIQ_FUZZ=ON -DAIQ_TCMALLOC=OFF \
+      -DAIQ_BUILD_TESTS=OFF -DAIQ_BUILD_BENCHMARKS=OFF >"$log" 2>&1; then
+      cat "$log"
+      return 1
+    fi
+  fi
+  if ! cmake --build "$dir" --parallel "$(nproc)" --target aiq_fuzzers \
+    >"$log" 2>&1; then
+    grep -v '^\[[0-9]*/[0-9]*\] ' "$log" | head -150
+    return 1
+  fi
+  local rc=0 name corpus
+  for name in decoder csv config log_record; do
+    corpus=$(mktemp -d)
+    cp "$root/fuzz/corpus/$name/"* "$corpus/"
+    if ! (cd "$dir" && "./fuzz/${name}_fuzzer" -seed=1 -runs="$runs" \
+      -max_len=4096 -rss_limit_mb=2048 -timeout=10 "$corpus" \
+      >"$dir/fuzz-$name.log" 2>&1); then
+      tail -40 "$dir/fuzz-$name.log"
+      echo "  ${name}_fuzzer FAILED (log: $dir/fuzz-$name.log; the input is" \
+        "in $dir)"
+      rc=1
+    else
+      echo "  ${name}_fuzzer: $runs inputs, $(grep -o 'cov: [0-9]*' \
+        "$dir/fuzz-$name.log" | tail -1)"
+    fi
+    rm -rf "$corpus"
+  done
+  return "$rc"
+}
+
 checks=("$@")
-((${#checks[@]})) || checks=(format lint clang)
+((${#checks[@]})) || checks=(format lint clang fuzz)
 failed=()
 for c in "${checks[@]}"; do
   case "$c" in
-    format | lint | clang) ;;
-    *) echo "usage: $0 [format] [lint] [clang]" >&2; exit 2 ;;
+    format | lint | clang | fuzz) ;;
+    *) echo "usage: $0 [format] [lint] [clang] [fuzz]" >&2; exit 2 ;;
   esac
   echo "check: $c"
   start=$SECONDS

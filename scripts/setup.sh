@@ -22,8 +22,11 @@ build_pkgs=(
 test_pkgs=(prometheus prometheus-alertmanager curl chromium python3 python3-yaml
   docker-compose python3-numpy python3-scipy python3-sklearn)
 # The developer checks (scripts/check.sh): the clang thread-safety build,
-# the format check and the Python and shell lint.
-check_pkgs=(clang-14 clang-format-14 python3-pyflakes shellcheck)
+# the format check, the Python and shell lint, and the fuzzers (libFuzzer
+# and the sanitizers' runtimes are in libclang-rt-14-dev, only recommended
+# by clang-14).
+check_pkgs=(clang-14 clang-format-14 libclang-rt-14-dev python3-pyflakes
+  shellcheck)
 # The Python peer and the plots in docs/benchmarks.md.
 bench_pkgs=(python3-numpy python3-scipy python3-prometheus-client wrk
   gnuplot-nox linux-perf)

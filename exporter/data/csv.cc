@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -142,7 +143,10 @@ class Tokenizer {
   Error error_ = Error::kNone;
   size_t error_field_ = 0;
   int error_line_ = 0;
-  std::vector<std::string> scratch_;
+  // A deque: growing it keeps the strings (and the views of them handed
+  // out for this record) where they are; a vector moved them, and short
+  // strings live inside the element (found by fuzz/csv_fuzzer).
+  std::deque<std::string> scratch_;
 };
 
 std::string_view TrimBlanks(std::string_view s) {
