@@ -2,7 +2,6 @@
 
 #include <civetweb.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -24,10 +23,6 @@ struct HttpServer::Impl {
 
 namespace {
 
-// The whole response goes out in one write: status line, headers and body
-// written separately meant several small segments per response, and with
-// the client's delayed ACK a keep-alive request could wait ~40 ms. HEAD gets
-// the headers of the GET response (Content-Length included) and no body.
 // Whether the client lets the connection stay open after this request:
 // what it asked for in "Connection", else its HTTP version's default (as
 // civetweb decides; RFC 9112, section 9.3).
@@ -39,6 +34,10 @@ bool ClientKeepsAlive(mg_connection* conn) {
   return version != nullptr && std::string_view(version) == "1.1";
 }
 
+// The whole response goes out in one write: status line, headers and body
+// written separately meant several small segments per response, and with
+// the client's delayed ACK a keep-alive request could wait ~40 ms. HEAD gets
+// the headers of the GET response (Content-Length included) and no body.
 void Send(mg_connection* conn, const HttpResponse& r, bool head) {
   const char* reason = mg_get_response_code_text(conn, r.status);
   std::string out =
@@ -125,11 +124,14 @@ int HandleRequest(mg_connection* conn, void* data) {
   // Backpressure: a body is read only while the bodies in flight fit in
   // the bound; otherwise the handler answers at once (429) and the
   // connection closes with the body unread.
-  const int64_t reserve =
-      info->content_length > 0 ? std::min<int64_t>(info->content_length, limit)
-      : info->content_length < 0 && mg_get_header(conn, "Transfer-Encoding")
-          ? limit
-          : 0;
+  const bool too_large = info->content_length > limit;
+  int64_t reserve = 0;  // an oversized body is never read: nothing
+  if (!too_large && info->content_length > 0) {
+    reserve = info->content_length;
+  } else if (info->content_length < 0 &&
+             mg_get_header(conn, "Transfer-Encoding") != nullptr) {
+    reserve = limit;  // chunked: as much as it may turn out to be
+  }
   struct Reservation {
     std::atomic<int64_t>& inflight;
     int64_t bytes = 0;
@@ -146,7 +148,7 @@ int HandleRequest(mg_connection* conn, void* data) {
   }
   // Oversized bodies are refused before (or while) reading them; the
   // handler still sees the request so it can answer 413 and count it.
-  if (info->content_length > limit) {
+  if (too_large) {
     req.body_too_large = true;
   } else if (!req.overloaded) {
     if (ExpectsContinue(conn)) {
