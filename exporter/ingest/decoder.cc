@@ -48,8 +48,37 @@ struct FieldError {
   std::string message;
 };
 
+// Client text echoed in an error message: at most kQuotedBytes of it (cut
+// on a UTF-8 character boundary), so a megabyte key does not come back
+// whole.
+constexpr size_t kQuotedBytes = 64;
+std::string Quoted(std::string_view s) {
+  if (s.size() <= kQuotedBytes) return std::string(s);
+  size_t cut = kQuotedBytes;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat(util::ToAbsl(s.substr(0, cut)), "... (", s.size(),
+                      " bytes)");
+}
+
+// `field` may hold client text (an unknown key): quoted, bounded.
 [[noreturn]] void Fail(RejectReason reason, std::string_view field,
-                       std::string_view what);
+                       std::string_view what) {
+  throw FieldError{reason,
+                   absl::StrCat(Quoted(field), ": ", util::ToAbsl(what))};
+}
+
+// Refuses a string with a control character (C0 or DEL) that is to become
+// a label value: exposition formats and dashboards mangle them.
+void RequireNoControlCharacters(std::string_view s, std::string_view field) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) {
+      Fail(RejectReason::kInvalidField, field,
+           absl::StrCat("must not contain control characters (byte 0x",
+                        absl::Hex(c, absl::kZeroPad2), " at offset ", i, ")"));
+    }
+  }
+}
 
 const char* TypeName(element_type t) {
   switch (t) {
@@ -103,28 +132,6 @@ bool IsNumber(element_type t) {
          t == element_type::DOUBLE;
 }
 
-// Client text echoed in an error message: at most kQuotedBytes of it (cut
-// on a UTF-8 character boundary), so a megabyte key does not come back
-// whole.
-constexpr size_t kQuotedBytes = 64;
-std::string Quoted(std::string_view s) {
-  if (s.size() <= kQuotedBytes) return std::string(s);
-  size_t cut = kQuotedBytes;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return absl::StrCat(util::ToAbsl(s.substr(0, cut)), "... (", s.size(),
-                      " bytes)");
-}
-
-// The first control character (C0 or DEL) in `s`, or npos. Such bytes must
-// not reach a label value: exposition formats and dashboards mangle them.
-size_t ControlCharacter(std::string_view s) {
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) return i;
-  }
-  return std::string_view::npos;
-}
-
 // Keys seen in one JSON object, to refuse duplicates: simdjson keeps every
 // one, and a lookup finds the first while a loop applies the last. Objects
 // here have a handful of keys: a linear scan, on the stack.
@@ -143,11 +150,12 @@ class SeenKeys {
   absl::InlinedVector<std::string_view, 16> keys_;
 };
 
-// `field` may hold client text (an unknown key): quoted, bounded.
-[[noreturn]] void Fail(RejectReason reason, std::string_view field,
-                       std::string_view what) {
-  throw FieldError{reason,
-                   absl::StrCat(Quoted(field), ": ", util::ToAbsl(what))};
+// Refuses a second occurrence of the known key number `bit` of an event
+// object (unknown keys are refused anyway): a bit per key, no lookups.
+void Once(uint32_t& seen, int bit, std::string_view key) {
+  if (seen & (1u << bit))
+    Fail(RejectReason::kInvalidField, key, "duplicate key");
+  seen |= 1u << bit;
 }
 
 // Refuses a second `key` in one object.
@@ -226,13 +234,7 @@ class EventParser {
   // category, segment): no control characters.
   std::string_view LabelText(element e, std::string_view field) {
     std::string_view s = String(e, field);
-    if (const size_t at = ControlCharacter(s); at != std::string_view::npos) {
-      Fail(RejectReason::kInvalidField, field,
-           absl::StrCat(
-               "must not contain control characters (byte 0x",
-               absl::Hex(static_cast<unsigned char>(s[at]), absl::kZeroPad2),
-               " at offset ", at, ")"));
-    }
+    RequireNoControlCharacters(s, field);
     return s;
   }
 
@@ -346,7 +348,7 @@ class EventParser {
       Fail(RejectReason::kInvalidField, "features", "must be an object");
     }
     // By feature index: a model may have many features.
-    absl::InlinedVector<bool, 64> seen(mc.features.size(), false);
+    absl::InlinedVector<uint64_t, 2> seen((mc.features.size() + 63) / 64, 0);
     for (auto [key, value] : AsObject(e)) {
       auto it = lookup.features.find(util::ToAbsl(key));
       if (it == lookup.features.end()) {
@@ -355,11 +357,13 @@ class EventParser {
              "not declared for this model");
       }
       const int f = it->second;
-      if (seen[static_cast<size_t>(f)]) {
+      uint64_t& word = seen[static_cast<size_t>(f) / 64];
+      const uint64_t bit = uint64_t{1} << (f % 64);
+      if (word & bit) {
         Fail(RejectReason::kInvalidField,
              lookup.feature_fields[static_cast<size_t>(f)], "duplicate key");
       }
-      seen[static_cast<size_t>(f)] = true;
+      word |= bit;
       const stats::FeatureKind type = mc.features[f].type;
       FeatureValue fv{f, std::monostate{}};
       const element_type t = value.type();
@@ -403,21 +407,26 @@ class EventParser {
     const config::ModelConfig& mc = d_.config_.models[p.model];
     const Decoder::ModelLookup& lookup = d_.lookups_[p.model];
     bool has_timestamp = false;
-    SeenKeys seen;
+    uint32_t seen = 0;  // a bit per known key
     for (auto [key, value] : obj) {
-      CheckUnique(seen, key, key);
       if (key == "model") {
+        Once(seen, 0, key);
         continue;
       } else if (key == "version") {
+        Once(seen, 1, key);
         p.version = LabelText(value, "version");
       } else if (key == "id") {
+        Once(seen, 2, key);
         p.id = Id(value, "id");
       } else if (key == "timestamp") {
+        Once(seen, 3, key);
         p.timestamp = Timestamp(value);
         has_timestamp = true;
       } else if (key == "features") {
+        Once(seen, 4, key);
         Features(value, mc, lookup, p);
       } else if (key == "prediction") {
+        Once(seen, 5, key);
         if (value.type() == element_type::NULL_VALUE) continue;
         if (mc.task == config::Task::kRegression) {
           p.predicted_value = Number(value, "prediction");
@@ -426,21 +435,26 @@ class EventParser {
         }
         // generation: the output text is not stored.
       } else if (key == "probabilities") {
+        Once(seen, 6, key);
         Probabilities(value, mc, p);
       } else if (key == "confidence") {
+        Once(seen, 7, key);
         double c = Number(value, "confidence");
         if (c < 0 || c > 1) {
           Fail(RejectReason::kOutOfRange, "confidence", "must be in [0, 1]");
         }
         p.confidence = c;
       } else if (key == "latency_ms") {
+        Once(seen, 8, key);
         double ms = Number(value, "latency_ms");
         if (ms < 0)
           Fail(RejectReason::kOutOfRange, "latency_ms", "must be >= 0");
         p.latency_seconds = ms / 1000.0;
       } else if (key == "tokens") {
+        Once(seen, 9, key);
         Tokens(value, p);
       } else if (key == "error") {
+        Once(seen, 10, key);
         if (value.type() == element_type::NULL_VALUE) continue;
         std::string_view reason = LabelText(value, "error");
         if (reason.empty()) {
@@ -448,6 +462,7 @@ class EventParser {
         }
         p.error = std::string(reason);
       } else if (key == "safety") {
+        Once(seen, 11, key);
         if (value.type() != element_type::ARRAY) {
           Fail(RejectReason::kInvalidField, "safety",
                "must be a list of category names");
@@ -466,6 +481,7 @@ class EventParser {
           p.safety.emplace_back(cat);
         }
       } else if (key == "segment") {
+        Once(seen, 12, key);
         if (value.type() != element_type::OBJECT) {
           Fail(RejectReason::kInvalidField, "segment", "must be an object");
         }
@@ -473,10 +489,7 @@ class EventParser {
         for (auto [attr, v] : AsObject(value)) {
           std::string field = absl::StrCat("segment.", util::ToAbsl(attr));
           CheckUnique(seen_attrs, attr, field);
-          if (ControlCharacter(attr) != std::string_view::npos) {
-            Fail(RejectReason::kInvalidField, field,
-                 "attribute name must not contain control characters");
-          }
+          RequireNoControlCharacters(attr, field);
           if (v.type() == element_type::NULL_VALUE) continue;
           p.segment.emplace_back(std::string(attr), ClassName(v, field));
         }
@@ -510,10 +523,7 @@ class EventParser {
     for (auto [cls, v] : AsObject(e)) {
       std::string field = absl::StrCat("probabilities.", util::ToAbsl(cls));
       CheckUnique(seen, cls, field);
-      if (ControlCharacter(cls) != std::string_view::npos) {
-        Fail(RejectReason::kInvalidField, field,
-             "class name must not contain control characters");
-      }
+      RequireNoControlCharacters(cls, field);
       double prob = Number(v, field);
       if (prob < 0 || prob > 1) {
         Fail(RejectReason::kOutOfRange, field, "must be in [0, 1]");
@@ -560,17 +570,20 @@ class EventParser {
     l.model = ResolveModel(obj);
     const config::ModelConfig& mc = d_.config_.models[l.model];
     bool has_timestamp = false, has_label = false;
-    SeenKeys seen;
+    uint32_t seen = 0;  // a bit per known key
     for (auto [key, value] : obj) {
-      CheckUnique(seen, key, key);
       if (key == "model") {
+        Once(seen, 0, key);
         continue;
       } else if (key == "id") {
+        Once(seen, 1, key);
         l.id = Id(value, "id");
       } else if (key == "timestamp") {
+        Once(seen, 2, key);
         l.timestamp = Timestamp(value);
         has_timestamp = true;
       } else if (key == "label") {
+        Once(seen, 3, key);
         has_label = true;
         if (mc.task == config::Task::kRegression) {
           l.label_value = Number(value, "label");
@@ -592,23 +605,27 @@ class EventParser {
     FeedbackEvent f;
     f.model = ResolveModel(obj);
     bool has_timestamp = false, has_score = false;
-    SeenKeys seen;
+    uint32_t seen = 0;  // a bit per known key
     for (auto [key, value] : obj) {
-      CheckUnique(seen, key, key);
       if (key == "model") {
+        Once(seen, 0, key);
         continue;
       } else if (key == "id") {
+        Once(seen, 1, key);
         f.id = Id(value, "id");
       } else if (key == "timestamp") {
+        Once(seen, 2, key);
         f.timestamp = Timestamp(value);
         has_timestamp = true;
       } else if (key == "score") {
+        Once(seen, 3, key);
         f.score = Number(value, "score");
         if (f.score < 1 || f.score > 5) {
           Fail(RejectReason::kOutOfRange, "score", "must be between 1 and 5");
         }
         has_score = true;
       } else if (key == "value") {
+        Once(seen, 4, key);
         if (value.type() == element_type::NULL_VALUE) continue;
         f.value = Number(value, "value");
         // aiq_outcome_value_total is a counter: it never decreases, and

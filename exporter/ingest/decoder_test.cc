@@ -246,7 +246,8 @@ TEST_F(DecoderTest, LabelValuesRefuseControlCharacters) {
   for (const BodyAndError& c : cases) EXPECT_EQ(ErrorOf(P, c.body), c.message);
   EXPECT_EQ(
       ErrorOf(P, R"({"model": "clf", "probabilities": {"a\n": 1}})"),
-      "probabilities.a\n: class name must not contain control characters");
+      "probabilities.a\n: must not contain control characters (byte 0x0a at "
+      "offset 1)");
   EXPECT_EQ(ErrorOf(EventKind::kLabel,
                     R"({"model": "clf", "id": "a", "label": "\u001b[31m"})"),
             "label: must not contain control characters (byte 0x1b at offset "

@@ -89,12 +89,6 @@ std::string ModelPrefix(std::string_view model) {
   return w.Release();
 }
 
-void AppendBigEndian(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    out.push_back(static_cast<char>((v >> shift) & 0xff));
-  }
-}
-
 // The smallest key greater than every key that starts with `prefix`.
 std::string PrefixEnd(std::string prefix) {
   while (!prefix.empty()) {
@@ -237,7 +231,7 @@ class DiskJoinTable final : public model::JoinTable {
   std::string OrderKey(uint64_t order) const {
     std::string k = prefix_;
     k.push_back(kOrderTag);
-    AppendBigEndian(k, order);
+    util::AppendBigEndian64(k, order);
     return k;
   }
   static std::string IdValue(const Stored& s) {

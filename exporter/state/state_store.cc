@@ -69,8 +69,7 @@ constexpr std::string_view kEpochEndPrefix = "epoch_end/";
 
 std::string EpochEndKey(uint64_t epoch) {
   std::string key(kEpochEndPrefix);
-  for (int i = 7; i >= 0; --i)
-    key.push_back(static_cast<char>(epoch >> (8 * i)));
+  util::AppendBigEndian64(key, epoch);
   return key;
 }
 
@@ -148,30 +147,39 @@ int64_t DirectoryBytes(const std::string& dir) {
 
 // The directory's stream seed (default column family, key "stream_seed",
 // fixed64), created and synced on first use.
+// A fixed64 under `key` in the default column family (nullopt: absent).
+absl::StatusOr<std::optional<uint64_t>> GetFixed64(rocksdb::DB& db,
+                                                   std::string_view key,
+                                                   std::string_view what) {
+  std::string value;
+  const rocksdb::Status st =
+      db.Get(rocksdb::ReadOptions(), ToSlice(key), &value);
+  if (st.IsNotFound()) return std::nullopt;
+  if (!st.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "db/: cannot read the ", util::ToAbsl(what), ": ", st.ToString()));
+  }
+  util::BinaryReader r(value);
+  const uint64_t v = r.Fixed64(what);
+  if (!r.ok() || r.remaining() != 0) {
+    return absl::DataLossError(absl::StrCat("db/: ", util::ToAbsl(what), " of ",
+                                            value.size(), " bytes, not 8"));
+  }
+  return v;
+}
+
 absl::StatusOr<uint64_t> LoadStreamSeed(rocksdb::DB& db) {
   constexpr std::string_view kKey = "stream_seed";
-  const rocksdb::Slice key(kKey.data(), kKey.size());
-  std::string value;
-  rocksdb::Status st = db.Get(rocksdb::ReadOptions(), key, &value);
-  if (st.ok()) {
-    util::BinaryReader r(value);
-    const uint64_t seed = r.Fixed64("stream seed");
-    if (r.ok() && r.remaining() == 0) return seed;
-    return absl::DataLossError(
-        absl::StrCat("db/: stream seed of ", value.size(), " bytes, not 8"));
-  }
-  if (!st.IsNotFound()) {
-    return absl::UnavailableError(
-        absl::StrCat("db/: cannot read the stream seed: ", st.ToString()));
-  }
+  absl::StatusOr<std::optional<uint64_t>> stored =
+      GetFixed64(db, kKey, "stream seed");
+  if (!stored.ok()) return stored.status();
+  if (*stored) return **stored;
   std::random_device rd;
   const uint64_t seed = (uint64_t{rd()} << 32) ^ uint64_t { rd() };
-  util::BinaryWriter w;
-  w.Fixed64(seed);
-  const std::string bytes = w.Release();
   rocksdb::WriteOptions sync;
   sync.sync = true;
-  st = db.Put(sync, key, rocksdb::Slice(bytes.data(), bytes.size()));
+  const rocksdb::Status st =
+      db.Put(sync, ToSlice(kKey), ToSlice(Fixed64Bytes(seed)));
   if (!st.ok()) {
     return absl::UnavailableError(
         absl::StrCat("db/: cannot write the stream seed: ", st.ToString()));
@@ -245,21 +253,11 @@ struct StateStore::Impl {
   // Loads the earlier runs' log ends, records the last run's as `log_end`,
   // and starts this run's epoch (synced).
   absl::Status StartEpoch(uint64_t log_end) {
+    absl::StatusOr<std::optional<uint64_t>> stored =
+        GetFixed64(*db, kEpochKey, "epoch");
+    if (!stored.ok()) return stored.status();
+    const uint64_t previous = stored->value_or(0);
     rocksdb::ReadOptions ro;
-    std::string value;
-    uint64_t previous = 0;
-    rocksdb::Status st = db->Get(ro, ToSlice(kEpochKey), &value);
-    if (st.ok()) {
-      util::BinaryReader r(value);
-      previous = r.Fixed64("epoch");
-      if (!r.ok() || r.remaining() != 0) {
-        return absl::DataLossError(
-            absl::StrCat("db/: epoch of ", value.size(), " bytes, not 8"));
-      }
-    } else if (!st.IsNotFound()) {
-      return absl::UnavailableError(
-          absl::StrCat("db/: cannot read the epoch: ", st.ToString()));
-    }
     absl::MutexLock lock(&epoch_mu);
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
     for (it->Seek(ToSlice(kEpochEndPrefix));
@@ -270,11 +268,8 @@ struct StateStore::Impl {
           std::string_view(it->value().data(), it->value().size()));
       const uint64_t end = r.Fixed64("epoch end");
       if (k.size() != kEpochEndPrefix.size() + 8 || !r.ok()) continue;
-      uint64_t e = 0;
-      for (size_t i = kEpochEndPrefix.size(); i < k.size(); ++i) {
-        e = (e << 8) | static_cast<uint8_t>(k[i]);
-      }
-      epoch_end[e] = end;
+      epoch_end[util::ReadBigEndian64(
+          std::string_view(k.data() + kEpochEndPrefix.size(), 8))] = end;
     }
     if (!it->status().ok()) {
       return absl::UnavailableError(absl::StrCat(
@@ -291,7 +286,7 @@ struct StateStore::Impl {
         .PermitUncheckedError();
     rocksdb::WriteOptions sync;
     sync.sync = true;
-    st = db->Write(sync, &batch);
+    const rocksdb::Status st = db->Write(sync, &batch);
     if (!st.ok()) {
       return absl::UnavailableError(
           absl::StrCat("db/: cannot write the epoch: ", st.ToString()));

@@ -114,6 +114,12 @@ class BinaryReader {
   std::string error_;  // empty while every read has succeeded
 };
 
+// Fixed64 in big-endian order, for keys that must sort as their number
+// (RocksDB compares keys bytewise).
+void AppendBigEndian64(std::string& out, uint64_t v);
+// The first 8 bytes of `bytes` (at least 8) read as AppendBigEndian64 wrote.
+uint64_t ReadBigEndian64(std::string_view bytes);
+
 }  // namespace aiq::util
 
 #endif  // AIQ_EXPORTER_UTIL_BINARY_CODEC_H_

@@ -60,6 +60,18 @@ TEST(BinaryCodecTest, RoundTripsEveryType) {
   EXPECT_TRUE(r.Finish().ok()) << r.status();
 }
 
+TEST(BinaryCodecTest, BigEndianKeysSortAsTheirNumbers) {
+  std::string a = "k", b = "k";
+  AppendBigEndian64(a, 255);
+  AppendBigEndian64(b, 256);
+  EXPECT_EQ(a, std::string("k\0\0\0\0\0\0\0\xff", 9));
+  EXPECT_LT(a, b);  // bytewise, as RocksDB compares keys
+  EXPECT_EQ(ReadBigEndian64(std::string_view(a).substr(1)), 255u);
+  std::string max;
+  AppendBigEndian64(max, ~uint64_t{0});
+  EXPECT_EQ(ReadBigEndian64(max), ~uint64_t{0});
+}
+
 TEST(BinaryCodecTest, TruncationNamesTheFieldAndSticks) {
   BinaryWriter w;
   w.Varint(7);
