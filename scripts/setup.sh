@@ -9,17 +9,18 @@ set -euo pipefail
 
 build_pkgs=(
   build-essential cmake ninja-build pkg-config ca-certificates
-  libabsl-dev prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
+  libabsl-dev prometheus-cpp-dev libssl-dev libyaml-cpp-dev
   libsimdjson-dev nlohmann-json3-dev libeigen3-dev libboost-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   librocksdb-dev  # durable state (docs/state.md)
   libgoogle-perftools-dev  # tcmalloc, the allocator (CMakeLists.txt)
+  libcrypt-dev  # bcrypt for basic auth (exporter/http/basic_auth.h)
   python3  # tools/header_examples.py: the headers' examples are compiled
 )
 # promtool/amtool and servers for the rule and end-to-end tests; chromium
 # renders the HTML report; python3 drives the end-to-end test; numpy, scipy
 # and scikit-learn regenerate the test data (tools/oracle, oracle_reproducible).
-test_pkgs=(prometheus prometheus-alertmanager curl chromium python3 python3-yaml
+test_pkgs=(prometheus prometheus-alertmanager curl openssl chromium python3 python3-yaml
   docker-compose python3-numpy python3-scipy python3-sklearn)
 # The developer checks (scripts/check.sh): the clang thread-safety build,
 # the format check, the Python and shell lint, and the fuzzers (libFuzzer

@@ -272,9 +272,22 @@ absl::Status ExporterApp::LoadReferences() {
 
 HttpResponse ExporterApp::Handle(const HttpRequest& request) {
   std::string_view handler = "other";
-  HttpResponse r = Dispatch(request, handler);
+  const Route* route = nullptr;
+  RouteContext context;
+  std::optional<HttpResponse> refusal = Check(request, handler, route, context);
+  HttpResponse r =
+      refusal ? *std::move(refusal) : route->handle(request, context);
   self_.CountRequest(std::string(handler), r.status);
   return r;
+}
+
+std::optional<HttpResponse> ExporterApp::Screen(const HttpRequest& request) {
+  std::string_view handler = "other";
+  const Route* route = nullptr;
+  RouteContext context;
+  std::optional<HttpResponse> refusal = Check(request, handler, route, context);
+  if (refusal) self_.CountRequest(std::string(handler), refusal->status);
+  return refusal;
 }
 
 const ExporterApp::Route* ExporterApp::Match(
@@ -301,10 +314,12 @@ const ExporterApp::Route* ExporterApp::Match(
   return nullptr;
 }
 
-HttpResponse ExporterApp::Dispatch(const HttpRequest& req,
-                                   std::string_view& handler) {
+std::optional<HttpResponse> ExporterApp::Check(const HttpRequest& req,
+                                               std::string_view& handler,
+                                               const Route*& route,
+                                               RouteContext& context) {
   std::string_view model_name;
-  const Route* route = Match(req.path, model_name);
+  route = Match(req.path, model_name);
   if (route == nullptr) {
     return Error(404, absl::StrCat("no such endpoint: ", req.path,
                                    " (see / for the list)"));
@@ -322,12 +337,20 @@ HttpResponse ExporterApp::Dispatch(const HttpRequest& req,
     return r;
   }
   if (!Authorized(route->auth, req)) {
-    HttpResponse r = route->auth == AuthPolicy::kBasic
-                         ? Error(401, "metrics require basic authentication")
-                         : Error(401, "missing or invalid bearer token");
-    r.headers.emplace_back("WWW-Authenticate", route->auth == AuthPolicy::kBasic
-                                                   ? "Basic realm=\"aiq\""
-                                                   : "Bearer");
+    const bool basic = route->auth == AuthPolicy::kBasic ||
+                       (web_users_ != nullptr && web_users_->enabled());
+    HttpResponse r =
+        route->auth == AuthPolicy::kBearer
+            ? Error(401, "missing or invalid bearer token")
+            : Error(401, route->auth == AuthPolicy::kBasic
+                             ? "metrics require basic authentication"
+                             : "basic authentication required "
+                               "(web config basic_auth_users)");
+    if (basic)
+      r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"aiq\"");
+    if (route->auth == AuthPolicy::kBearer) {
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    }
     return r;
   }
   if (req.body_too_large) {
@@ -345,7 +368,6 @@ HttpResponse ExporterApp::Dispatch(const HttpRequest& req,
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
-  RouteContext context;
   if (route->body == BodyPolicy::kEvents) {
     std::optional<ingest::BodyFormat> format =
         ingest::FormatFromContentType(req.header("Content-Type"));
@@ -370,10 +392,25 @@ HttpResponse ExporterApp::Dispatch(const HttpRequest& req,
                                      util::ToAbsl(model_name), "\""));
     }
   }
-  return route->handle(req, context);
+  return std::nullopt;
 }
 
 bool ExporterApp::Authorized(AuthPolicy auth, const HttpRequest& req) const {
+  if (web_users_ != nullptr && web_users_->enabled()) {
+    // Every endpoint needs a web config user (as the exporter-toolkit
+    // guards every path), or the route's own credentials where they are
+    // configured, so existing ingest tokens and metrics_auth keep working.
+    if (web_users_->Verify(req.header("Authorization"))) return true;
+    switch (auth) {
+      case AuthPolicy::kNone:
+        return false;
+      case AuthPolicy::kBearer:
+        return !config_->server.ingest_tokens.empty() && IngestAuthorized(req);
+      case AuthPolicy::kBasic:
+        return config_->server.metrics_auth.has_value() &&
+               MetricsAuthorized(req);
+    }
+  }
   switch (auth) {
     case AuthPolicy::kNone:
       return true;

@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "exporter/app/durable_state.h"
 #include "exporter/app/readiness.h"
 #include "exporter/config/config.h"
+#include "exporter/http/basic_auth.h"
 #include "exporter/http/http_types.h"
 #include "exporter/ingest/decoder.h"
 #include "exporter/metrics/self_metrics.h"
@@ -61,6 +63,17 @@ class ExporterApp {
   absl::Status LoadReferences();
 
   http::HttpResponse Handle(const http::HttpRequest& request);
+  // The answer to a request refused on its headers alone (404, 405, 401,
+  // 415, 413, 429), or nullopt when its body is wanted: the server asks
+  // before reading a large body (http::ServerOptions::screen).
+  std::optional<http::HttpResponse> Screen(const http::HttpRequest& request);
+
+  // The web config's basic_auth_users (--web.config.file): with users, every
+  // endpoint requires one of them (or the route's own token or
+  // metrics_auth). Call before serving.
+  void SetWebUsers(std::unique_ptr<http::BasicAuthUsers> users) {
+    web_users_ = std::move(users);
+  }
 
   // What /-/ready reports; more conditions may be added (e.g. state being
   // restored) and marked met when done.
@@ -104,10 +117,13 @@ class ExporterApp {
   // The route whose pattern matches `path`, with the {model} text in
   // `model_name`; nullptr when none does.
   const Route* Match(std::string_view path, std::string_view& model_name) const;
-  // Everything but the request counter; `handler` is set to the matched
-  // route's pattern.
-  http::HttpResponse Dispatch(const http::HttpRequest& request,
-                              std::string_view& handler);
+  // The checks every route shares, on the headers alone; the refusal, or
+  // nullopt with `route` and `context` set for its handler. `handler` is
+  // set to the matched route's pattern.
+  std::optional<http::HttpResponse> Check(const http::HttpRequest& request,
+                                          std::string_view& handler,
+                                          const Route*& route,
+                                          RouteContext& context);
 
   http::HttpResponse Ingest(ingest::EventKind kind, ingest::BodyFormat format,
                             const http::HttpRequest& request);
@@ -158,6 +174,7 @@ class ExporterApp {
   model::ModelRegistry registry_;
   std::unique_ptr<DurableState> durable_;  // nullptr without state.dir
   metrics::SelfMetrics self_;
+  std::unique_ptr<http::BasicAuthUsers> web_users_;  // nullptr: none
   Readiness readiness_;
   // Built once by the constructor; handlers capture `this`, so the app is
   // neither copied nor moved.

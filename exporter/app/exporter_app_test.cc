@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "exporter/config/config_loader.h"
 #include "exporter/testing/oracle_data.h"
 
@@ -680,6 +681,79 @@ models:
   EXPECT_THAT(text, HasSubstr("aiq_reference_rows{model=\"m\"} 200\n"));
   // The window restarted with the last reference: empty, so no drift yet.
   EXPECT_THAT(text, Not(HasSubstr("aiq_feature_drifted{")));
+}
+
+TEST_F(ExporterAppTest, ScreenRefusesOnTheHeadersAlone) {
+  Start(R"(
+server:
+  ingest_tokens: [s3cret]
+models:
+  - name: m
+    classes: [a, b]
+)");
+  auto screen = [&](std::string path,
+                    std::map<std::string, std::string> headers) {
+    http::HttpRequest r;
+    r.method = "POST";
+    r.path = std::move(path);
+    r.header = [headers](const char* name) -> std::string_view {
+      auto it = headers.find(name);
+      return it == headers.end() ? std::string_view() : it->second;
+    };
+    std::optional<http::HttpResponse> refusal = app_->Screen(r);
+    return refusal ? refusal->status : 0;
+  };
+  EXPECT_EQ(
+      screen("/api/v1/predictions", {{"Authorization", "Bearer s3cret"},
+                                     {"Content-Type", "application/x-ndjson"}}),
+      0);
+  EXPECT_EQ(
+      screen("/api/v1/predictions", {{"Content-Type", "application/x-ndjson"}}),
+      401);
+  EXPECT_EQ(screen("/api/v1/predictions",
+                   {{"Authorization", "Bearer s3cret"},
+                    {"Content-Type", "application/x-www-form-urlencoded"}}),
+            415);
+  EXPECT_EQ(screen("/nope", {}), 404);
+  EXPECT_EQ(screen("/metrics", {}), 405);
+  // Refusals are counted like any answer.
+  EXPECT_THAT(
+      Scrape(),
+      HasSubstr(
+          R"(aiq_exporter_http_requests_total{code="401",handler="/api/v1/predictions"} 1)"));
+}
+
+TEST_F(ExporterAppTest, WebConfigUsersGuardEveryEndpoint) {
+  Start(R"(
+server:
+  ingest_tokens: [s3cret]
+models:
+  - name: m
+    classes: [a, b]
+)");
+  // bcrypt of "pw" at cost 4 (crypt_rn), so the test stays fast.
+  std::map<std::string, std::string> users = {
+      {"prom", "$2b$04$abcdefghijklmnopqrstuuyvPXIbu7xe6/CED2DzX8z6Si09MlzlW"}};
+  auto verifier = std::make_unique<http::BasicAuthUsers>(users);
+  const std::string good = "Basic " + absl::Base64Escape("prom:pw");
+  ASSERT_TRUE(verifier->Verify(good)) << "the hash above is not bcrypt(pw)";
+  app_->SetWebUsers(std::move(verifier));
+  http::HttpResponse r = Request("GET", "/-/healthy");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_THAT(r.body, HasSubstr("basic_auth_users"));
+  EXPECT_EQ(Request("GET", "/-/healthy", "", {{"Authorization", good}}).status,
+            200);
+  EXPECT_EQ(Request("GET", "/metrics", "", {{"Authorization", good}}).status,
+            200);
+  // The route's own credentials still work: ingest with its token.
+  r = Request("POST", "/api/v1/predictions",
+              R"({"model":"m","prediction":"a"})",
+              {{"Authorization", "Bearer s3cret"},
+               {"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Request("GET", "/metrics", "", {{"Authorization", "Bearer s3cret"}})
+                .status,
+            401);
 }
 
 }  // namespace

@@ -5,12 +5,16 @@
 
 #include <memory>
 #include <optional>
+#include <string_view>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "exporter/app/exporter_app.h"
 #include "exporter/config/config_loader.h"
+#include "exporter/http/basic_auth.h"
 #include "exporter/http/server.h"
+#include "exporter/http/web_config.h"
 #include "exporter/metrics/self_metrics.h"
 #include "exporter/model/model_reference.h"
 #include "exporter/report/report_command.h"
@@ -22,10 +26,13 @@ const char* Usage() {
 
 Commands:
   serve [--config FILE] [--listen HOST:PORT] [--state-dir DIR]
+        [--web.config.file FILE]
         Serve the HTTP API and /metrics. Without --config, serves the
         embedded demo configuration (see `default-config`). --state-dir
         (or state.dir in the config) keeps the state across restarts and
-        crashes (docs/state.md).
+        crashes (docs/state.md). --web.config.file: TLS, client
+        certificates, basic auth users and response headers in the
+        Prometheus exporter-toolkit format (docs/web_config.md).
   validate-config FILE
         Check a configuration file; prints every problem with its line and
         YAML path.
@@ -78,29 +85,31 @@ int ValidateConfig(const std::vector<std::string>& args, std::ostream& out,
 
 int Serve(const std::vector<std::string>& args, std::ostream& out,
           std::ostream& err) {
-  std::string config_path, listen, state_dir;
+  std::string config_path, listen, state_dir, web_config_path;
+  // Each flag as "--flag VALUE" or "--flag=VALUE".
+  const std::pair<std::string_view, std::string*> flags[] = {
+      {"--config", &config_path},
+      {"-c", &config_path},
+      {"--listen", &listen},
+      {"--state-dir", &state_dir},
+      {"--web.config.file", &web_config_path},
+  };
   for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](std::string& into) {
-      if (i + 1 >= args.size()) return false;
-      into = args[++i];
-      return true;
-    };
-    if ((a == "--config" || a == "-c") && value(config_path)) continue;
-    if (a == "--listen" && value(listen)) continue;
-    if (a == "--state-dir" && value(state_dir)) continue;
-    if (a.rfind("--state-dir=", 0) == 0) {
-      state_dir = a.substr(12);
-      continue;
+    const std::string_view a = args[i];
+    bool known = false;
+    for (const auto& [flag, into] : flags) {
+      if (a == flag && i + 1 < args.size()) {
+        *into = args[++i];
+      } else if (a.size() > flag.size() && a.substr(0, flag.size()) == flag &&
+                 a[flag.size()] == '=') {
+        *into = std::string(a.substr(flag.size() + 1));
+      } else {
+        continue;
+      }
+      known = true;
+      break;
     }
-    if (a.rfind("--config=", 0) == 0) {
-      config_path = a.substr(9);
-      continue;
-    }
-    if (a.rfind("--listen=", 0) == 0) {
-      listen = a.substr(9);
-      continue;
-    }
+    if (known) continue;
     err << "serve: unknown or incomplete option \"" << a << "\"\n" << Usage();
     return kExitUsage;
   }
@@ -145,11 +154,29 @@ int Serve(const std::vector<std::string>& args, std::ostream& out,
       absl::ToInt64Milliseconds(config->server.keep_alive_timeout));
   options.max_body_bytes = config->limits.max_body_bytes;
   options.max_inflight_bytes = config->limits.max_inflight_bytes;
+  options.max_connections = config->server.max_connections;
   app::ExporterApp app(*std::move(config), util::Clock::Real());
   if (absl::Status st = app.Init(); !st.ok()) {
     err << "serve: " << st.message() << "\n";
     return kExitUsage;
   }
+  if (!web_config_path.empty()) {
+    absl::StatusOr<http::WebConfig> web =
+        http::LoadWebConfigFile(web_config_path);
+    if (!web.ok()) {
+      err << "serve: --web.config.file: " << web.status().message() << "\n";
+      return kExitUsage;
+    }
+    if (web->tls) options.tls = http::ToTlsOptions(*web->tls);
+    for (const auto& [name, value] : web->http.headers) {
+      options.response_headers.emplace_back(name, value);
+    }
+    if (!web->basic_auth_users.empty()) {
+      app.SetWebUsers(std::make_unique<http::BasicAuthUsers>(
+          std::move(web->basic_auth_users)));
+    }
+  }
+  options.screen = [&app](const http::HttpRequest& r) { return app.Screen(r); };
   absl::StatusOr<std::unique_ptr<http::HttpServer>> server =
       http::HttpServer::Start(options, [&app](const http::HttpRequest& r) {
         return app.Handle(r);

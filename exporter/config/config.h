@@ -107,10 +107,12 @@ struct ServerConfig {
   int threads = 8;
   // A connection is dropped when a request's headers (or a pause in its
   // body) take longer than this, and when it sits idle between requests
-  // for longer than keep_alive_timeout: each connection holds a worker
-  // thread meanwhile.
+  // for longer than keep_alive_timeout. Waiting connections hold no
+  // thread (the server is event-driven); `threads` handle ingest bodies.
   absl::Duration request_timeout = absl::Seconds(5);
   absl::Duration keep_alive_timeout = absl::Seconds(2);
+  // Open connections beyond this are answered 503 and closed.
+  int max_connections = 10000;
   // Bearer tokens accepted by the ingest API; empty = no authentication.
   std::vector<std::string> ingest_tokens;
   // Basic auth for /metrics; unset = open.

@@ -92,6 +92,7 @@ void ReadServer(YamlReader& r, const YAML::Node& n, ServerConfig& c) {
   s.Integer("threads", c.threads, 1, 256);
   s.Duration("request_timeout", c.request_timeout);
   s.Duration("keep_alive_timeout", c.keep_alive_timeout);
+  s.Integer("max_connections", c.max_connections, 16, 1000000);
   s.StringList("ingest_tokens", c.ingest_tokens);
   ReadTokensFile(s, "ingest_tokens_file", c.ingest_tokens);
   if (std::optional<YAML::Node> a = s.Present("metrics_auth")) {

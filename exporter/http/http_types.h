@@ -1,5 +1,5 @@
 // Plain request/response values exchanged between the HTTP server and the
-// application, so handlers never see civetweb types.
+// application, so handlers never see the server's (Boost.Beast) types.
 #ifndef AIQ_EXPORTER_HTTP_HTTP_TYPES_H_
 #define AIQ_EXPORTER_HTTP_HTTP_TYPES_H_
 

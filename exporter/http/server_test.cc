@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -320,6 +321,175 @@ TEST(HttpServerTest, PortInUseIsAClearError) {
   ASSERT_FALSE(second.ok());
   EXPECT_THAT(std::string(second.status().message()),
               HasSubstr("cannot listen on 127.0.0.1:"));
+}
+
+// Whether the server answered `fd` (anything, or EOF) within `wait`.
+std::string ReadSome(int fd, absl::Duration wait) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(wait))) != 1) {
+    return "";
+  }
+  char buf[4096];
+  const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "<eof>";
+}
+
+TEST(HttpServerTest, IdleAndSlowConnectionsHoldNoWorker) {
+  ServerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.threads = 1;
+  o.query_threads = 1;
+  o.io_threads = 1;
+  auto s = HttpServer::Start(o, [](const HttpRequest& r) {
+    return HttpResponse{200, "text/plain", r.path, {}};
+  });
+  ASSERT_TRUE(s.ok()) << s.status();
+  const int port = (*s)->port();
+  // With one worker per lane, 300 silent connections and 50 half-sent
+  // requests would block a thread-per-connection server entirely.
+  std::vector<int> fds;
+  for (int i = 0; i < 350; ++i) fds.push_back(ConnectLoopback(port));
+  for (int i = 300; i < 350; ++i) {
+    ASSERT_EQ(::send(fds[i], "GET / HTTP/1.1\r\n", 16, 0), 16);
+  }
+  for (int i = 0; i < 100 && (*s)->connections() < 350; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ((*s)->connections(), 350);
+  for (int i = 0; i < 20; ++i) {
+    const absl::Time start = absl::Now();
+    EXPECT_EQ(HttpFetch(port, "GET", "/-/healthy").body, "/-/healthy");
+    EXPECT_EQ(HttpFetch(port, "POST", "/ingest", "x").body, "/ingest");
+    EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  }
+  for (int fd : fds) ::close(fd);
+}
+
+TEST(HttpServerTest, ConnectionsPastTheCapAreAnswered503) {
+  ServerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.max_connections = 3;
+  auto s = HttpServer::Start(o, [](const HttpRequest&) {
+    return HttpResponse{200, "text/plain", "ok", {}};
+  });
+  ASSERT_TRUE(s.ok()) << s.status();
+  const int port = (*s)->port();
+  const int held[] = {ConnectLoopback(port), ConnectLoopback(port),
+                      ConnectLoopback(port)};
+  for (int i = 0; i < 100 && (*s)->connections() < 3; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ((*s)->connections(), 3);
+  // The fourth is answered at once, not queued.
+  const int extra = ConnectLoopback(port);
+  const std::string got = ReadSome(extra, absl::Seconds(2));
+  EXPECT_EQ(got.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u) << got;
+  EXPECT_THAT(got, HasSubstr("Retry-After: 1\r\n"));
+  EXPECT_THAT(got, HasSubstr("too many open connections"));
+  ::close(extra);
+  // One closed: there is room again.
+  ::close(held[0]);
+  for (int i = 0; i < 100 && (*s)->connections() > 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(HttpFetch(port, "GET", "/x").body, "ok");
+  ::close(held[1]);
+  ::close(held[2]);
+}
+
+TEST(HttpServerTest, ScrapesAreAnsweredWhileEveryIngestWorkerIsBusy) {
+  ServerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.threads = 1;
+  absl::Notification held, release;
+  auto s = HttpServer::Start(o, [&](const HttpRequest& r) {
+    if (r.path == "/hold") {
+      held.Notify();
+      release.WaitForNotification();
+    }
+    return HttpResponse{200, "text/plain", r.path, {}};
+  });
+  ASSERT_TRUE(s.ok()) << s.status();
+  const int port = (*s)->port();
+  std::thread holder([&] { HttpFetch(port, "POST", "/hold", "body"); });
+  held.WaitForNotification();
+  // The only ingest worker is taken; requests without a body have theirs.
+  EXPECT_EQ(HttpFetch(port, "GET", "/metrics").body, "/metrics");
+  release.Notify();
+  holder.join();
+}
+
+TEST(HttpServerTest, ScreenRefusesBeforeTheBodyIsRead) {
+  ServerOptions o;
+  o.listen = "127.0.0.1:0";
+  std::atomic<int> handled{0};
+  o.screen = [](const HttpRequest& r) -> std::optional<HttpResponse> {
+    if (r.header("Authorization") == "Bearer ok") return std::nullopt;
+    return HttpResponse{401, "application/json", "no", {}};
+  };
+  auto s = HttpServer::Start(o, [&](const HttpRequest& r) {
+    ++handled;
+    return HttpResponse{200, "text/plain", r.body, {}};
+  });
+  ASSERT_TRUE(s.ok()) << s.status();
+  // Refused on the headers: no 100 Continue, the handler never runs.
+  std::string got = AfterHeaders((*s)->port(),
+                                 "POST /x HTTP/1.1\r\nHost: t\r\n"
+                                 "Content-Length: 5\r\n"
+                                 "Expect: 100-continue\r\n\r\n",
+                                 absl::Milliseconds(500));
+  EXPECT_EQ(got.rfind("HTTP/1.1 401", 0), 0u) << got;
+  EXPECT_THAT(got, HasSubstr("Connection: close"));
+  EXPECT_EQ(handled.load(), 0);
+  // Accepted on the headers: 100, then the body, then the handler.
+  got = AfterHeaders((*s)->port(),
+                     "POST /x HTTP/1.1\r\nHost: t\r\n"
+                     "Authorization: Bearer ok\r\nContent-Length: 5\r\n"
+                     "Expect: 100-continue\r\n\r\n",
+                     absl::Milliseconds(500));
+  EXPECT_EQ(got.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", 0),
+            0u)
+      << got;
+  EXPECT_EQ(handled.load(), 1);
+}
+
+TEST(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  auto server = StartEcho();
+  ASSERT_NE(server, nullptr);
+  bool closed = false;
+  const std::string got =
+      Exchange(server->port(),
+               "GET /one HTTP/1.1\r\nHost: t\r\n\r\n"
+               "POST /two HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"
+               "GET /three HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+               absl::Seconds(3), &closed);
+  const size_t one = got.find("GET /one?"), two = got.find("POST /two? [] abc"),
+               three = got.find("GET /three?");
+  ASSERT_NE(one, std::string::npos) << got;
+  ASSERT_NE(two, std::string::npos) << got;
+  ASSERT_NE(three, std::string::npos) << got;
+  EXPECT_LT(one, two);
+  EXPECT_LT(two, three);
+  EXPECT_TRUE(closed);
+}
+
+TEST(HttpServerTest, StopClosesIdleConnectionsPromptly) {
+  auto server = StartEcho();
+  ASSERT_NE(server, nullptr);
+  const int idle = ConnectLoopback(server->port());
+  EXPECT_EQ(HttpFetch(server->port(), "GET", "/x").status, 200);
+  const absl::Time start = absl::Now();
+  server->Stop();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  EXPECT_EQ(ReadSome(idle, absl::Seconds(1)), "<eof>");
+  ::close(idle);
+}
+
+TEST(HttpServerTest, PercentEscapesInThePathAreDecoded) {
+  auto server = StartEcho();
+  ASSERT_NE(server, nullptr);
+  TestResponse r = HttpFetch(server->port(), "GET", "/api/v1/models/a%2Fb%20c");
+  EXPECT_EQ(r.body, "GET /api/v1/models/a/b c? [] ");
 }
 
 }  // namespace

@@ -11,7 +11,9 @@ the statistics in PRODUCT.md "Statistics"), datasets/*.csv (4 reference /
 current pairs) and datasets/expected.json (the report of each pair). Inputs
 come from numpy's Generator seeded with --seed and are rounded to 6 decimals
 before the expected values are computed. The output is a function of the seed
-and of the pinned library versions only: byte for byte the same on every run.
+and of the pinned library versions only: the same on every run, byte for byte
+on one CPU (across CPUs numpy's SIMD kernels may change a float's last bits,
+which --check allows within --rel-tol).
 
 Run it with Debian bookworm's python3-numpy, python3-scipy and
 python3-sklearn (/usr/bin/python3); other versions are refused unless
@@ -129,16 +131,42 @@ def _listing(root):
     return out
 
 
-def check(files, directory):
-    """True when `directory` holds exactly `files`, byte for byte."""
+def _close(a, b, rel_tol):
+    """Whether two parsed JSON values are equal, floats within rel_tol."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(
+            _close(a[k], b[k], rel_tol) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(
+            _close(x, y, rel_tol) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or abs(a - b) <= rel_tol * max(abs(a), abs(b))
+    return a == b
+
+
+def _same(generated, committed, rel_tol):
+    """Byte for byte; JSON may differ in the last bits of a float, since
+    numpy's SIMD kernels (chosen per CPU: AVX-512 on one host, AVX2 on
+    another) round sums differently."""
+    if filecmp.cmp(generated, committed, shallow=False):
+        return True
+    if not generated.endswith(".json"):
+        return False
+    with open(generated) as g, open(committed) as c:
+        return _close(json.load(g), json.load(c), rel_tol)
+
+
+def check(files, directory, rel_tol=1e-12):
+    """True when `directory` holds exactly `files` (floats in JSON within
+    rel_tol of each other)."""
     with tempfile.TemporaryDirectory(prefix="aiq_oracle_") as tmp:
         write(files, tmp)
         want, have = _listing(tmp), _listing(directory)
         problems = [f"missing: {p}" for p in sorted(want - have)]
         problems += [f"not generated: {p}" for p in sorted(have - want)]
         for rel in sorted(want & have):
-            if not filecmp.cmp(os.path.join(tmp, rel),
-                               os.path.join(directory, rel), shallow=False):
+            if not _same(os.path.join(tmp, rel), os.path.join(directory, rel),
+                         rel_tol):
                 problems.append(f"differs: {rel}")
     for p in problems:
         print(f"generate.py --check: {directory}: {p}", file=sys.stderr)
@@ -160,13 +188,15 @@ def main(argv):
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--check", metavar="DIR",
                       help="generate into a temporary directory and compare "
-                           "with DIR byte for byte; exit 1 if they differ")
+                           "with DIR byte for byte (JSON floats within "
+                           "--rel-tol); exit 1 if they differ")
     mode.add_argument("--verify-against", metavar="DIR",
                       help="recompute every expected value of DIR (a copy "
                            "of the reference vectors) from DIR's inputs and "
                            "compare; exit 1 beyond --rel-tol")
     ap.add_argument("--rel-tol", type=float, default=1e-12,
-                    help="relative tolerance of --verify-against")
+                    help="relative tolerance of --verify-against and of "
+                         "the floats --check compares")
     ap.add_argument("--allow-other-versions", action="store_true",
                     help="run with numpy/scipy/sklearn other than the "
                          "pinned ones (loud warning; output not reproducible)")
@@ -179,7 +209,7 @@ def main(argv):
                                             args.rel_tol) else 1
     files = render(args.seed)
     if args.check:
-        return 0 if check(files, args.check) else 1
+        return 0 if check(files, args.check, args.rel_tol) else 1
     write(files, args.out)
     print(f"generate.py: wrote {len(files)} files to {args.out}")
     return 0
