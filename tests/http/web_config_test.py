@@ -73,7 +73,8 @@ def curl(url, d, *extra):
         capture_output=True, text=True)
     if r.returncode != 0:
         return None, "", r.stderr
-    head, _, body = r.stdout.partition("\r\n\r\n")
+    # Text mode reads "\r\n" as "\n".
+    head, _, body = r.stdout.partition("\n\n")
     status = int(head.split()[1])
     return status, head, body
 
