@@ -42,7 +42,7 @@ CMD ["--target", "http://exporter:9477"]
 
 # --- runtime: only the shared libraries the binary links ---------------------
 # Last stage = the default target of `docker build .`.
-# From `ldd build/ai_quality_exporter` + `dpkg -S`: abseil, OpenSSL (TLS),
+# From `ldd build/ai_quality_exporter` + `dpkg -S`: abseil, OpenSSL (TLS), libcrypt (bcrypt),
 # prometheus-cpp core, RocksDB, simdjson, tcmalloc, yaml-cpp, libstdc++,
 # zlib (libc, libgcc-s and libm come with the base image); the
 # docker_runtime_libraries test checks the list against the binary. curl is
@@ -50,7 +50,7 @@ CMD ["--target", "http://exporter:9477"]
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libabsl20220623 libssl3 libprometheus-cpp-core1.0 librocksdb7.8 \
+      libabsl20220623 libssl3 libcrypt1 libprometheus-cpp-core1.0 librocksdb7.8 \
       libsimdjson14 libtcmalloc-minimal4 libyaml-cpp0.7 libstdc++6 zlib1g curl \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 aiq \
