@@ -107,7 +107,8 @@ TEST_F(ModelStateTest, TokenCountersSaturateInsteadOfWrapping) {
 {"model":"llm","tokens":{"prompt":9223372036854775807}}
 {"model":"llm","tokens":{"prompt":9223372036854775807}}
 )");
-  const VersionStats& v = Snap(0).per_version[0];
+  const ModelSnapshot s = Snap(0);  // a reference into Snap(0) would dangle
+  const VersionStats& v = s.per_version[0];
   EXPECT_EQ(v.prompt_tokens, std::numeric_limits<uint64_t>::max());
   EXPECT_EQ(v.completion_tokens, 1u);
 }
