@@ -17,6 +17,10 @@ B=${2:?usage: $0 OLD_BINARY NEW_BINARY [ROUNDS]}
 ROUNDS=${3:-3}
 PY=/usr/bin/python3
 ORACLE=$ROOT/testdata/oracle
+REF=$ORACLE/datasets/large_stable_reference.csv
+# free_port, wait_http, write_config
+# shellcheck source=bench/macro/lib.sh
+source "$ROOT/bench/macro/lib.sh"
 WORK=$(mktemp -d /tmp/aiq-http-ab.XXXXXX)
 SERVER_PID=""
 cleanup() {
@@ -31,38 +35,11 @@ $PY "$ROOT/bench/macro/gen_bodies.py" \
   "$ORACLE/datasets/large_stable_current.csv" "$WORK" >/dev/null
 head -3000 "$WORK/body_10000.ndjson" >"$WORK/body_3000.ndjson"
 
-free_port() {
-  $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 start() {  # binary port
-  cat >"$WORK/aiq.yaml" <<EOF
-server:
-  listen: "127.0.0.1:$2"
-  threads: 8
-models:
-  - name: churn
-    task: classification
-    versions: [v1]
-    classes: [churn, stay]
-    features:
-      - {name: income, type: numeric}
-      - {name: age, type: numeric}
-      - {name: score, type: numeric}
-      - {name: rooms, type: numeric}
-      - {name: plan, type: categorical}
-      - {name: channel, type: categorical}
-    reference: {csv: "$ORACLE/datasets/large_stable_reference.csv", target: target, prediction: prediction}
-    window: {duration: 1h, buckets: 12, max_exact_samples: 10000}
-EOF
+  write_config "$2" 10000 "$WORK/aiq.yaml"
   "$1" serve --config "$WORK/aiq.yaml" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$2/-/ready" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "server $1 did not come up" >&2
-  exit 1
+  wait_http "http://127.0.0.1:$2/-/ready"
 }
 
 stop() {

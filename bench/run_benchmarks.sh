@@ -65,6 +65,9 @@ cleanup() {
 trap cleanup EXIT
 
 log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
+# free_port, wait_http, write_config
+# shellcheck source=bench/macro/lib.sh
+source "$ROOT/bench/macro/lib.sh"
 
 # ---------------------------------------------------------------- setup
 "$ROOT/scripts/setup.sh" bench
@@ -101,19 +104,6 @@ EOF
   link=${link//-o bench\/stats_benchmark/-o $WORK/stats_driver}
   link=${link//-lbenchmark_main/}
   (cd "$BUILD" && eval "${link#*&& }")
-}
-
-free_port() {
-  $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_http() {  # url
-  for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "server at $1 did not come up" >&2
-  return 1
 }
 
 stop_server() {
@@ -212,27 +202,6 @@ drive() {  # server port
   log "$server scrape median ${med}s; VmHWM $(vm "$SERVER_PID" VmHWM) kB"
 }
 
-write_config() {  # port max_exact_samples file
-  cat >"$3" <<EOF
-server:
-  listen: "127.0.0.1:$1"
-  threads: 8
-models:
-  - name: churn
-    task: classification
-    versions: [v1]
-    classes: [churn, stay]
-    features:
-      - {name: income, type: numeric}
-      - {name: age, type: numeric}
-      - {name: score, type: numeric}
-      - {name: rooms, type: numeric}
-      - {name: plan, type: categorical}
-      - {name: channel, type: categorical}
-    reference: {csv: "$REF", target: target, prediction: prediction}
-    window: {duration: 1h, buckets: 12, max_exact_samples: $2}
-EOF
-}
 
 run_macro() {
   log "macro: bodies, then our exporter, then the peer (load $(load1))"

@@ -35,6 +35,30 @@
 
 namespace aiq::http {
 
+// Go's tls.ClientAuthType (the exporter-toolkit's client_auth_type).
+enum class ClientAuthType {
+  kNoClientCert,
+  kRequestClientCert,     // asked for, not required, not verified
+  kRequireAnyClientCert,  // required, not verified
+  kVerifyClientCertIfGiven,
+  kRequireAndVerifyClientCert,
+};
+// Whether a presented client certificate must chain to a trusted CA
+// (VerifyClientCertIfGiven, RequireAndVerifyClientCert). The other types
+// request or require a certificate but accept any.
+inline bool VerifiesClientCert(ClientAuthType type) {
+  return type == ClientAuthType::kVerifyClientCertIfGiven ||
+         type == ClientAuthType::kRequireAndVerifyClientCert;
+}
+// Whether the handshake fails without a client certificate.
+inline bool RequiresClientCert(ClientAuthType type) {
+  return type == ClientAuthType::kRequireAnyClientCert ||
+         type == ClientAuthType::kRequireAndVerifyClientCert;
+}
+
+// In increasing order, so versions compare with < and >.
+enum class TlsVersion { kTls10, kTls11, kTls12, kTls13 };
+
 // TLS as the exporter-toolkit's tls_server_config describes it, in
 // OpenSSL's terms (web_config.h reads the file and converts it; see
 // docs/web_config.md).
@@ -45,17 +69,9 @@ struct TlsOptions {
   // CA bundle that client certificates are verified against; with neither,
   // a verifying client_auth uses the system's trusted CAs.
   std::string client_ca_file, client_ca_pem;
-  enum class ClientAuth {
-    kNoClientCert,
-    kRequestClientCert,     // asked for, not required, not verified
-    kRequireAnyClientCert,  // required, not verified
-    kVerifyClientCertIfGiven,
-    kRequireAndVerifyClientCert,
-  };
-  ClientAuth client_auth = ClientAuth::kNoClientCert;
-  // "TLS10" ... "TLS13"; empty = the library's default.
-  std::string min_version = "TLS12";
-  std::string max_version;
+  ClientAuthType client_auth = ClientAuthType::kNoClientCert;
+  TlsVersion min_version = TlsVersion::kTls12;
+  TlsVersion max_version = TlsVersion::kTls13;
   // OpenSSL names: suites for TLS 1.2 and older (SSL_CTX_set_cipher_list)
   // and for TLS 1.3 (SSL_CTX_set_ciphersuites), groups
   // (SSL_CTX_set1_groups_list); empty = OpenSSL's defaults.

@@ -23,14 +23,18 @@ std::string LastOpenSslError() {
   return buf;
 }
 
-// Go's tls.VersionTLS1x names, as the exporter-toolkit spells them.
-absl::StatusOr<int> ProtocolVersion(const std::string& name) {
-  if (name == "TLS10") return TLS1_VERSION;
-  if (name == "TLS11") return TLS1_1_VERSION;
-  if (name == "TLS12") return TLS1_2_VERSION;
-  if (name == "TLS13") return TLS1_3_VERSION;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "TLS version \"", name, "\" is not one of TLS10, TLS11, TLS12, TLS13"));
+int ProtocolVersion(TlsVersion v) {
+  switch (v) {
+    case TlsVersion::kTls10:
+      return TLS1_VERSION;
+    case TlsVersion::kTls11:
+      return TLS1_1_VERSION;
+    case TlsVersion::kTls12:
+      return TLS1_2_VERSION;
+    case TlsVersion::kTls13:
+      return TLS1_3_VERSION;
+  }
+  return TLS1_2_VERSION;
 }
 
 // Accepts any certificate the client shows (Go's RequestClientCert and
@@ -74,17 +78,8 @@ absl::StatusOr<std::unique_ptr<ssl::context>> MakeTlsContext(
     return absl::InvalidArgumentError(
         "tls_server_config: the key does not match the certificate");
   }
-  // SSL_CTX_set_{min,max}_proto_version are macros.
-  if (!tls.min_version.empty()) {
-    absl::StatusOr<int> v = ProtocolVersion(tls.min_version);
-    if (!v.ok()) return v.status();
-    SSL_CTX_set_min_proto_version(native, *v);
-  }
-  if (!tls.max_version.empty()) {
-    absl::StatusOr<int> v = ProtocolVersion(tls.max_version);
-    if (!v.ok()) return v.status();
-    SSL_CTX_set_max_proto_version(native, *v);
-  }
+  SSL_CTX_set_min_proto_version(native, ProtocolVersion(tls.min_version));
+  SSL_CTX_set_max_proto_version(native, ProtocolVersion(tls.max_version));
   if (!tls.cipher_list.empty() &&
       SSL_CTX_set_cipher_list(
           native, absl::StrJoin(tls.cipher_list, ":").c_str()) != 1) {
@@ -100,11 +95,8 @@ absl::StatusOr<std::unique_ptr<ssl::context>> MakeTlsContext(
                                absl::StrJoin(tls.groups, ":").c_str()) != 1) {
     return failed("curve_preferences", "");
   }
-  using ClientAuth = TlsOptions::ClientAuth;
-  const bool verifies =
-      tls.client_auth == ClientAuth::kVerifyClientCertIfGiven ||
-      tls.client_auth == ClientAuth::kRequireAndVerifyClientCert;
-  if (verifies) {
+  using ClientAuth = ClientAuthType;
+  if (VerifiesClientCert(tls.client_auth)) {
     if (!tls.client_ca_file.empty()) {
       ctx->load_verify_file(tls.client_ca_file, ec);
       if (ec) return failed("client_ca_file", tls.client_ca_file);

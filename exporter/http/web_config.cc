@@ -416,16 +416,6 @@ void ReadUsers(YamlReader& r, const YAML::Node& node, WebConfig& out) {
 
 }  // namespace
 
-bool VerifiesClientCert(ClientAuthType type) {
-  return type == ClientAuthType::kVerifyClientCertIfGiven ||
-         type == ClientAuthType::kRequireAndVerifyClientCert;
-}
-
-bool RequiresClientCert(ClientAuthType type) {
-  return type == ClientAuthType::kRequireAnyClientCert ||
-         type == ClientAuthType::kRequireAndVerifyClientCert;
-}
-
 std::span<const TlsCipherSuite> TlsCipherSuites() { return kCipherSuites; }
 
 std::span<const TlsCurve> TlsCurves() { return kCurves; }
@@ -475,26 +465,9 @@ TlsOptions ToTlsOptions(const TlsServerConfig& config) {
   t.key_pem = config.key_pem;
   t.client_ca_file = config.client_ca_file;
   t.client_ca_pem = config.client_ca_pem;
-  using A = TlsOptions::ClientAuth;
-  switch (config.client_auth_type) {
-    case ClientAuthType::kNoClientCert:
-      t.client_auth = A::kNoClientCert;
-      break;
-    case ClientAuthType::kRequestClientCert:
-      t.client_auth = A::kRequestClientCert;
-      break;
-    case ClientAuthType::kRequireAnyClientCert:
-      t.client_auth = A::kRequireAnyClientCert;
-      break;
-    case ClientAuthType::kVerifyClientCertIfGiven:
-      t.client_auth = A::kVerifyClientCertIfGiven;
-      break;
-    case ClientAuthType::kRequireAndVerifyClientCert:
-      t.client_auth = A::kRequireAndVerifyClientCert;
-      break;
-  }
-  t.min_version = std::string(kTlsVersionNames.Name(config.min_version));
-  t.max_version = std::string(kTlsVersionNames.Name(config.max_version));
+  t.client_auth = config.client_auth_type;
+  t.min_version = config.min_version;
+  t.max_version = config.max_version;
   for (const TlsCipherSuite& c : config.cipher_suites) {
     (c.tls13 ? t.tls13_suites : t.cipher_list).emplace_back(c.openssl_name);
   }

@@ -37,16 +37,9 @@
 
 namespace aiq::http {
 
-// Go's tls.ClientAuthType, by the names the toolkit accepts (plus
-// "RequireClientCert", which it keeps as an old name of
+// ClientAuthType and TlsVersion (server.h) by the names the toolkit
+// accepts ("RequireClientCert" is also read, as the toolkit's old name of
 // RequireAnyClientCert).
-enum class ClientAuthType {
-  kNoClientCert,
-  kRequestClientCert,
-  kRequireAnyClientCert,
-  kVerifyClientCertIfGiven,
-  kRequireAndVerifyClientCert,
-};
 inline constexpr auto kClientAuthTypeNames =
     util::MakeEnumNames<ClientAuthType>({
         {ClientAuthType::kNoClientCert, "NoClientCert"},
@@ -57,15 +50,6 @@ inline constexpr auto kClientAuthTypeNames =
          "RequireAndVerifyClientCert"},
     });
 
-// Whether a presented client certificate must chain to a trusted CA
-// (VerifyClientCertIfGiven, RequireAndVerifyClientCert). The other types
-// request or require a certificate but accept any.
-bool VerifiesClientCert(ClientAuthType type);
-// Whether the handshake fails without a client certificate.
-bool RequiresClientCert(ClientAuthType type);
-
-// In increasing order, so versions compare with < and >.
-enum class TlsVersion { kTls10, kTls11, kTls12, kTls13 };
 inline constexpr auto kTlsVersionNames = util::MakeEnumNames<TlsVersion>({
     {TlsVersion::kTls10, "TLS10"},
     {TlsVersion::kTls11, "TLS11"},
