@@ -41,6 +41,18 @@ function(aiq_test_definitions target)
       AIQ_BINARY_DIR="${PROJECT_BINARY_DIR}")
 endfunction()
 
+# aiq_sanitizer_runtime(target): what an executable of a sanitizer build
+# needs beside the compiler's flags. Under TSan, the shim that shows it
+# absl's Mutex (tests/sanitizers/tsan_absl_sync.cc); dlsym needs libdl.
+function(aiq_sanitizer_runtime target)
+  if(AIQ_SANITIZE MATCHES "thread")
+    target_sources(${target} PRIVATE
+        ${PROJECT_SOURCE_DIR}/tests/sanitizers/tsan_absl_sync.cc)
+    target_link_libraries(${target} PRIVATE absl::synchronization
+                          ${CMAKE_DL_LIBS})
+  endif()
+endfunction()
+
 # aiq_cc_test(NAME name SRCS a_test.cc ... DEPS ...)
 # One GoogleTest binary per component; every TEST becomes a CTest test.
 # Tests get AIQ_ORACLE_DIR and AIQ_SOURCE_DIR as compile definitions.
@@ -50,6 +62,7 @@ function(aiq_cc_test)
   endif()
   cmake_parse_arguments(A "" "NAME" "SRCS;DEPS" ${ARGN})
   add_executable(${A_NAME} ${A_SRCS})
+  aiq_sanitizer_runtime(${A_NAME})
   target_link_libraries(${A_NAME} PRIVATE ${A_DEPS} GTest::gmock GTest::gtest_main)
   target_compile_options(${A_NAME} PRIVATE ${AIQ_WARNINGS})
   aiq_test_definitions(${A_NAME})

@@ -7,8 +7,14 @@
 #   scripts/check.sh lint       pyflakes (Python), shellcheck (shell), and
 #                               every exporter/ header's usage example parses
 #   scripts/check.sh clang      clang-14 build of everything with
-#                               -Wthread-safety -Werror, in ./build-clang
+#                               -Wthread-safety -Werror, AddressSanitizer and
+#                               UndefinedBehaviorSanitizer, in ./build-clang
 #                               (or $AIQ_CLANG_BUILD_DIR)
+#   scripts/check.sh asan       every test but the load figures, run in that
+#                               build (after clang)
+#   scripts/check.sh tsan       the unit tests of the threaded components,
+#                               built with ThreadSanitizer in ./build-tsan
+#                               (or $AIQ_TSAN_BUILD_DIR), and run
 #   scripts/check.sh fuzz       the libFuzzer targets in fuzz/, built with
 #                               clang, ASan and UBSan in ./build-fuzz, each
 #                               run for $AIQ_FUZZ_RUNS (50000) inputs
@@ -62,31 +68,112 @@ check_lint() {
   return "$rc"
 }
 
-check_clang() {
-  local launcher=() log="$clang_build/check-clang.log"
+# configure_clang DIR LOG CMAKE_ARGS...: (re)configures a clang build tree.
+configure_clang() {
+  local dir=$1 log=$2 launcher=()
+  shift 2
   if command -v ccache >/dev/null; then
     launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   fi
-  if [[ ! -f "$clang_build/CMakeCache.txt" ]]; then
-    mkdir -p "$clang_build"
-    if ! CXX=$clang_cxx cmake -S "$root" -B "$clang_build" -G Ninja \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAIQ_WERROR=ON "${launcher[@]}" \
-      >"$log" 2>&1; then
-      cat "$log"
-      return 1
-    fi
+  mkdir -p "$dir"
+  if ! CXX=$clang_cxx cmake -S "$root" -B "$dir" -G Ninja \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" "$@" >"$log" 2>&1; then
+    cat "$log"
+    return 1
   fi
+}
+
+# build_clang DIR LOG [TARGETS...]: builds, printing only the diagnostics.
+build_clang() {
+  local dir=$1 log=$2 targets=()
+  shift 2
+  (($#)) && targets=(--target "$@")
   # -k 0: report every file that fails, not only the first.
-  if cmake --build "$clang_build" --parallel "$(nproc)" -- -k 0 \
+  if cmake --build "$dir" --parallel "$(nproc)" "${targets[@]}" -- -k 0 \
     >"$log" 2>&1; then
-    echo "  $("$clang_cxx" --version | head -1): built with" \
-      "-Wthread-safety -Werror"
     return 0
   fi
   # The diagnostics, without ninja's progress lines (full log: $log).
   grep -v '^\[[0-9]*/[0-9]*\] ' "$log" | head -150
   echo "  (full log: $log)"
   return 1
+}
+
+# One build serves the thread-safety analysis and the ASan+UBSan test run.
+check_clang() {
+  local log="$clang_build/check-clang.log"
+  configure_clang "$clang_build" "$log" -DAIQ_WERROR=ON \
+    -DAIQ_SANITIZE=address,undefined || return 1
+  build_clang "$clang_build" "$log" || return 1
+  echo "  $("$clang_cxx" --version | head -1): built with" \
+    "-Wthread-safety -Werror -fsanitize=address,undefined"
+}
+
+# What a sanitizer finding does: stop the process with a report, so the
+# test (or the server a test started) fails. Suppressions, each with its
+# reason, are in tests/sanitizers/.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_stack_use_after_return=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitizers/tsan.supp:print_suppressions=0}
+
+# Every CTest test in the clang build (ASan+UBSan), but the "load" ones:
+# their figures (latency, RSS) measure the sanitizers, not the code.
+check_asan() {
+  if [[ ! -f "$clang_build/CTestTestfile.cmake" ]]; then
+    echo "  no build in $clang_build: run the clang check first"
+    return 1
+  fi
+  local out="$clang_build/check-asan.log"
+  if ctest --test-dir "$clang_build" --parallel "$(nproc)" -LE load \
+    --timeout 900 --output-on-failure >"$out" 2>&1; then
+    echo "  $(grep -E 'tests passed' "$out" | tail -1)"
+    return 0
+  fi
+  grep -E -A60 'Failed|\*\*\*' "$out" | head -300
+  grep -E 'tests passed|The following tests' -A30 "$out" | tail -40
+  echo "  (full log: $out)"
+  return 1
+}
+
+# The unit tests of the components that run threads, built with TSan. Each
+# binary runs whole (one process): TSan makes a process start cost more
+# than most tests.
+tsan_tests=(util_test http_test state_test app_test model_test review_test
+  ingest_test)
+check_tsan() {
+  local dir=${AIQ_TSAN_BUILD_DIR:-$root/build-tsan} rc=0 t bin
+  local log="$dir/check-tsan.log"
+  configure_clang "$dir" "$log" -DAIQ_SANITIZE=thread \
+    -DAIQ_BUILD_BENCHMARKS=OFF || return 1
+  build_clang "$dir" "$log" tsan_selftest "${tsan_tests[@]}" || return 1
+  # The absl::Mutex shim (tests/sanitizers/tsan_absl_sync.cc) must make
+  # locked code quiet and still let a real race through.
+  if ! "$dir/tsan_selftest" >"$dir/tsan-selftest.log" 2>&1; then
+    head -40 "$dir/tsan-selftest.log"
+    echo "  tsan_selftest: TSan reported code that holds its absl::Mutex"
+    return 1
+  fi
+  "$dir/tsan_selftest" --race >>"$dir/tsan-selftest.log" 2>&1
+  if ! grep -q 'WARNING: ThreadSanitizer: data race' "$dir/tsan-selftest.log"
+  then
+    echo "  tsan_selftest --race: TSan missed a real race"
+    return 1
+  fi
+  echo "  tsan_selftest: locked code quiet, a real race reported"
+  for t in "${tsan_tests[@]}"; do
+    bin=$(find "$dir/exporter" -name "$t" -type f -executable | head -1)
+    if ! (cd "$dir" && "$bin" --gtest_brief=1 >"$dir/tsan-$t.log" 2>&1); then
+      grep -E -B5 -A40 'WARNING: ThreadSanitizer|FAILED|Failure' \
+        "$dir/tsan-$t.log" | head -200
+      echo "  $t FAILED under TSan (log: $dir/tsan-$t.log)"
+      rc=1
+    else
+      echo "  $t: $(grep -Eo '[0-9]+ tests? from [0-9]+ test suites? ran' \
+        "$dir/tsan-$t.log" | tail -1), no race"
+    fi
+  done
+  return "$rc"
 }
 
 # libFuzzer targets (fuzz/): built with clang, ASan and UBSan in
@@ -131,12 +218,15 @@ check_fuzz() {
 }
 
 checks=("$@")
-((${#checks[@]})) || checks=(format lint clang fuzz)
+((${#checks[@]})) || checks=(format lint clang asan tsan fuzz)
 failed=()
 for c in "${checks[@]}"; do
   case "$c" in
-    format | lint | clang | fuzz) ;;
-    *) echo "usage: $0 [format] [lint] [clang] [fuzz]" >&2; exit 2 ;;
+    format | lint | clang | asan | tsan | fuzz) ;;
+    *)
+      echo "usage: $0 [format] [lint] [clang] [asan] [tsan] [fuzz]" >&2
+      exit 2
+      ;;
   esac
   echo "check: $c"
   start=$SECONDS

@@ -121,11 +121,19 @@ double KthOfUnion(std::span<const double> a, std::span<const double> b,
   return std::max(i > 0 ? a[i - 1] : -inf, j > 0 ? b[j - 1] : -inf);
 }
 
+// An AVX2 and a baseline copy of the hot loops, picked at load time by an
+// ifunc resolver. TSan cannot run resolvers (they run before its runtime
+// starts), so its builds keep the baseline only.
+#if defined(AIQ_TSAN)
+#define AIQ_AVX2_CLONES
+#else
+#define AIQ_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+
 using V4 = double __attribute__((vector_size(32)));
 
 // out[i] = i / n for i in [0, n]; vector lanes divide exactly like scalars.
-__attribute__((target_clones("avx2", "default"))) void FillCdf(double* out,
-                                                               size_t n) {
+AIQ_AVX2_CLONES void FillCdf(double* out, size_t n) {
   const double dn = static_cast<double>(n);
   const V4 den = {dn, dn, dn, dn};
   V4 num = {0, 1, 2, 3};
@@ -205,8 +213,7 @@ double TwoSidedStatistic(std::span<const double> a, std::span<const double> b) {
 // Horner-style from the innermost term (scipy's _compute_prob_outside_square).
 // Same operations in the same order as scipy, so the result is bit-identical
 // (this matters: scipy falls back to kstwo when the value exceeds 1).
-__attribute__((target_clones("avx2", "default"))) double ProbOutsideSquare(
-    int64_t n, int64_t h) {
+AIQ_AVX2_CLONES double ProbOutsideSquare(int64_t n, int64_t h) {
   // The n/h + 1 products p1(k) are independent; only the final Horner step
   // chains them. Computing four k at a time in vector lanes performs each
   // lane's operations exactly as the scalar loop would (IEEE, no FMA), so
@@ -257,9 +264,9 @@ bool SomeColumnIsEmpty(int64_t m, int64_t n, int64_t mg, int64_t ng,
 // The recursion is a convex combination of non-negative terms, so the
 // reordering changes the result only by a few ulps per step (relative).
 // buf_a/buf_b: m + 3 doubles each; iv[k] = k - 1 (indexed with offset 1).
-__attribute__((target_clones("avx2", "default"))) double SweepAntiDiagonals(
-    int64_t m, int64_t n, int64_t mg, int64_t ng, int64_t h, double* buf_a,
-    double* buf_b, const double* iv_buf) {
+AIQ_AVX2_CLONES double SweepAntiDiagonals(int64_t m, int64_t n, int64_t mg,
+                                          int64_t ng, int64_t h, double* buf_a,
+                                          double* buf_b, const double* iv_buf) {
   // Offset by one so index -1 (always multiplied by x = 0) is addressable.
   double* prev = buf_a + 1;
   double* cur = buf_b + 1;
