@@ -63,6 +63,17 @@ struct HttpServer::Impl {
   int max_connections = 0;
   int port = 0;
 
+  // What a connection's destructor updates. Declared before the I/O
+  // context, whose destruction may destroy the last connections (held by
+  // handlers still queued when Stop gave up on them).
+  // Bytes of the bodies reserved by the requests being handled.
+  std::atomic<int64_t> inflight_bytes{0};
+  std::atomic<int> connections{0};
+  std::atomic<bool> stopping{false};
+  absl::Mutex connections_mu;
+  // Every open connection; each removes itself when it ends.
+  absl::flat_hash_set<detail::Connection*> open ABSL_GUARDED_BY(connections_mu);
+
   // Declared before the I/O context, so it outlives every TLS stream.
   std::unique_ptr<asio::ssl::context> tls;
   asio::io_context ioc;
@@ -74,14 +85,6 @@ struct HttpServer::Impl {
   std::unique_ptr<asio::thread_pool> query_workers;
   std::vector<std::thread> io_threads;
 
-  // Bytes of the bodies reserved by the requests being handled.
-  std::atomic<int64_t> inflight_bytes{0};
-  std::atomic<int> connections{0};
-  std::atomic<bool> stopping{false};
-
-  absl::Mutex connections_mu;
-  // Every open connection; each removes itself when it ends.
-  absl::flat_hash_set<detail::Connection*> open ABSL_GUARDED_BY(connections_mu);
 
   void Accept();
   void OnAccept(const boost::system::error_code& ec, tcp::socket socket);
