@@ -30,6 +30,7 @@
 #include "exporter/app/exporter_app.h"
 #include "exporter/config/config_loader.h"
 #include "exporter/metrics/exposition.h"
+#include "exporter/util/gzip.h"
 
 namespace {
 
@@ -287,7 +288,7 @@ void BM_GzipBody(benchmark::State& state) {
   const std::string body =
       fx->app->Handle(Request("GET", "/metrics", "", "")).body;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(*aiq::metrics::Gzip(body));
+    benchmark::DoNotOptimize(*aiq::util::Gzip(body));
   }
   state.SetBytesProcessed(state.iterations() *
                           static_cast<int64_t>(body.size()));

@@ -198,7 +198,7 @@ check_fuzz() {
     return 1
   fi
   local rc=0 name corpus
-  for name in decoder csv config log_record; do
+  for name in decoder csv config log_record otlp_proto otlp_json; do
     corpus=$(mktemp -d)
     cp "$root/fuzz/corpus/$name/"* "$corpus/"
     if ! (cd "$dir" && "./fuzz/${name}_fuzzer" -seed=1 -runs="$runs" \

@@ -22,6 +22,10 @@ build_pkgs=(
 # and scikit-learn regenerate the test data (tools/oracle, oracle_reproducible).
 test_pkgs=(prometheus prometheus-alertmanager curl openssl chromium python3 python3-yaml
   docker-compose python3-numpy python3-scipy python3-sklearn)
+# Node.js and npm run the OpenTelemetry JS SDK client (tests/otlp_client);
+# a node from elsewhere (e.g. nodesource, which bundles npm and conflicts
+# with Debian's npm) is used as it is.
+if ! command -v node >/dev/null 2>&1; then test_pkgs+=(nodejs npm); fi
 # The developer checks (scripts/check.sh): the clang thread-safety build,
 # the format check, the Python and shell lint, and the fuzzers (libFuzzer
 # and the sanitizers' runtimes are in libclang-rt-14-dev, only recommended
@@ -45,13 +49,16 @@ for p in "${wanted[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "setup: installing ${missing[*]}" >&2
-sudo_cmd=()
-if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The OTLP test client's npm packages, pinned by its package-lock.json.
+case "${1:-}" in
+  test | bench) "$(dirname "$0")/../tests/otlp_client/install.sh" ;;
+esac

@@ -109,7 +109,7 @@ class DurableStateTest : public ::testing::Test {
     std::uniform_real_distribution<double> u(0, 1);
     const char* plans[] = {"basic", "plus", "pro", "enterprise"};
     const char* regions[] = {"eu", "us", "apac", "latam"};
-    std::string preds, llm, labels, feedback;
+    std::string preds, llm, labels, feedback, evaluations;
     for (int i = 0; i < n; ++i) {
       const std::string id = absl::StrCat("r", round, "-", i);
       const double p = u(rng);
@@ -124,11 +124,19 @@ class DurableStateTest : public ::testing::Test {
           R"(},"confidence":)", std::max(p, 1 - p), R"(,"latency_ms":)",
           5 + 100 * u(rng), R"(,"segment":{"region":")", regions[rng() % 4],
           "\"}}\n");
-      absl::StrAppend(&llm,
-                      R"({"model":"support-assistant","tokens":{"prompt":)",
-                      rng() % 500, R"(,"completion":)", rng() % 300, "}",
+      absl::StrAppend(&llm, R"({"model":"support-assistant","id":"c)", id,
+                      R"(","latency_ms":)", 400 + rng() % 600, R"(,"ttft_ms":)",
+                      rng() % 400, R"(,"tokens":{"prompt":)", rng() % 500,
+                      R"(,"completion":)", rng() % 300, "}",
                       i % 7 == 0 ? R"(,"safety":["pii"])" : "",
                       i % 11 == 0 ? R"(,"error":"timeout")" : "", "}\n");
+      // Judges of the LLM calls: joined (their version) or not, scores
+      // and labels.
+      absl::StrAppend(&evaluations,
+                      R"({"model":"support-assistant","evaluator":")",
+                      i % 3 == 0 ? "relevance" : "toxicity", R"(","id":"c)",
+                      i % 4 == 0 ? id : "unknown", R"(","score":)", u(rng),
+                      i % 5 == 0 ? R"(,"label":"flagged"})" : "}", "\n");
       if (round > 0 && i % 2 == 0) {
         const std::string old = absl::StrCat("r", round - 1, "-", i);
         absl::StrAppend(&labels, R"({"model":"churn-classifier","id":")", old,
@@ -140,6 +148,7 @@ class DurableStateTest : public ::testing::Test {
     }
     ASSERT_EQ(Request("POST", "/api/v1/predictions", preds).status, 200);
     ASSERT_EQ(Request("POST", "/api/v1/predictions", llm).status, 200);
+    ASSERT_EQ(Request("POST", "/api/v1/evaluations", evaluations).status, 200);
     if (!labels.empty()) {
       ASSERT_EQ(Request("POST", "/api/v1/labels", labels).status, 200);
       ASSERT_EQ(Request("POST", "/api/v1/feedback", feedback).status, 200);
@@ -181,11 +190,14 @@ TEST_F(DurableStateTest, RestartReplaysTheLogToTheSameMetrics) {
   const std::string before = ModelMetrics();
   ASSERT_THAT(before, HasSubstr("aiq_labels_total{"));
   ASSERT_THAT(before, HasSubstr("aiq_drift_score{"));
+  ASSERT_THAT(before, HasSubstr("aiq_evaluation_score_bucket{"));
+  ASSERT_THAT(before, HasSubstr("aiq_evaluations_total{"));
+  ASSERT_THAT(before, HasSubstr("aiq_time_per_output_token_seconds_bucket{"));
   ASSERT_OK(Start());  // no checkpoint: everything from the log
   EXPECT_EQ(ModelMetrics(), before);
   const DurableStateStats st = app_->durable()->Stats();
   EXPECT_EQ(st.recovery.checkpoint_seq, 0u);
-  EXPECT_EQ(st.recovery.records_replayed, 8 * 2 + 7 * 2);
+  EXPECT_EQ(st.recovery.records_replayed, 8 * 3 + 7 * 2);
   EXPECT_EQ(st.recovery.records_corrupt, 0);
 }
 
@@ -198,8 +210,8 @@ TEST_F(DurableStateTest, RestartFromCheckpointPlusLogReachesTheSameMetrics) {
   ASSERT_OK(Start());
   EXPECT_EQ(ModelMetrics(), before);
   const DurableStateStats st = app_->durable()->Stats();
-  EXPECT_EQ(st.recovery.checkpoint_seq, 5u * 2 + 4 * 2);
-  EXPECT_EQ(st.recovery.records_replayed, 3 * 4);
+  EXPECT_EQ(st.recovery.checkpoint_seq, 5u * 3 + 4 * 2);
+  EXPECT_EQ(st.recovery.records_replayed, 3 * 5);
   // And serving continues identically: same traffic on both sides of a
   // second restart, this time from a checkpoint alone.
   ASSERT_OK(app_->durable()->CheckpointNow());

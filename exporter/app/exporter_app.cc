@@ -14,9 +14,11 @@
 #include "exporter/ingest/event_json.h"
 #include "exporter/metrics/exposition.h"
 #include "exporter/metrics/scrape.h"
+#include "exporter/otlp/otlp_decoder.h"
 #include "exporter/report/report_json.h"
 #include "exporter/util/absl_compat.h"
 #include "exporter/util/binary_codec.h"
+#include "exporter/util/gzip.h"
 #include "exporter/util/html.h"
 
 namespace aiq::app {
@@ -126,6 +128,7 @@ ExporterApp::ExporterApp(config::Config config, util::Clock* clock)
     : config_(std::make_unique<const config::Config>(std::move(config))),
       clock_(clock),
       decoder_(*config_),
+      genai_mapper_(*config_),
       review_sampler_(config_->review),
       registry_(*config_, config_->state.dir.empty() ? clock : &model_clock_),
       self_(static_cast<int>(config_->models.size())),
@@ -148,6 +151,11 @@ std::vector<ExporterApp::Route> ExporterApp::BuildRoutes() {
       return Ingest(kind, c.format, req);
     };
   };
+  auto otlp_ingest = [this](otlp::Signal signal) {
+    return [this, signal](const HttpRequest& req, const RouteContext& c) {
+      return IngestOtlp(signal, c.encoding, req);
+    };
+  };
   // Every route of docs/api.md; the order is the label order of docs.
   return {
       {"/api/v1/predictions", "POST", AuthPolicy::kBearer, BodyPolicy::kEvents,
@@ -156,6 +164,14 @@ std::vector<ExporterApp::Route> ExporterApp::BuildRoutes() {
        ingest(EventKind::kLabel)},
       {"/api/v1/feedback", "POST", AuthPolicy::kBearer, BodyPolicy::kEvents,
        ingest(EventKind::kFeedback)},
+      {"/api/v1/evaluations", "POST", AuthPolicy::kBearer, BodyPolicy::kEvents,
+       ingest(EventKind::kEvaluation)},
+      {"/v1/traces", "POST", AuthPolicy::kBearer, BodyPolicy::kOtlp,
+       otlp_ingest(otlp::Signal::kTraces)},
+      {"/v1/logs", "POST", AuthPolicy::kBearer, BodyPolicy::kOtlp,
+       otlp_ingest(otlp::Signal::kLogs)},
+      {"/v1/metrics", "POST", AuthPolicy::kBearer, BodyPolicy::kOtlp,
+       otlp_ingest(otlp::Signal::kMetrics)},
       {"/api/v1/models", "GET", AuthPolicy::kBearer, BodyPolicy::kAny,
        [this](const HttpRequest&, const RouteContext&) { return Models(); }},
       {"/metrics", "GET", AuthPolicy::kBasic, BodyPolicy::kAny,
@@ -238,6 +254,14 @@ absl::Status ExporterApp::ApplyRecord(const state::LogRecord& r) {
     durable_->NoteReference(r.model, r.body);
     return absl::OkStatus();
   }
+  if (r.type == state::LogRecord::Type::kOtlp) {
+    absl::StatusOr<otlp::MappedRequest> mapped =
+        MapOtlp(r.signal, r.encoding, r.body, r.decode_time);
+    if (!mapped.ok()) return mapped.status();
+    model_clock_.Set(r.time);
+    registry_.Apply(mapped->decoded);
+    return absl::OkStatus();
+  }
   absl::StatusOr<ingest::DecodeResult> decoded =
       decoder_.Decode(r.kind, r.format, r.body, r.decode_time);
   if (!decoded.ok()) return decoded.status();
@@ -277,6 +301,9 @@ HttpResponse ExporterApp::Handle(const HttpRequest& request) {
   std::optional<HttpResponse> refusal = Check(request, handler, route, context);
   HttpResponse r =
       refusal ? *std::move(refusal) : route->handle(request, context);
+  if (refusal && route != nullptr && route->body == BodyPolicy::kOtlp) {
+    r = OtlpRefusal(std::move(r), request);
+  }
   self_.CountRequest(std::string(handler), r.status);
   return r;
 }
@@ -286,7 +313,11 @@ std::optional<HttpResponse> ExporterApp::Screen(const HttpRequest& request) {
   const Route* route = nullptr;
   RouteContext context;
   std::optional<HttpResponse> refusal = Check(request, handler, route, context);
-  if (refusal) self_.CountRequest(std::string(handler), refusal->status);
+  if (!refusal) return refusal;
+  self_.CountRequest(std::string(handler), refusal->status);
+  if (route != nullptr && route->body == BodyPolicy::kOtlp) {
+    return OtlpRefusal(*std::move(refusal), request);
+  }
   return refusal;
 }
 
@@ -384,6 +415,17 @@ std::optional<HttpResponse> ExporterApp::Check(const HttpRequest& req,
                                      hint));
     }
     context.format = *format;
+  }
+  if (route->body == BodyPolicy::kOtlp) {
+    std::optional<otlp::Encoding> encoding =
+        otlp::EncodingFromContentType(req.header("Content-Type"));
+    if (!encoding) {
+      return Error(415, absl::StrCat("unsupported Content-Type \"",
+                                     util::ToAbsl(req.header("Content-Type")),
+                                     "\"; OTLP/HTTP is application/x-protobuf "
+                                     "or application/json"));
+    }
+    context.encoding = *encoding;
   }
   if (route->pattern.find("{model}") != std::string_view::npos) {
     context.model = registry_.Find(std::string(model_name));
@@ -553,12 +595,8 @@ HttpResponse ExporterApp::IngestDurably(ingest::EventKind kind,
   record.decode_time = decode_time;
   record.idempotency_key = key;
   record.body = req.body;
-  // The join lookups' reads happen here, in parallel across requests,
-  // rather than under the commit lock.
-  registry_.WarmJoins(decoded);
   model::ApplyResult applied;
-  absl::StatusOr<uint64_t> seq =
-      durable_->Commit(record, [&] { applied = registry_.Apply(decoded); });
+  absl::StatusOr<uint64_t> seq = CommitEvents(record, decoded, applied);
   if (!seq.ok()) {
     // Nothing was applied: the client may retry as it is.
     HttpResponse r =
@@ -578,6 +616,15 @@ HttpResponse ExporterApp::IngestDurably(ingest::EventKind kind,
     return r;
   }
   return answer;
+}
+
+absl::StatusOr<uint64_t> ExporterApp::CommitEvents(
+    state::LogRecord& record, ingest::DecodeResult& decoded,
+    model::ApplyResult& applied) {
+  // The join lookups' reads happen here, in parallel across requests,
+  // rather than under the commit lock.
+  registry_.WarmJoins(decoded);
+  return durable_->Commit(record, [&] { applied = registry_.Apply(decoded); });
 }
 
 void ExporterApp::SampleForReview(const ingest::DecodeResult& decoded,
@@ -630,7 +677,7 @@ HttpResponse ExporterApp::Metrics(const HttpRequest& req) {
   r.content_type = metrics::kTextContentType;
   r.body = metrics::RenderText(families);
   if (metrics::AcceptsGzip(req.header("Accept-Encoding"))) {
-    if (absl::StatusOr<std::string> z = metrics::Gzip(r.body); z.ok()) {
+    if (absl::StatusOr<std::string> z = util::Gzip(r.body); z.ok()) {
       r.body = *std::move(z);
       r.headers.emplace_back("Content-Encoding", "gzip");
     }
@@ -787,8 +834,11 @@ HttpResponse ExporterApp::Landing() const {
       "<li><a href=\"/metrics\">/metrics</a> &mdash; Prometheus metrics</li>"
       "<li><a href=\"/api/v1/models\">/api/v1/models</a> &mdash; models</li>"
       "<li><code>POST /api/v1/predictions</code>, "
-      "<code>POST /api/v1/labels</code>, <code>POST /api/v1/feedback</code>"
+      "<code>POST /api/v1/labels</code>, <code>POST /api/v1/feedback</code>, "
+      "<code>POST /api/v1/evaluations</code>"
       " &mdash; JSON object, array or NDJSON</li>"
+      "<li><code>POST /v1/traces</code>, <code>POST /v1/logs</code>, "
+      "<code>POST /v1/metrics</code> &mdash; OTLP/HTTP (protobuf or JSON)</li>"
       "<li><a href=\"/-/healthy\">/-/healthy</a>, "
       "<a href=\"/-/ready\">/-/ready</a></li></ul>"
       "<h2>Models</h2><ul>",

@@ -32,6 +32,8 @@
 #include "exporter/ingest/decoder.h"
 #include "exporter/metrics/self_metrics.h"
 #include "exporter/model/model_registry.h"
+#include "exporter/otlp/genai_mapping.h"
+#include "exporter/otlp/otlp_request.h"
 #include "exporter/review/review_log.h"
 #include "exporter/review/review_sampler.h"
 #include "exporter/util/clock.h"
@@ -67,6 +69,11 @@ class ExporterApp {
   // 415, 413, 429), or nullopt when its body is wanted: the server asks
   // before reading a large body (http::ServerOptions::screen).
   std::optional<http::HttpResponse> Screen(const http::HttpRequest& request);
+  // The same for the OTLP-only listener (server.otlp_listen): the OTLP/HTTP
+  // endpoints, and 404 for every other path.
+  http::HttpResponse HandleOtlpListener(const http::HttpRequest& request);
+  std::optional<http::HttpResponse> ScreenOtlpListener(
+      const http::HttpRequest& request);
 
   // The web config's basic_auth_users (--web.config.file): with users, every
   // endpoint requires one of them (or the route's own token or
@@ -89,6 +96,7 @@ class ExporterApp {
   struct RouteContext {
     model::ModelState* model = nullptr;  // routes with {model}
     ingest::BodyFormat format{};         // routes with BodyPolicy::kEvents
+    otlp::Encoding encoding{};           // routes with BodyPolicy::kOtlp
   };
   enum class AuthPolicy {
     kNone,
@@ -98,6 +106,9 @@ class ExporterApp {
   enum class BodyPolicy {
     kAny,     // any body (or none); only its size is checked
     kEvents,  // a JSON or NDJSON Content-Type, else 415
+    // OTLP/HTTP: a protobuf or JSON Content-Type, else 415; refusals are
+    // google.rpc.Status bodies.
+    kOtlp,
   };
   // One endpoint. A request is matched against the table once; the checks
   // every route shares (method, authentication, body size, content type,
@@ -138,6 +149,24 @@ class ExporterApp {
   http::HttpResponse IngestAnswer(ingest::EventKind kind,
                                   const model::ApplyResult& applied,
                                   bool count);
+  // OTLP/HTTP ingest (otlp_ingest.cc): decode, map (docs/otlp.md), apply
+  // as the JSON API does, answer with partial_success.
+  http::HttpResponse IngestOtlp(otlp::Signal signal, otlp::Encoding encoding,
+                                const http::HttpRequest& request);
+  // Decodes and maps an OTLP body; serving and replay alike.
+  absl::StatusOr<otlp::MappedRequest> MapOtlp(otlp::Signal signal,
+                                              otlp::Encoding encoding,
+                                              std::string_view body,
+                                              absl::Time now) const;
+  // An OTLP route's refusal (404 ... 429) as the google.rpc.Status the
+  // OTLP/HTTP spec answers with, in the request's encoding when known.
+  static http::HttpResponse OtlpRefusal(http::HttpResponse refusal,
+                                        const http::HttpRequest& request);
+  // Logs `record` and applies `decoded` under the state's commit lock:
+  // the record's sequence number, or the 503 to answer (nothing applied).
+  absl::StatusOr<uint64_t> CommitEvents(state::LogRecord& record,
+                                        ingest::DecodeResult& decoded,
+                                        model::ApplyResult& applied);
   // Replays one state log record (DurableState::Recover).
   absl::Status ApplyRecord(const state::LogRecord& record);
   // Parses and validates a reference CSV for `m` (the PUT body).
@@ -169,6 +198,7 @@ class ExporterApp {
   // With state.dir, the models run on this clock (see durable_state.h).
   util::FakeClock model_clock_{absl::UnixEpoch()};
   ingest::Decoder decoder_;
+  otlp::GenAiMapper genai_mapper_;
   review::ReviewSampler review_sampler_;
   std::unique_ptr<review::ReviewLog> review_log_;  // nullptr: review off
   model::ModelRegistry registry_;

@@ -23,8 +23,8 @@ namespace {
 
 // A scrape of three models (classification with a reference and segments,
 // regression with a reference, generation with budgets) after traffic of
-// every kind, review sampling and durable state on: every family the
-// catalogue lists.
+// every kind (evaluations and streaming latency too), review sampling and
+// durable state on: every family the catalogue lists.
 std::string RichScrape() {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("aiq_scrape_catalogue_" + std::to_string(getpid()));
@@ -118,7 +118,7 @@ models:
   };
   std::mt19937 g(42);
   std::normal_distribution<double> n(0, 1);
-  std::string preds, labels, feedback, reg, regl, llm;
+  std::string preds, labels, feedback, reg, regl, llm, evaluations;
   const char* plans[] = {"basic", "plus", "pro"};
   const char* regions[] = {"eu", "us", "apac", "mars"};
   for (int i = 0; i < 1600; ++i) {
@@ -155,9 +155,16 @@ models:
       absl::StrAppend(&llm, "{\"model\":\"support-assistant\",\"id\":\"q", i,
                       "\",\"tokens\":{\"prompt\":", 100 + i,
                       ",\"completion\":", 50 + i, "},\"latency_ms\":", 300 + i,
+                      ",\"ttft_ms\":", 40 + i % 100,
                       i % 10 == 0 ? ",\"safety\":[\"pii\"]" : "",
                       i % 22 == 0 ? ",\"error\":\"rate_limited\"" : "", "}\n");
     }
+  }
+  for (int i = 0; i < 40; ++i) {
+    absl::StrAppend(
+        &evaluations, "{\"model\":\"support-assistant\",\"id\":\"q", 2 * i,
+        "\",\"evaluator\":\"relevance\",\"score\":", (i % 10) / 10.0,
+        ",\"label\":\"", i % 3 ? "relevant" : "irrelevant", "\"}\n");
   }
   absl::StrAppend(
       &feedback,
@@ -174,6 +181,7 @@ models:
   EXPECT_EQ(req("POST", "/api/v1/predictions", reg).status, 200);
   EXPECT_EQ(req("POST", "/api/v1/labels", regl).status, 200);
   EXPECT_EQ(req("POST", "/api/v1/predictions", llm).status, 200);
+  EXPECT_EQ(req("POST", "/api/v1/evaluations", evaluations).status, 200);
   req("GET", "/nope", "");
   std::string text = req("GET", "/metrics", "").body;  // 2nd: has a duration
   text = req("GET", "/metrics", "").body;

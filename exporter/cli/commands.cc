@@ -185,16 +185,41 @@ int Serve(const std::vector<std::string>& args, std::ostream& out,
     err << "serve: " << server.status().message() << "\n";
     return kExitFailure;
   }
+  // server.otlp_listen: OTLP/HTTP only, same TLS, limits and auth.
+  std::unique_ptr<http::HttpServer> otlp_server;
+  if (!app.config().server.otlp_listen.empty()) {
+    http::ServerOptions otlp_options = options;
+    otlp_options.listen = app.config().server.otlp_listen;
+    otlp_options.screen = [&app](const http::HttpRequest& r) {
+      return app.ScreenOtlpListener(r);
+    };
+    absl::StatusOr<std::unique_ptr<http::HttpServer>> s =
+        http::HttpServer::Start(otlp_options,
+                                [&app](const http::HttpRequest& r) {
+                                  return app.HandleOtlpListener(r);
+                                });
+    if (!s.ok()) {
+      err << "serve: server.otlp_listen: " << s.status().message() << "\n";
+      (*server)->Stop();
+      return kExitFailure;
+    }
+    otlp_server = *std::move(s);
+  }
   app.readiness().SetMet(app::ExporterApp::kServerCondition);
   out << "ai_quality_exporter " << metrics::BuildVersion() << " listening on "
       << options.listen << " (port " << (*server)->port() << "), "
       << app.config().models.size() << " models, config "
       << (config_path.empty() ? "<embedded>" : config_path) << std::endl;
+  if (otlp_server) {
+    out << "OTLP/HTTP also on " << app.config().server.otlp_listen << " (port "
+        << otlp_server->port() << ")" << std::endl;
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);
   out << "received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
       << ", shutting down" << std::endl;
+  if (otlp_server) otlp_server->Stop();
   (*server)->Stop();
   if (app::DurableState* durable = app.durable()) {
     // A final checkpoint makes the next start replay nothing.

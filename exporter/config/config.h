@@ -64,6 +64,25 @@ struct WindowConfig {
   int64_t max_exact_samples = 10000;  // exact KS/Wasserstein up to this
 };
 
+// One evaluator of a model's calls (an LLM judge, a human review queue,
+// a heuristic): the buckets of its aiq_evaluation_score histogram.
+struct EvaluatorConfig {
+  std::string name;
+  std::vector<double> buckets = DefaultEvaluationBuckets();
+  static std::vector<double> DefaultEvaluationBuckets() {
+    return {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0};
+  }
+};
+
+// How OTLP GenAI telemetry finds this model (docs/otlp.md).
+struct OtlpMappingConfig {
+  // Spans, log records and data points whose resource has this
+  // `service.name` belong to the model; "" = the model's name.
+  std::string service_name;
+  // The attribute that names the version; "" = always the default version.
+  std::string version_attribute = "gen_ai.request.model";
+};
+
 struct ModelConfig {
   std::string name;
   Task task = Task::kClassification;
@@ -95,6 +114,10 @@ struct ModelConfig {
   // calibrate estimated accuracy (CBPE). Optional.
   std::string reference_confidence_column;
   WindowConfig window;
+  // Declared evaluators (their buckets); empty = learned from traffic up to
+  // limits.max_evaluators, with the default buckets.
+  std::vector<EvaluatorConfig> evaluators;
+  OtlpMappingConfig otlp;
 };
 
 struct BasicAuthConfig {
@@ -119,6 +142,9 @@ struct ServerConfig {
   std::optional<BasicAuthConfig> metrics_auth;
   std::vector<double> latency_buckets_seconds = {
       0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  // A second listener for OTLP/HTTP only (conventionally port 4318);
+  // "" = none. The main listener serves /v1/* too.
+  std::string otlp_listen;
 };
 
 struct LimitsConfig {
@@ -133,6 +159,10 @@ struct LimitsConfig {
   int max_categories_per_feature = 100;
   int max_error_reasons = 20;
   int max_safety_categories = 20;
+  int max_evaluators = 20;         // per model, when none are declared
+  int max_evaluation_labels = 20;  // per model; then "other"
+  // Cumulative OTLP latency streams remembered per model (docs/otlp.md).
+  int max_metric_streams = 1000;
   int64_t max_string_bytes = 256;
   int64_t max_join_entries = 100000;  // per model
 };

@@ -82,6 +82,63 @@ void ReadMetricsAuth(YamlReader& r, const YAML::Node& a, const std::string& ap,
   out = auth;
 }
 
+// A histogram's upper bounds: a non-empty, strictly increasing list of
+// finite numbers (positive ones for durations).
+void ReadBuckets(YamlReader& r, const YAML::Node& b, const std::string& bp,
+                 bool positive, std::vector<double>& out) {
+  std::vector<double> buckets;
+  if (!b.IsSequence() || b.size() == 0) {
+    r.Error(b, bp, "must be a non-empty list of numbers");
+    return;
+  }
+  for (size_t i = 0; i < b.size(); ++i) {
+    double v = 0;
+    if (!b[i].IsScalar() || !absl::SimpleAtod(b[i].Scalar(), &v) ||
+        !std::isfinite(v) || (positive && v <= 0)) {
+      r.Error(b[i], YamlReader::Index(bp, i),
+              positive ? "must be a positive number" : "must be a number");
+    } else if (!buckets.empty() && v <= buckets.back()) {
+      r.Error(b[i], YamlReader::Index(bp, i), "buckets must increase");
+    } else {
+      buckets.push_back(v);
+    }
+  }
+  out = buckets;
+}
+
+void ReadEvaluators(YamlReader& r, const YAML::Node& n, const std::string& np,
+                    const LimitsConfig& limits,
+                    std::vector<EvaluatorConfig>& out) {
+  if (!n.IsSequence()) {
+    r.Error(n, np, "must be a list of {name, buckets}");
+    return;
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < n.size(); ++i) {
+    const std::string ep = YamlReader::Index(np, i);
+    if (!r.ExpectMap(n[i], ep)) continue;
+    YamlSection s(r, n[i], ep);
+    EvaluatorConfig e;
+    s.String("name", e.name);
+    if (!IsLabelSafe(e.name)) {
+      s.Error("name",
+              "required: 1-128 printable characters without '\"', '\\' or "
+              "'/'");
+    } else if (!names.insert(e.name).second) {
+      s.Error("name", absl::StrCat("duplicate evaluator \"", e.name, "\""));
+    }
+    if (YAML::Node b = s.Get("buckets"); b.IsDefined()) {
+      ReadBuckets(r, b, s.PathOf("buckets"), /*positive=*/false, e.buckets);
+    }
+    out.push_back(std::move(e));
+  }
+  if (static_cast<int>(out.size()) > limits.max_evaluators) {
+    r.Error(n, np,
+            absl::StrCat("more than limits.max_evaluators (",
+                         limits.max_evaluators, ")"));
+  }
+}
+
 void ReadServer(YamlReader& r, const YAML::Node& n, ServerConfig& c) {
   if (!r.ExpectMap(n, "server")) return;
   YamlSection s(r, n, "server");
@@ -99,24 +156,12 @@ void ReadServer(YamlReader& r, const YAML::Node& n, ServerConfig& c) {
     ReadMetricsAuth(r, *a, s.PathOf("metrics_auth"), c.metrics_auth);
   }
   if (YAML::Node b = s.Get("latency_buckets_seconds"); b.IsDefined()) {
-    const std::string bp = s.PathOf("latency_buckets_seconds");
-    std::vector<double> buckets;
-    if (!b.IsSequence() || b.size() == 0) {
-      r.Error(b, bp, "must be a non-empty list of numbers");
-    } else {
-      for (size_t i = 0; i < b.size(); ++i) {
-        double v = 0;
-        if (!b[i].IsScalar() || !absl::SimpleAtod(b[i].Scalar(), &v) ||
-            !std::isfinite(v) || v <= 0) {
-          r.Error(b[i], YamlReader::Index(bp, i), "must be a positive number");
-        } else if (!buckets.empty() && v <= buckets.back()) {
-          r.Error(b[i], YamlReader::Index(bp, i), "buckets must increase");
-        } else {
-          buckets.push_back(v);
-        }
-      }
-      c.latency_buckets_seconds = buckets;
-    }
+    ReadBuckets(r, b, s.PathOf("latency_buckets_seconds"),
+                /*positive=*/true, c.latency_buckets_seconds);
+  }
+  s.String("otlp_listen", c.otlp_listen);
+  if (!c.otlp_listen.empty() && c.otlp_listen.rfind(':') == std::string::npos) {
+    s.Error("otlp_listen", "must be HOST:PORT");
   }
 }
 
@@ -140,6 +185,9 @@ void ReadLimits(YamlReader& r, const YAML::Node& n, LimitsConfig& l) {
             100000);
   s.Integer("max_error_reasons", l.max_error_reasons, 1, 1000);
   s.Integer("max_safety_categories", l.max_safety_categories, 1, 1000);
+  s.Integer("max_evaluators", l.max_evaluators, 1, 1000);
+  s.Integer("max_evaluation_labels", l.max_evaluation_labels, 1, 1000);
+  s.Integer("max_metric_streams", l.max_metric_streams, 1, 100000);
   s.Integer("max_string_bytes", l.max_string_bytes, 16, 1 << 20);
   s.Integer("max_join_entries", l.max_join_entries, 0, 100'000'000);
 }
@@ -335,6 +383,18 @@ void ReadModel(YamlReader& r, const YAML::Node& n, const std::string& path,
   if (std::optional<YAML::Node> w = s.Present("window")) {
     ReadWindow(r, *w, s.PathOf("window"), m.window);
   }
+  if (std::optional<YAML::Node> e = s.Present("evaluators")) {
+    ReadEvaluators(r, *e, s.PathOf("evaluators"), limits, m.evaluators);
+  }
+  if (std::optional<YAML::Node> o = s.Present("otlp")) {
+    const std::string op = s.PathOf("otlp");
+    if (r.ExpectMap(*o, op)) {
+      YamlSection os(r, *o, op);
+      os.String("service_name", m.otlp.service_name);
+      os.String("version_attribute", m.otlp.version_attribute);
+    }
+  }
+  if (m.otlp.service_name.empty()) m.otlp.service_name = m.name;
 }
 
 std::optional<Config> ParseWithBase(std::string_view yaml,
@@ -366,7 +426,7 @@ std::optional<Config> ParseWithBase(std::string_view yaml,
       if (!ms->IsSequence()) {
         r.Error(*ms, "models", "must be a list");
       } else {
-        std::set<std::string> names;
+        std::set<std::string> names, services;
         for (size_t i = 0; i < ms->size(); ++i) {
           ModelConfig m;
           const std::string mp = YamlReader::Index("models", i);
@@ -374,6 +434,12 @@ std::optional<Config> ParseWithBase(std::string_view yaml,
           if (!m.name.empty() && !names.insert(m.name).second) {
             r.Error((*ms)[i]["name"], mp + ".name",
                     absl::StrCat("duplicate model \"", m.name, "\""));
+          } else if (!m.otlp.service_name.empty() &&
+                     !services.insert(m.otlp.service_name).second) {
+            // OTLP telemetry finds its model by service name: one each.
+            r.Error((*ms)[i], mp + ".otlp.service_name",
+                    absl::StrCat("service name \"", m.otlp.service_name,
+                                 "\" already belongs to another model"));
           }
           config.models.push_back(std::move(m));
         }

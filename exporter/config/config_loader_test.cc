@@ -86,6 +86,58 @@ models:
   EXPECT_EQ(m.default_version, "default");
 }
 
+TEST(ConfigLoaderTest, EvaluatorsAndOtlpMapping) {
+  std::vector<ConfigError> errors;
+  std::optional<Config> c = ParseConfig(R"(
+server: {otlp_listen: "0.0.0.0:4318"}
+limits: {max_evaluators: 3, max_evaluation_labels: 7}
+models:
+  - name: chat
+    task: generation
+    evaluators: [{name: relevance}, {name: rubric, buckets: [1, 2, 3, 4, 5]}]
+    otlp: {service_name: chat-svc, version_attribute: gen_ai.response.model}
+  - name: plain
+    task: generation
+)",
+                                        "t.yaml", errors);
+  ASSERT_TRUE(c.has_value()) << errors.front().ToString();
+  EXPECT_EQ(c->server.otlp_listen, "0.0.0.0:4318");
+  EXPECT_EQ(c->limits.max_evaluators, 3);
+  EXPECT_EQ(c->limits.max_evaluation_labels, 7);
+  const ModelConfig& m = c->models[0];
+  ASSERT_EQ(m.evaluators.size(), 2u);
+  EXPECT_EQ(m.evaluators[0].name, "relevance");
+  EXPECT_EQ(m.evaluators[0].buckets,
+            EvaluatorConfig::DefaultEvaluationBuckets());
+  EXPECT_EQ(m.evaluators[1].buckets, (std::vector<double>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(m.otlp.service_name, "chat-svc");
+  EXPECT_EQ(m.otlp.version_attribute, "gen_ai.response.model");
+  // Defaults: the model's name, the requested model.
+  EXPECT_EQ(c->models[1].otlp.service_name, "plain");
+  EXPECT_EQ(c->models[1].otlp.version_attribute, "gen_ai.request.model");
+
+  std::vector<std::string> e = Errors(R"(
+server: {otlp_listen: nocolon}
+limits: {max_evaluators: 1}
+models:
+  - name: a
+    evaluators: [{name: x, buckets: [2, 1]}, {name: x}]
+  - name: b
+    otlp: {service_name: a}
+)");
+  ASSERT_EQ(e.size(), 5u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0], "t.yaml:2: server.otlp_listen: must be HOST:PORT");
+  EXPECT_EQ(e[1],
+            "t.yaml:6: models[0].evaluators[0].buckets[1]: buckets "
+            "must increase");
+  EXPECT_THAT(e[2], HasSubstr("models[0].evaluators[1].name: duplicate "
+                              "evaluator \"x\""));
+  EXPECT_THAT(e[3], HasSubstr("models[0].evaluators: more than "
+                              "limits.max_evaluators (1)"));
+  EXPECT_THAT(e[4], HasSubstr("models[1].otlp.service_name: service name "
+                              "\"a\" already belongs to another model"));
+}
+
 TEST(ConfigLoaderTest, ReportsEveryErrorWithPathAndLine) {
   std::vector<std::string> e = Errors(R"(server:
   listen: nocolon

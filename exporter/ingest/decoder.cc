@@ -11,6 +11,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "exporter/ingest/field_checks.h"
 #include "exporter/util/absl_compat.h"
 
 namespace aiq::ingest {
@@ -36,11 +37,6 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
 
-// Timestamps outside this range are almost always a unit mistake
-// (milliseconds sent as seconds) and would poison label-delay histograms.
-constexpr int64_t kMinTimestamp = 946684800;  // 2000-01-01T00:00:00Z
-const absl::Duration kMaxFutureSkew = absl::Hours(24);
-
 // Thrown only inside this file, caught per event: turns a deep validation
 // failure into one EventError without threading status through every helper.
 struct FieldError {
@@ -48,56 +44,20 @@ struct FieldError {
   std::string message;
 };
 
-// Client text echoed in an error message: at most kQuotedBytes of it (cut
-// on a UTF-8 character boundary), so a megabyte key does not come back
-// whole.
-constexpr size_t kQuotedBytes = 64;
-std::string Quoted(std::string_view s) {
-  if (s.size() <= kQuotedBytes) return std::string(s);
-  size_t cut = kQuotedBytes;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return absl::StrCat(util::ToAbsl(s.substr(0, cut)), "... (", s.size(),
-                      " bytes)");
-}
-
 // `field` may hold client text (an unknown key): quoted, bounded.
 [[noreturn]] void Fail(RejectReason reason, std::string_view field,
                        std::string_view what) {
   throw FieldError{reason,
-                   absl::StrCat(Quoted(field), ": ", util::ToAbsl(what))};
+                   absl::StrCat(QuoteBounded(field), ": ", util::ToAbsl(what))};
 }
 
-// Refuses a string with a control character (C0 or DEL) that is to become
-// a label value: exposition formats and dashboards mangle them.
+// Refuses a string with a control character that is to become a label
+// value (field_checks.h).
 void RequireNoControlCharacters(std::string_view s, std::string_view field) {
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) {
-      Fail(RejectReason::kInvalidField, field,
-           absl::StrCat("must not contain control characters (byte 0x",
-                        absl::Hex(c, absl::kZeroPad2), " at offset ", i, ")"));
-    }
+  if (std::optional<TextProblem> p =
+          CheckText(s, std::numeric_limits<int64_t>::max(), /*label=*/true)) {
+    Fail(p->reason, field, p->what);
   }
-}
-
-const char* TypeName(element_type t) {
-  switch (t) {
-    case element_type::ARRAY:
-      return "array";
-    case element_type::OBJECT:
-      return "object";
-    case element_type::INT64:
-    case element_type::UINT64:
-    case element_type::DOUBLE:
-      return "number";
-    case element_type::STRING:
-      return "string";
-    case element_type::BOOL:
-      return "bool";
-    case element_type::NULL_VALUE:
-      return "null";
-  }
-  return "?";
 }
 
 // The JSON text of a scalar used as a category or class name.
@@ -184,7 +144,7 @@ class EventParser {
   Event Parse(EventKind kind, element e) {
     if (e.type() != element_type::OBJECT) {
       Fail(RejectReason::kInvalidField, "event",
-           absl::StrCat("must be a JSON object, got ", TypeName(e.type())));
+           absl::StrCat("must be a JSON object, got ", JsonTypeName(e.type())));
     }
     object obj = AsObject(e);
     switch (kind) {
@@ -194,6 +154,10 @@ class EventParser {
         return ParseLabel(obj);
       case EventKind::kFeedback:
         return ParseFeedback(obj);
+      case EventKind::kEvaluation:
+        return ParseEvaluation(obj);
+      case EventKind::kDataPoint:
+        break;  // OTLP only; refused by Decode
     }
     Fail(RejectReason::kInvalidField, "event", "unknown kind");
   }
@@ -210,7 +174,7 @@ class EventParser {
     auto it = d_.models_.find(util::ToAbsl(name));
     if (it == d_.models_.end()) {
       Fail(RejectReason::kUnknownModel, "model",
-           absl::StrCat("unknown model \"", Quoted(name),
+           absl::StrCat("unknown model \"", QuoteBounded(name),
                         "\" (not in the config)"));
     }
     return it->second;
@@ -219,13 +183,12 @@ class EventParser {
   std::string_view String(element e, std::string_view field) {
     if (e.type() != element_type::STRING) {
       Fail(RejectReason::kInvalidField, field,
-           absl::StrCat("must be a string, got ", TypeName(e.type())));
+           absl::StrCat("must be a string, got ", JsonTypeName(e.type())));
     }
     std::string_view s = e.get_string().value_unsafe();
-    if (static_cast<int64_t>(s.size()) > limits_.max_string_bytes) {
-      Fail(RejectReason::kTooLarge, field,
-           absl::StrCat("longer than limits.max_string_bytes (",
-                        limits_.max_string_bytes, ")"));
+    if (std::optional<TextProblem> p =
+            CheckText(s, limits_.max_string_bytes, /*label=*/false)) {
+      Fail(p->reason, field, p->what);
     }
     return s;
   }
@@ -252,7 +215,7 @@ class EventParser {
   double Number(element e, std::string_view field) {
     if (!IsNumber(e.type())) {
       Fail(RejectReason::kInvalidField, field,
-           absl::StrCat("must be a number, got ", TypeName(e.type())));
+           absl::StrCat("must be a number, got ", JsonTypeName(e.type())));
     }
     double v = e.get_double().value_unsafe();
     // JSON cannot spell NaN/Inf, but huge literals overflow to Inf.
@@ -291,7 +254,7 @@ class EventParser {
       }
       default:
         Fail(RejectReason::kInvalidField, field,
-             absl::StrCat("must be a number, got ", TypeName(e.type())));
+             absl::StrCat("must be a number, got ", JsonTypeName(e.type())));
     }
   }
 
@@ -318,9 +281,8 @@ class EventParser {
       Fail(RejectReason::kInvalidField, "timestamp",
            "must be an RFC 3339 string or Unix seconds");
     }
-    if (t < absl::FromUnixSeconds(kMinTimestamp) || t > now_ + kMaxFutureSkew) {
-      Fail(RejectReason::kOutOfRange, "timestamp",
-           "must be after 2000-01-01 and at most 24h in the future");
+    if (std::optional<TextProblem> p = CheckEventTime(t, now_)) {
+      Fail(p->reason, "timestamp", p->what);
     }
     return t;
   }
@@ -338,7 +300,7 @@ class EventParser {
         Fail(RejectReason::kInvalidField, field,
              absl::StrCat("must be a class name (string, integer or bool), "
                           "got ",
-                          TypeName(e.type())));
+                          JsonTypeName(e.type())));
     }
   }
 
@@ -450,6 +412,11 @@ class EventParser {
         if (ms < 0)
           Fail(RejectReason::kOutOfRange, "latency_ms", "must be >= 0");
         p.latency_seconds = ms / 1000.0;
+      } else if (key == "ttft_ms") {
+        Once(seen, 13, key);
+        double ms = Number(value, "ttft_ms");
+        if (ms < 0) Fail(RejectReason::kOutOfRange, "ttft_ms", "must be >= 0");
+        p.ttft_seconds = ms / 1000.0;
       } else if (key == "tokens") {
         Once(seen, 9, key);
         Tokens(value, p);
@@ -499,6 +466,11 @@ class EventParser {
       }
     }
     if (!has_timestamp) p.timestamp = now_;
+    if (p.ttft_seconds && p.latency_seconds &&
+        *p.ttft_seconds > *p.latency_seconds) {
+      Fail(RejectReason::kOutOfRange, "ttft_ms",
+           "must be at most latency_ms (the first token is part of the call)");
+    }
     if (!p.confidence && !p.probabilities.empty()) {
       double best = 0;
       for (const auto& [cls, prob] : p.probabilities)
@@ -645,6 +617,59 @@ class EventParser {
     return f;
   }
 
+  EvaluationEvent ParseEvaluation(object obj) {
+    EvaluationEvent ev;
+    ev.model = ResolveModel(obj);
+    bool has_timestamp = false;
+    uint32_t seen = 0;  // a bit per known key
+    for (auto [key, value] : obj) {
+      if (key == "model") {
+        Once(seen, 0, key);
+        continue;
+      } else if (key == "id") {
+        Once(seen, 1, key);
+        ev.id = Id(value, "id");
+      } else if (key == "version") {
+        Once(seen, 2, key);
+        ev.version = LabelText(value, "version");
+      } else if (key == "evaluator") {
+        Once(seen, 3, key);
+        ev.evaluator = LabelText(value, "evaluator");
+        if (ev.evaluator.empty()) {
+          Fail(RejectReason::kInvalidField, "evaluator", "must not be empty");
+        }
+      } else if (key == "score") {
+        Once(seen, 4, key);
+        if (value.type() == element_type::NULL_VALUE) continue;
+        ev.score = Number(value, "score");
+      } else if (key == "label") {
+        Once(seen, 5, key);
+        if (value.type() == element_type::NULL_VALUE) continue;
+        ev.label = std::string(LabelText(value, "label"));
+        if (ev.label->empty()) {
+          Fail(RejectReason::kInvalidField, "label", "must not be empty");
+        }
+      } else if (key == "timestamp") {
+        Once(seen, 6, key);
+        ev.timestamp = Timestamp(value);
+        has_timestamp = true;
+      } else {
+        Fail(RejectReason::kInvalidField, key,
+             "unknown field (expected model, id, version, evaluator, score, "
+             "label, timestamp)");
+      }
+    }
+    if (ev.evaluator.empty()) {
+      Fail(RejectReason::kMissingField, "evaluator", "required");
+    }
+    if (!ev.score && !ev.label) {
+      Fail(RejectReason::kMissingField, "score",
+           "an evaluation needs a score, a label, or both");
+    }
+    if (!has_timestamp) ev.timestamp = now_;
+    return ev;
+  }
+
   const Decoder& d_;
   const config::LimitsConfig& limits_;
   absl::Time now_;
@@ -685,6 +710,10 @@ void DecodeOne(EventParser& ep, EventKind kind, element e, int64_t index,
 absl::StatusOr<DecodeResult> Decoder::Decode(EventKind kind, BodyFormat format,
                                              std::string_view body,
                                              absl::Time now) const {
+  if (kind == EventKind::kDataPoint) {
+    return absl::InvalidArgumentError(
+        "data points come from OTLP metrics only (POST /v1/metrics)");
+  }
   DecodeResult out;
   EventParser ep(*this, now);
   simdjson::dom::parser& parser = ThreadParser();

@@ -96,6 +96,66 @@ TEST_F(DecoderTest, DefaultsAndUnixTimestamp) {
   EXPECT_EQ(p.predicted_value, 3.0);
 }
 
+TEST_F(DecoderTest, TimeToFirstToken) {
+  DecodeResult r =
+      Decode(EventKind::kPrediction,
+             R"({"model": "reg", "latency_ms": 900, "ttft_ms": 150})");
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(std::get<PredictionEvent>(r.events[0].event).ttft_seconds, 0.15);
+  EXPECT_EQ(ErrorOf(EventKind::kPrediction,
+                    R"({"model": "reg", "latency_ms": 100, "ttft_ms": 150})"),
+            "ttft_ms: must be at most latency_ms (the first token is part of "
+            "the call)");
+  EXPECT_EQ(
+      ErrorOf(EventKind::kPrediction, R"({"model": "reg", "ttft_ms": -1})"),
+      "ttft_ms: must be >= 0");
+}
+
+TEST_F(DecoderTest, Evaluation) {
+  DecodeResult r = Decode(EventKind::kEvaluation, R"({
+    "model": "clf", "evaluator": "relevance", "id": 42, "version": "v1",
+    "score": 0.75, "label": "relevant", "timestamp": 1700000000})");
+  ASSERT_TRUE(r.errors.empty()) << r.errors[0].message;
+  ASSERT_EQ(r.events.size(), 1u);
+  const auto& e = std::get<EvaluationEvent>(r.events[0].event);
+  EXPECT_EQ(e.model, 0);
+  EXPECT_EQ(e.evaluator, "relevance");
+  EXPECT_EQ(e.id, "42");
+  EXPECT_EQ(e.version, "v1");
+  EXPECT_EQ(e.score, 0.75);
+  EXPECT_EQ(e.label, "relevant");
+  EXPECT_EQ(e.timestamp, absl::FromUnixSeconds(1'700'000'000));
+  r = Decode(EventKind::kEvaluation,
+             R"({"model": "reg", "evaluator": "human", "label": "ok"})");
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_FALSE(std::get<EvaluationEvent>(r.events[0].event).score);
+  EXPECT_EQ(std::get<EvaluationEvent>(r.events[0].event).timestamp, now_);
+
+  const EventKind E = EventKind::kEvaluation;
+  EXPECT_EQ(ErrorOf(E, R"({"model": "clf", "score": 1})"),
+            "evaluator: required");
+  EXPECT_EQ(ErrorOf(E, R"({"model": "clf", "evaluator": "j"})"),
+            "score: an evaluation needs a score, a label, or both");
+  EXPECT_EQ(ErrorOf(E, R"({"model": "clf", "evaluator": "j", "score": null})"),
+            "score: an evaluation needs a score, a label, or both");
+  EXPECT_EQ(
+      ErrorOf(E, R"({"model": "clf", "evaluator": "a\u0001", "score": 1})"),
+      "evaluator: must not contain control characters (byte 0x01 at "
+      "offset 1)");
+  EXPECT_EQ(
+      ErrorOf(E, R"({"model": "clf", "evaluator": "j", "score": "high"})"),
+      "score: must be a number, got string");
+  EXPECT_EQ(ErrorOf(E, R"({"model": "clf", "evaluator": "j", "label": ""})"),
+            "label: must not be empty");
+  EXPECT_EQ(
+      ErrorOf(E,
+              R"({"model": "clf", "evaluator": "j", "score": 1, "score": 2})"),
+      "score: duplicate key");
+  EXPECT_EQ(ErrorOf(E, R"({"model": "clf", "evaluator": "j", "scor": 1})"),
+            "scor: unknown field (expected model, id, version, evaluator, "
+            "score, label, timestamp)");
+}
+
 // The names are label values and API fields: a contract.
 TEST(EventNamesTest, WireNamesAreFixed) {
   std::vector<std::string> kinds, reasons, type_errors;
@@ -108,8 +168,8 @@ TEST(EventNamesTest, WireNamesAreFixed) {
   for (int r = 0; r < kNumTypeErrorReasons; ++r) {
     type_errors.push_back(TypeErrorReasonName(static_cast<TypeErrorReason>(r)));
   }
-  EXPECT_EQ(kinds,
-            (std::vector<std::string>{"prediction", "label", "feedback"}));
+  EXPECT_EQ(kinds, (std::vector<std::string>{"prediction", "label", "feedback",
+                                             "evaluation", "data_point"}));
   EXPECT_EQ(reasons, (std::vector<std::string>{
                          "invalid_json", "invalid_field", "missing_field",
                          "unknown_model", "unknown_version", "unknown_class",

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -18,13 +19,22 @@
 
 namespace aiq::ingest {
 
-enum class EventKind { kPrediction, kLabel, kFeedback };
-inline constexpr int kNumEventKinds = 3;
+// In the order of the Event variant's alternatives.
+enum class EventKind {
+  kPrediction,
+  kLabel,
+  kFeedback,
+  kEvaluation,
+  kDataPoint,
+};
+inline constexpr int kNumEventKinds = 5;
 // The `kind` label of the exporter's own ingest metrics.
 inline constexpr auto kEventKindNames = util::MakeEnumNames<EventKind>({
     {EventKind::kPrediction, "prediction"},
     {EventKind::kLabel, "label"},
     {EventKind::kFeedback, "feedback"},
+    {EventKind::kEvaluation, "evaluation"},
+    {EventKind::kDataPoint, "data_point"},
 });
 inline const char* EventKindName(EventKind kind) {
   return kEventKindNames.Name(kind);
@@ -110,6 +120,8 @@ struct PredictionEvent {
   std::vector<std::pair<std::string, double>> probabilities;
   std::optional<double> confidence;
   std::optional<double> latency_seconds;
+  // Streaming: time until the first output token (JSON `ttft_ms`).
+  std::optional<double> ttft_seconds;
   std::optional<int64_t> prompt_tokens;
   std::optional<int64_t> completion_tokens;
   std::optional<std::string> error;
@@ -133,7 +145,61 @@ struct FeedbackEvent {
   absl::Time timestamp;
 };
 
-using Event = std::variant<PredictionEvent, LabelEvent, FeedbackEvent>;
+// A judgement of one model call: an LLM-as-judge score, a human review, a
+// heuristic (POST /api/v1/evaluations, OTLP `gen_ai.evaluation.result`).
+struct EvaluationEvent {
+  int model = 0;
+  // Set when the sender knows it (an OTLP span event, or JSON `version`);
+  // else the version of the prediction `id` joins, else the default.
+  std::string version;
+  std::string id;         // the evaluated call (gen_ai.response.id); may be ""
+  std::string evaluator;  // gen_ai.evaluation.name
+  std::optional<double> score;       // gen_ai.evaluation.score.value
+  std::optional<std::string> label;  // gen_ai.evaluation.score.label
+  absl::Time timestamp;
+};
+
+// A data point of an OTLP streaming-latency histogram
+// (gen_ai.server.time_to_first_token or gen_ai.server.time_per_output_token,
+// docs/otlp.md): bucket counts on the sender's bounds.
+struct LatencyPointEvent {
+  enum class Metric : uint8_t { kTimeToFirstToken, kTimePerOutputToken };
+  int model = 0;
+  std::string version;  // empty: the model's default_version
+  Metric metric = Metric::kTimeToFirstToken;
+  // Cumulative points carry the totals since start_time_unix_nano: the
+  // model keeps each stream's last point and counts the difference.
+  bool cumulative = false;
+  std::string stream;  // cumulative: the point's identity (its attributes)
+  uint64_t start_time_unix_nano = 0;
+  std::vector<double> bounds;
+  std::vector<uint64_t> bucket_counts;  // bounds.size() + 1
+  double sum = 0;
+  absl::Time timestamp;
+};
+
+using Event = std::variant<PredictionEvent, LabelEvent, FeedbackEvent,
+                           EvaluationEvent, LatencyPointEvent>;
+static_assert(std::variant_size_v<Event> == kNumEventKinds);
+
+inline EventKind KindOf(const Event& e) {
+  return static_cast<EventKind>(e.index());
+}
+inline int ModelOf(const Event& e) {
+  return std::visit([](const auto& ev) { return ev.model; }, e);
+}
+// The id that joins the event to a prediction; "" when it has none.
+inline std::string_view JoinIdOf(const Event& e) {
+  return std::visit(
+      [](const auto& ev) -> std::string_view {
+        if constexpr (requires { ev.id; }) {
+          return ev.id;
+        } else {
+          return {};
+        }
+      },
+      e);
+}
 
 }  // namespace aiq::ingest
 

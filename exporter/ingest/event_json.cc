@@ -42,6 +42,7 @@ json ToJson(const PredictionEvent& p, const config::ModelConfig& m) {
   }
   if (p.confidence) j["confidence"] = *p.confidence;
   if (p.latency_seconds) j["latency_ms"] = *p.latency_seconds * 1000.0;
+  if (p.ttft_seconds) j["ttft_ms"] = *p.ttft_seconds * 1000.0;
   if (p.prompt_tokens || p.completion_tokens) {
     j["tokens"] = {{"prompt", p.prompt_tokens.value_or(0)},
                    {"completion", p.completion_tokens.value_or(0)}};
@@ -70,6 +71,31 @@ json ToJson(const FeedbackEvent& f, const config::ModelConfig& m) {
             {"score", f.score},
             {"timestamp", Rfc3339(f.timestamp)}};
   if (f.value) j["value"] = *f.value;
+  return j;
+}
+
+json ToJson(const EvaluationEvent& e, const config::ModelConfig& m) {
+  json j = {{"model", m.name},
+            {"evaluator", e.evaluator},
+            {"timestamp", Rfc3339(e.timestamp)}};
+  if (!e.version.empty()) j["version"] = e.version;
+  if (!e.id.empty()) j["id"] = e.id;
+  if (e.score) j["score"] = *e.score;
+  if (e.label) j["label"] = *e.label;
+  return j;
+}
+
+json ToJson(const LatencyPointEvent& p, const config::ModelConfig& m) {
+  json j = {{"model", m.name},
+            {"metric", p.metric == LatencyPointEvent::Metric::kTimeToFirstToken
+                           ? "gen_ai.server.time_to_first_token"
+                           : "gen_ai.server.time_per_output_token"},
+            {"cumulative", p.cumulative},
+            {"explicit_bounds", p.bounds},
+            {"bucket_counts", p.bucket_counts},
+            {"sum", p.sum},
+            {"timestamp", Rfc3339(p.timestamp)}};
+  if (!p.version.empty()) j["version"] = p.version;
   return j;
 }
 

@@ -56,6 +56,11 @@ inline constexpr MetricDef kExporterEventsReceivedTotal{
 inline constexpr MetricDef kExporterEventsRejectedTotal{
     "aiq_exporter_events_rejected_total", MetricType::Counter,
     "Events rejected, by kind and reason.", "kind reason"};
+inline constexpr MetricDef kExporterOtlpIgnoredTotal{
+    "aiq_exporter_otlp_ignored_total", MetricType::Counter,
+    "OTLP spans and log records that are not GenAI telemetry (no "
+    "gen_ai.operation.name, not an evaluation), skipped.",
+    "signal"};
 inline constexpr MetricDef kExporterScrapeDurationSeconds{
     "aiq_exporter_scrape_duration_seconds", MetricType::Gauge,
     "Time the previous /metrics scrape took to collect and serialize.", ""};
@@ -102,6 +107,22 @@ inline constexpr MetricDef kCostBudget{"aiq_cost_budget", MetricType::Gauge,
 inline constexpr MetricDef kTokenBudget{"aiq_token_budget", MetricType::Gauge,
                                         "Configured token budget per day.",
                                         "model"};
+inline constexpr MetricDef kTimeToFirstTokenSeconds{
+    "aiq_time_to_first_token_seconds", MetricType::Histogram,
+    "Time to the first output token of streaming LLM calls.", "model version"};
+inline constexpr MetricDef kTimePerOutputTokenSeconds{
+    "aiq_time_per_output_token_seconds", MetricType::Histogram,
+    "Time per output token after the first, of streaming LLM calls.",
+    "model version"};
+inline constexpr MetricDef kEvaluationScore{
+    "aiq_evaluation_score", MetricType::Histogram,
+    "Evaluation scores of model calls (LLM judges, human review, "
+    "heuristics), by evaluator.",
+    "model version evaluator"};
+inline constexpr MetricDef kEvaluationsTotal{
+    "aiq_evaluations_total", MetricType::Counter,
+    "Evaluations of model calls, by evaluator and label (\"\" without one).",
+    "model evaluator label"};
 inline constexpr MetricDef kFeedbackScore{
     "aiq_feedback_score", MetricType::Histogram, "User feedback score (1-5).",
     "model version"};
@@ -370,6 +391,7 @@ inline constexpr const MetricDef* kCatalogue[] = {
     &kExporterHttpRequestsTotal,
     &kExporterEventsReceivedTotal,
     &kExporterEventsRejectedTotal,
+    &kExporterOtlpIgnoredTotal,
     &kExporterScrapeDurationSeconds,
     &kProcessCpuSecondsTotal,
     &kProcessResidentMemoryBytes,
@@ -384,6 +406,10 @@ inline constexpr const MetricDef* kCatalogue[] = {
     &kCostTotal,
     &kCostBudget,
     &kTokenBudget,
+    &kTimeToFirstTokenSeconds,
+    &kTimePerOutputTokenSeconds,
+    &kEvaluationScore,
+    &kEvaluationsTotal,
     &kFeedbackScore,
     &kOutcomeValueTotal,
     &kSafetyViolationsTotal,

@@ -1,7 +1,6 @@
 #include "exporter/metrics/exposition.h"
 
 #include <prometheus/text_serializer.h>
-#include <zlib.h>
 
 #include <charconv>
 #include <sstream>
@@ -12,27 +11,6 @@ std::string RenderText(const std::vector<prometheus::MetricFamily>& families) {
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);
   return std::move(out).str();
-}
-
-absl::StatusOr<std::string> Gzip(std::string_view data) {
-  z_stream zs{};
-  // windowBits 15 + 16 selects the gzip wrapper; level 1 because metrics
-  // text compresses well even at the fastest setting.
-  if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK) {
-    return absl::InternalError("deflateInit2 failed");
-  }
-  std::string out;
-  out.resize(deflateBound(&zs, data.size()));
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&zs, Z_FINISH);
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return absl::InternalError("deflate failed");
-  out.resize(zs.total_out);
-  return out;
 }
 
 bool AcceptsGzip(std::string_view accept_encoding) {

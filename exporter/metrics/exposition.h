@@ -1,10 +1,10 @@
 // Serializes metric families in the Prometheus text format (version 0.0.4,
-// via prometheus-cpp's TextSerializer) and gzips responses when asked.
+// via prometheus-cpp's TextSerializer), and tells whether a client takes
+// gzip (util/gzip.h compresses).
 //
-// Example, given `const std::vector<prometheus::MetricFamily>& families`
-// and `bool client_accepts_gzip`:
+// Example, given `const std::vector<prometheus::MetricFamily>& families`:
 //   std::string body = aiq::metrics::RenderText(families);
-//   if (client_accepts_gzip) body = *aiq::metrics::Gzip(body);
+//   bool gzip = aiq::metrics::AcceptsGzip("gzip, br");  // true
 #ifndef AIQ_EXPORTER_METRICS_EXPOSITION_H_
 #define AIQ_EXPORTER_METRICS_EXPOSITION_H_
 
@@ -22,8 +22,6 @@ inline constexpr char kTextContentType[] =
     "text/plain; version=0.0.4; charset=utf-8";
 
 std::string RenderText(const std::vector<prometheus::MetricFamily>& families);
-
-absl::StatusOr<std::string> Gzip(std::string_view data);
 
 // Whether an Accept-Encoding header value allows gzip.
 bool AcceptsGzip(std::string_view accept_encoding);

@@ -2,7 +2,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include "exporter/metrics/family_builder.h"
 
@@ -26,24 +25,6 @@ TEST(ExpositionTest, RendersHistogramCumulatively) {
               HasSubstr("aiq_x_seconds_bucket{model=\"m\",le=\"+Inf\"} 6\n"));
   EXPECT_THAT(text, HasSubstr("aiq_x_seconds_count{model=\"m\"} 6\n"));
   EXPECT_THAT(text, HasSubstr("aiq_x_seconds_sum{model=\"m\"} 7.5\n"));
-}
-
-TEST(ExpositionTest, GzipRoundTrips) {
-  std::string data(10000, 'a');
-  absl::StatusOr<std::string> z = Gzip(data);
-  ASSERT_TRUE(z.ok());
-  EXPECT_LT(z->size(), 200u);
-  EXPECT_EQ(static_cast<unsigned char>((*z)[0]), 0x1f);  // gzip magic
-  z_stream zs{};
-  ASSERT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
-  std::string out(data.size(), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(z->data());
-  zs.avail_in = static_cast<uInt>(z->size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(inflate(&zs, Z_FINISH), Z_STREAM_END);
-  inflateEnd(&zs);
-  EXPECT_EQ(out, data);
 }
 
 TEST(ExpositionTest, AcceptEncoding) {

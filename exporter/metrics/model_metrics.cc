@@ -24,6 +24,10 @@ std::vector<prometheus::MetricFamily> ModelFamilies(
   FamilyBuilder cost(kCostTotal);
   FamilyBuilder cost_budget(kCostBudget);
   FamilyBuilder token_budget(kTokenBudget);
+  FamilyBuilder ttft(kTimeToFirstTokenSeconds);
+  FamilyBuilder tpot(kTimePerOutputTokenSeconds);
+  FamilyBuilder evaluation_score(kEvaluationScore);
+  FamilyBuilder evaluations(kEvaluationsTotal);
   FamilyBuilder feedback(kFeedbackScore);
   FamilyBuilder outcome(kOutcomeValueTotal);
   FamilyBuilder safety(kSafetyViolationsTotal);
@@ -58,6 +62,19 @@ std::vector<prometheus::MetricFamily> ModelFamilies(
                        static_cast<double>(s.completion_tokens));
         cost.Counter(mv, s.cost);
       }
+      // LLM models export streaming latency from the start; others only
+      // once a call reported it.
+      for (auto [family, h] : {std::pair{&ttft, &s.time_to_first_token},
+                               std::pair{&tpot, &s.time_per_output_token}}) {
+        if (llm || h->count() > 0) {
+          family->Histogram(mv, h->bounds(), h->counts(), h->sum());
+        }
+      }
+      for (size_t e = 0; e < s.evaluation_scores.size(); ++e) {
+        const model::Histogram& h = s.evaluation_scores[e];
+        evaluation_score.Histogram(With(mv, "evaluator", m.evaluators[e]),
+                                   h.bounds(), h.counts(), h.sum());
+      }
       feedback.Histogram(mv, s.feedback.bounds(), s.feedback.counts(),
                          s.feedback.sum());
       outcome.Counter(mv, s.outcome_value);
@@ -79,6 +96,17 @@ std::vector<prometheus::MetricFamily> ModelFamilies(
       feedback.Histogram(mv, u.feedback.bounds(), u.feedback.counts(),
                          u.feedback.sum());
       outcome.Counter(mv, u.outcome_value);
+    }
+    for (size_t e = 0; e < m.evaluations.size(); ++e) {
+      const std::vector<uint64_t>& by_label = m.evaluations[e];
+      for (size_t l = 0; l < by_label.size(); ++l) {
+        if (by_label[l] == 0) continue;
+        evaluations.Counter(
+            {{"model", m.name},
+             {"evaluator", m.evaluators[e]},
+             {"label", l == 0 ? std::string() : m.evaluation_labels[l - 1]}},
+            static_cast<double>(by_label[l]));
+      }
     }
     if (m.cost_budget_per_day)
       cost_budget.Gauge(model_only, *m.cost_budget_per_day);
@@ -106,11 +134,29 @@ std::vector<prometheus::MetricFamily> ModelFamilies(
   }
 
   std::vector<prometheus::MetricFamily> out;
-  for (FamilyBuilder* f :
-       {&predictions, &errors, &latency, &tokens, &cost, &cost_budget,
-        &token_budget, &feedback, &outcome, &safety, &labels, &unmatched,
-        &feedback_unmatched, &delay, &pending, &entries, &capacity, &evicted,
-        &type_errors}) {
+  for (FamilyBuilder* f : {&predictions,
+                           &errors,
+                           &latency,
+                           &tokens,
+                           &cost,
+                           &cost_budget,
+                           &token_budget,
+                           &ttft,
+                           &tpot,
+                           &evaluation_score,
+                           &evaluations,
+                           &feedback,
+                           &outcome,
+                           &safety,
+                           &labels,
+                           &unmatched,
+                           &feedback_unmatched,
+                           &delay,
+                           &pending,
+                           &entries,
+                           &capacity,
+                           &evicted,
+                           &type_errors}) {
     Add(out, std::move(*f));
   }
   return out;

@@ -48,6 +48,13 @@ SelfMetrics::SelfMetrics(int configured_models)
             ingest::RejectReasonName(static_cast<ingest::RejectReason>(r))}});
     }
   }
+  auto& ignored =
+      Describe(prometheus::BuildCounter(), kExporterOtlpIgnoredTotal)
+          .Register(*registry_);
+  for (int s = 0; s < otlp::kNumSignals; ++s) {
+    otlp_ignored_[s] = &ignored.Add(
+        {{"signal", otlp::SignalName(static_cast<otlp::Signal>(s))}});
+  }
   scrape_duration_ =
       &Describe(prometheus::BuildGauge(), kExporterScrapeDurationSeconds)
            .Register(*registry_)
@@ -66,6 +73,10 @@ void SelfMetrics::CountReceived(ingest::EventKind kind, int64_t n) {
 void SelfMetrics::CountRejected(ingest::EventKind kind,
                                 ingest::RejectReason reason) {
   rejected_[static_cast<int>(kind)][static_cast<int>(reason)]->Increment();
+}
+
+void SelfMetrics::CountOtlpIgnored(otlp::Signal signal, int64_t n) {
+  otlp_ignored_[static_cast<int>(signal)]->Increment(static_cast<double>(n));
 }
 
 void SelfMetrics::SetScrapeDuration(double seconds) {

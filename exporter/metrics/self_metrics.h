@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "exporter/ingest/event.h"
+#include "exporter/otlp/otlp_request.h"
 
 namespace aiq::metrics {
 
@@ -32,18 +33,21 @@ class SelfMetrics {
   void CountRequest(const std::string& handler, int code);
   void CountReceived(ingest::EventKind kind, int64_t n);
   void CountRejected(ingest::EventKind kind, ingest::RejectReason reason);
+  // OTLP spans and log records that are not GenAI telemetry (docs/otlp.md).
+  void CountOtlpIgnored(otlp::Signal signal, int64_t n);
   void SetScrapeDuration(double seconds);
 
   std::vector<prometheus::MetricFamily> Collect() const;
 
  private:
-  static constexpr int kKinds = 3;
+  static constexpr int kKinds = ingest::kNumEventKinds;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* http_requests_;
   std::array<prometheus::Counter*, kKinds> received_{};
   std::array<std::array<prometheus::Counter*, ingest::kNumRejectReasons>,
              kKinds>
       rejected_{};
+  std::array<prometheus::Counter*, otlp::kNumSignals> otlp_ignored_{};
   prometheus::Gauge* scrape_duration_;
 };
 

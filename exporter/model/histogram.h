@@ -48,6 +48,28 @@ class Histogram {
     ++count_;
   }
 
+  // Adds a histogram of other bounds (an OTLP data point): `counts` has
+  // one entry per bound in `upper_bounds` plus the last, +Inf. Each
+  // source bucket's observations go to the first bucket here whose bound
+  // is at least the source bucket's upper bound: exact when the bounds are
+  // the same, otherwise an observation is counted at most one of our
+  // buckets too high, never too low (quantiles err up). Counts saturate.
+  void Merge(std::span<const double> upper_bounds,
+             std::span<const uint64_t> counts, double sum) {
+    for (size_t i = 0; i < counts.size(); ++i) {
+      const size_t at =
+          i < upper_bounds.size()
+              ? static_cast<size_t>(std::lower_bound(bounds_->begin(),
+                                                     bounds_->end(),
+                                                     upper_bounds[i]) -
+                                    bounds_->begin())
+              : bounds_->size();
+      counts_[at] = SaturatingAdd(counts_[at], counts[i]);
+      count_ = SaturatingAdd(count_, counts[i]);
+    }
+    sum_ += sum;
+  }
+
   const std::vector<double>& bounds() const { return *bounds_; }
   // counts()[i] observations in (bounds[i-1], bounds[i]]; the last entry
   // counts those above every bound (+Inf).
@@ -64,6 +86,9 @@ class Histogram {
   absl::Status DecodeFrom(util::BinaryReader& r);
 
  private:
+  static uint64_t SaturatingAdd(uint64_t a, uint64_t b) {
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+  }
   std::span<const double> bounds_or_empty() const {
     return bounds_ ? std::span<const double>(*bounds_)
                    : std::span<const double>();

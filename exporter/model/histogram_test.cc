@@ -26,6 +26,28 @@ TEST(HistogramTest, ObserveCountsEachRangeOnce) {
   EXPECT_EQ(h.sum(), 0.05 + 0.1 + 0.5 + 1.0 + 5.0 + 11.0);
 }
 
+TEST(HistogramTest, MergeMapsOtherBoundsUpward) {
+  Histogram h(Bounds({0.1, 1, 10}));
+  // The same bounds: exact.
+  const std::vector<double> same = {0.1, 1, 10};
+  const std::vector<uint64_t> counts = {1, 2, 3, 4};
+  h.Merge(same, counts, 50);
+  EXPECT_EQ(h.counts(), (std::vector<uint64_t>{1, 2, 3, 4}));
+  // Finer bounds: (0.1, 0.5] and (0.5, 1] both land in (0.1, 1]; (10, 20]
+  // and above 20 in +Inf; (1, 2] in (1, 10].
+  const std::vector<double> finer = {0.1, 0.5, 1, 2, 10, 20};
+  const std::vector<uint64_t> finer_counts = {1, 1, 1, 1, 1, 1, 1};
+  h.Merge(finer, finer_counts, 25);
+  EXPECT_EQ(h.counts(), (std::vector<uint64_t>{2, 4, 5, 6}));
+  // A bound between ours counts in the next one up, never lower.
+  const std::vector<double> coarse = {0.5};
+  const std::vector<uint64_t> coarse_counts = {3, 0};
+  h.Merge(coarse, coarse_counts, 1);
+  EXPECT_EQ(h.counts(), (std::vector<uint64_t>{2, 7, 5, 6}));
+  EXPECT_EQ(h.count(), 20u);
+  EXPECT_EQ(h.sum(), 76.0);
+}
+
 TEST(HistogramTest, CodecRoundTripsAndContinuesIdentically) {
   const auto bounds = Bounds({0.1, 1, 10});
   Histogram h(bounds);

@@ -5,13 +5,7 @@
 #include "exporter/util/parallel_for.h"
 
 namespace aiq::model {
-namespace {
-
-int ModelOf(const ingest::Event& e) {
-  return std::visit([](const auto& ev) { return ev.model; }, e);
-}
-
-}  // namespace
+using ingest::ModelOf;
 
 ModelRegistry::ModelRegistry(const config::Config& config, util::Clock* clock) {
   for (const config::ModelConfig& m : config.models) {
@@ -26,11 +20,8 @@ void ModelRegistry::ExpireJoins() {
 void ModelRegistry::WarmJoins(const ingest::DecodeResult& decoded) const {
   std::vector<std::vector<std::string_view>> by_model(models_.size());
   for (const ingest::DecodedEvent& e : decoded.events) {
-    std::visit(
-        [&by_model](const auto& ev) {
-          if (!ev.id.empty()) by_model[ev.model].push_back(ev.id);
-        },
-        e.event);
+    const std::string_view id = ingest::JoinIdOf(e.event);
+    if (!id.empty()) by_model[ModelOf(e.event)].push_back(id);
   }
   for (size_t m = 0; m < models_.size(); ++m) {
     if (!by_model[m].empty()) models_[m]->WarmJoins(by_model[m]);

@@ -108,7 +108,29 @@ absl::Status SkipParts(util::BinaryReader& r, size_t n, std::string_view what) {
   return r.status();
 }
 
+std::vector<std::string> EvaluatorNames(const config::ModelConfig& model) {
+  std::vector<std::string> names;
+  for (const config::EvaluatorConfig& e : model.evaluators) {
+    names.push_back(e.name);
+  }
+  return names;
+}
+
 }  // namespace
+
+// How long a cumulative OTLP stream is remembered without a new point
+// once the table is full.
+constexpr absl::Duration kMetricStreamTtl = absl::Hours(1);
+
+std::vector<double> TimeToFirstTokenBounds() {
+  return {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1,
+          0.25,  0.5,   0.75, 1.0,  2.5,  5.0,  7.5,  10.0};
+}
+
+std::vector<double> TimePerOutputTokenBounds() {
+  return {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2,
+          0.3,  0.4,   0.5,  0.75,  1.0, 2.5};
+}
 
 ModelState::ModelState(const config::ModelConfig& model,
                        const config::Config& config, util::Clock* clock)
@@ -117,6 +139,10 @@ ModelState::ModelState(const config::ModelConfig& model,
       latency_bounds_(Bounds(config.server.latency_buckets_seconds)),
       feedback_bounds_(Bounds({1, 2, 3, 4, 5})),
       delay_bounds_(Bounds(LabelDelayBounds())),
+      ttft_bounds_(Bounds(TimeToFirstTokenBounds())),
+      tpot_bounds_(Bounds(TimePerOutputTokenBounds())),
+      default_evaluator_bounds_(
+          Bounds(config::EvaluatorConfig::DefaultEvaluationBuckets())),
       versions_(model.versions, config.limits.max_versions_per_model,
                 BoundedInterner::Overflow::kReject),
       classes_(model.classes, config.limits.max_classes,
@@ -126,11 +152,19 @@ ModelState::ModelState(const config::ModelConfig& model,
       safety_categories_(model.safety_categories,
                          config.limits.max_safety_categories,
                          BoundedInterner::Overflow::kFoldIntoOther),
+      evaluators_(EvaluatorNames(model), config.limits.max_evaluators,
+                  BoundedInterner::Overflow::kReject),
+      evaluation_labels_({}, config.limits.max_evaluation_labels,
+                         BoundedInterner::Overflow::kFoldIntoOther),
       unmatched_feedback_(NewVersionStats()),
       join_(std::make_unique<InMemoryJoinTable>(config.limits.max_join_entries,
                                                 model.label_ttl)),
       max_classes_(config.limits.max_classes),
-      max_categories_(config.limits.max_categories_per_feature) {
+      max_categories_(config.limits.max_categories_per_feature),
+      max_metric_streams_(config.limits.max_metric_streams) {
+  for (const config::EvaluatorConfig& e : model.evaluators) {
+    evaluator_bounds_.push_back(Bounds(e.buckets));
+  }
   absl::MutexLock lock(&mu_);
   if (versions_.size() > 0) Version(versions_.size() - 1);
   feature_type_errors_.resize(model.features.size(), {});
@@ -141,7 +175,19 @@ VersionStats ModelState::NewVersionStats() const {
   s.latency = Histogram(latency_bounds_);
   s.feedback = Histogram(feedback_bounds_);
   s.label_delay = Histogram(delay_bounds_);
+  s.time_to_first_token = Histogram(ttft_bounds_);
+  s.time_per_output_token = Histogram(tpot_bounds_);
   return s;
+}
+
+Histogram& ModelState::EvaluationScores(VersionStats& s, int evaluator) const {
+  while (static_cast<int>(s.evaluation_scores.size()) <= evaluator) {
+    const size_t i = s.evaluation_scores.size();
+    s.evaluation_scores.emplace_back(i < evaluator_bounds_.size()
+                                         ? evaluator_bounds_[i]
+                                         : default_evaluator_bounds_);
+  }
+  return s.evaluation_scores[static_cast<size_t>(evaluator)];
 }
 
 VersionStats& ModelState::Version(int index) {
@@ -366,11 +412,8 @@ void ModelState::Apply(std::span<ingest::DecodedEvent* const> events,
   std::vector<std::string_view> ids;
   for (const ingest::DecodedEvent* e : events) {
     if (!join_->batches()) break;
-    std::visit(
-        [&ids](const auto& ev) {
-          if (!ev.id.empty()) ids.push_back(ev.id);
-        },
-        e->event);
+    const std::string_view id = ingest::JoinIdOf(e->event);
+    if (!id.empty()) ids.push_back(id);
   }
   if (!ids.empty()) join_->Prefetch(ids);
   for (ingest::DecodedEvent* e : events) {
@@ -381,8 +424,13 @@ void ModelState::Apply(std::span<ingest::DecodedEvent* const> events,
       err = ApplyPrediction(*p);
     } else if (const auto* l = std::get_if<ingest::LabelEvent>(&e->event)) {
       err = ApplyLabel(*l);
+    } else if (const auto* f = std::get_if<ingest::FeedbackEvent>(&e->event)) {
+      err = ApplyFeedback(*f);
+    } else if (const auto* v =
+                   std::get_if<ingest::EvaluationEvent>(&e->event)) {
+      err = ApplyEvaluation(*v);
     } else {
-      err = ApplyFeedback(std::get<ingest::FeedbackEvent>(e->event));
+      err = ApplyLatencyPoint(std::get<ingest::LatencyPointEvent>(e->event));
     }
     if (err) {
       err->index = e->index;
@@ -392,12 +440,8 @@ void ModelState::Apply(std::span<ingest::DecodedEvent* const> events,
   if (!ids.empty()) join_->Prefetch({});  // releases the batch
 }
 
-std::optional<EventError> ModelState::ApplyPrediction(
-    const ingest::PredictionEvent& p) {
-  // Every check happens before anything changes, so a rejected event leaves
-  // no trace (not even a new version with zero counts).
-  const std::string& version_name =
-      p.version.empty() ? model_.default_version : p.version;
+std::optional<EventError> ModelState::CheckVersion(
+    const std::string& version_name) const {
   if (version_name == config::kUnknownVersion) {
     return Reject(RejectReason::kUnknownVersion,
                   absl::StrCat("version: \"", config::kUnknownVersion,
@@ -427,6 +471,16 @@ std::optional<EventError> ModelState::ApplyPrediction(
                       : absl::StrCat("version: \"", version_name,
                                      "\" is not declared for this model"));
   }
+  return std::nullopt;
+}
+
+std::optional<EventError> ModelState::ApplyPrediction(
+    const ingest::PredictionEvent& p) {
+  // Every check happens before anything changes, so a rejected event leaves
+  // no trace (not even a new version with zero counts).
+  const std::string& version_name =
+      p.version.empty() ? model_.default_version : p.version;
+  if (auto err = CheckVersion(version_name)) return err;
   // New class names must fit under the cap together.
   std::vector<std::string_view> new_classes;
   auto check_class =
@@ -475,6 +529,16 @@ std::optional<EventError> ModelState::ApplyPrediction(
     ++s.errors_by_reason[reason];
   }
   if (p.latency_seconds) s.latency.Observe(*p.latency_seconds);
+  if (p.ttft_seconds) {
+    s.time_to_first_token.Observe(*p.ttft_seconds);
+    // The conventions' time per output token counts the tokens after the
+    // first: (duration - time to first token) / (output tokens - 1).
+    if (p.latency_seconds && p.completion_tokens.value_or(0) >= 2) {
+      s.time_per_output_token.Observe(
+          (*p.latency_seconds - *p.ttft_seconds) /
+          static_cast<double>(*p.completion_tokens - 1));
+    }
+  }
   AddToDriftWindow(version, p);
   const int64_t prompt = p.prompt_tokens.value_or(0);
   const int64_t completion = p.completion_tokens.value_or(0);
@@ -573,6 +637,198 @@ std::optional<EventError> ModelState::ApplyFeedback(
   return std::nullopt;
 }
 
+std::optional<EventError> ModelState::ApplyEvaluation(
+    const ingest::EvaluationEvent& e) {
+  // The version: as sent, else the evaluated call's, else the default.
+  int version = BoundedInterner::kRejected;
+  if (!e.version.empty()) {
+    if (auto err = CheckVersion(e.version)) return err;
+  } else if (!e.id.empty()) {
+    if (const JoinEntry* entry = join_->Find(e.id)) version = entry->version;
+  }
+  if (version == BoundedInterner::kRejected && e.version.empty()) {
+    if (auto err = CheckVersion(model_.default_version)) return err;
+  }
+  const int evaluator = evaluators_.Find(e.evaluator);
+  if (evaluator == BoundedInterner::kRejected &&
+      !evaluators_.CanIntern(e.evaluator)) {
+    return Reject(
+        RejectReason::kInvalidField,
+        evaluators_.learns()
+            ? absl::StrCat("evaluator: more than limits.max_evaluators (",
+                           evaluators_.cap(), ") evaluators")
+            : absl::StrCat("evaluator: \"", e.evaluator,
+                           "\" is not declared for this model"));
+  }
+
+  // Apply.
+  if (version == BoundedInterner::kRejected) {
+    version = versions_.Intern(e.version.empty() ? model_.default_version
+                                                 : e.version);
+  }
+  const int ev = evaluators_.Intern(e.evaluator);
+  const int label = e.label ? evaluation_labels_.Intern(*e.label) : -1;
+  if (static_cast<int>(evaluations_.size()) <= ev) evaluations_.resize(ev + 1);
+  std::vector<uint64_t>& counts = evaluations_[static_cast<size_t>(ev)];
+  if (static_cast<int>(counts.size()) <= label + 1) counts.resize(label + 2);
+  ++counts[static_cast<size_t>(label + 1)];
+  // Always: a newly interned version needs its stats and windows.
+  VersionStats& stats = Version(version);
+  if (e.score) EvaluationScores(stats, ev).Observe(*e.score);
+  return std::nullopt;
+}
+
+std::optional<EventError> ModelState::ApplyLatencyPoint(
+    const ingest::LatencyPointEvent& p) {
+  const std::string& version_name =
+      p.version.empty() ? model_.default_version : p.version;
+  if (auto err = CheckVersion(version_name)) return err;
+  std::vector<uint64_t> counts = p.bucket_counts;
+  double sum = p.sum;
+  std::string key;
+  if (p.cumulative) {
+    key = absl::StrCat(static_cast<int>(p.metric), "\n", p.stream);
+    auto it = metric_streams_.find(key);
+    if (it == metric_streams_.end() &&
+        static_cast<int>(metric_streams_.size()) >= max_metric_streams_) {
+      // Streams of exited processes (their resource names the process)
+      // stop; an SDK exports every minute or so.
+      const absl::Time stale = clock_->Now() - kMetricStreamTtl;
+      std::erase_if(metric_streams_, [stale](const auto& entry) {
+        return entry.second.last_seen < stale;
+      });
+    }
+    if (it == metric_streams_.end() &&
+        static_cast<int>(metric_streams_.size()) >= max_metric_streams_) {
+      return Reject(
+          RejectReason::kTooLarge,
+          absl::StrCat("more than limits.max_metric_streams (",
+                       max_metric_streams_,
+                       ") cumulative OTLP streams for this model; send delta "
+                       "temporality, or fewer attribute combinations"));
+    }
+    // The difference from the stream's last point; a new stream, or one
+    // that restarted (another start time, or counts that went down),
+    // counts whole.
+    if (it != metric_streams_.end()) {
+      const CumulativePoint& last = it->second;
+      bool continues = last.start_time_unix_nano == p.start_time_unix_nano &&
+                       last.bounds == p.bounds &&
+                       last.counts.size() == counts.size();
+      for (size_t i = 0; continues && i < counts.size(); ++i) {
+        continues = counts[i] >= last.counts[i];
+      }
+      if (continues) {
+        for (size_t i = 0; i < counts.size(); ++i) counts[i] -= last.counts[i];
+        sum = std::max(0.0, sum - last.sum);
+      }
+    }
+  }
+  VersionStats& s = Version(versions_.Intern(version_name));
+  Histogram& h =
+      p.metric == ingest::LatencyPointEvent::Metric::kTimeToFirstToken
+          ? s.time_to_first_token
+          : s.time_per_output_token;
+  h.Merge(p.bounds, counts, sum);
+  if (p.cumulative) {
+    metric_streams_[key] = {clock_->Now(), p.start_time_unix_nano, p.bounds,
+                            p.bucket_counts, p.sum};
+  }
+  return std::nullopt;
+}
+
+void ModelState::EncodeGenAi(util::BinaryWriter& w) const {
+  EncodePart(w, evaluators_);
+  EncodePart(w, evaluation_labels_);
+  w.Varint(evaluations_.size());
+  for (const std::vector<uint64_t>& counts : evaluations_) w.Varints(counts);
+  w.Varint(per_version_.size());
+  for (const VersionStats& v : per_version_) {
+    EncodePart(w, v.time_to_first_token);
+    EncodePart(w, v.time_per_output_token);
+    w.Varint(v.evaluation_scores.size());
+    for (const Histogram& h : v.evaluation_scores) EncodePart(w, h);
+  }
+  w.Varint(metric_streams_.size());
+  for (const auto& [key, point] : metric_streams_) {
+    w.String(key);
+    w.Time(point.last_seen);
+    w.Varint(point.start_time_unix_nano);
+    w.Doubles(point.bounds);
+    w.Varints(point.counts);
+    w.Double(point.sum);
+  }
+}
+
+absl::Status ModelState::DecodeGenAi(util::BinaryReader& r, bool versions_ok,
+                                     std::vector<std::string>& dropped) {
+  absl::StatusOr<bool> evaluators =
+      DecodePart(r, "evaluators", evaluators_, dropped);
+  if (!evaluators.ok()) return evaluators.status();
+  absl::StatusOr<bool> labels =
+      DecodePart(r, "evaluation labels", evaluation_labels_, dropped);
+  if (!labels.ok()) return labels.status();
+  const size_t ne = r.Count("evaluations", 1);
+  std::vector<std::vector<uint64_t>> evaluations(std::min(ne, r.remaining()));
+  for (auto& counts : evaluations) counts = r.Varints("evaluations");
+  if (!r.ok()) return r.status();
+  // Counts are indexed by evaluator and label: kept only with both tables.
+  if (*evaluators && *labels) {
+    evaluations_ = std::move(evaluations);
+    evaluations_.resize(
+        std::min(evaluations_.size(), static_cast<size_t>(evaluators_.size())));
+  }
+  const size_t nv = r.Count("streaming latency", 1);
+  if (!r.ok()) return r.status();
+  const bool keep = versions_ok && nv == per_version_.size();
+  if (versions_ok && !keep) {
+    dropped.push_back(absl::StrCat(
+        "streaming latency and evaluation scores: ", nv, " versions encoded, ",
+        per_version_.size(), " known (starts empty)"));
+  }
+  for (size_t i = 0; i < nv; ++i) {
+    VersionStats scratch = NewVersionStats();
+    VersionStats& v = keep ? per_version_[i] : scratch;
+    for (auto [what, h] :
+         {std::pair{"time to first token", &v.time_to_first_token},
+          std::pair{"time per output token", &v.time_per_output_token}}) {
+      absl::StatusOr<bool> ok = DecodePart(r, what, *h, dropped);
+      if (!ok.ok()) return ok.status();
+    }
+    const size_t ns = r.Count("evaluation scores", 1);
+    if (!r.ok()) return r.status();
+    for (size_t e = 0; e < ns; ++e) {
+      // Scores of an evaluator that is no longer known are skipped.
+      if (!*evaluators || static_cast<int>(e) >= evaluators_.size()) {
+        if (absl::Status st = SkipParts(r, 1, "evaluation scores"); !st.ok()) {
+          return st;
+        }
+        continue;
+      }
+      absl::StatusOr<bool> ok = DecodePart(
+          r, absl::StrCat("evaluation scores of ", evaluators_.names()[e]),
+          EvaluationScores(v, static_cast<int>(e)), dropped);
+      if (!ok.ok()) return ok.status();
+    }
+  }
+  const size_t ns = r.Count("metric streams", 4);
+  std::map<std::string, CumulativePoint> streams;
+  for (size_t i = 0; i < ns && r.ok(); ++i) {
+    std::string key = r.String("metric stream");
+    CumulativePoint& point = streams[std::move(key)];
+    point.last_seen = r.Time("metric stream time");
+    point.start_time_unix_nano = r.Varint("metric stream start");
+    point.bounds = r.Doubles("metric stream bounds");
+    point.counts = r.Varints("metric stream counts");
+    point.sum = r.Double("metric stream sum");
+  }
+  if (!r.ok()) return r.status();
+  // Streams whose versions are gone still continue (their next point is
+  // counted as a difference), under whatever version it names.
+  metric_streams_ = std::move(streams);
+  return absl::OkStatus();
+}
+
 void ModelState::EncodeTo(util::BinaryWriter& w) const {
   absl::MutexLock lock(&mu_);
   EncodePart(w, versions_);
@@ -599,6 +855,10 @@ void ModelState::EncodeTo(util::BinaryWriter& w) const {
   }
   w.Varint(labels_unmatched_);
   w.Varint(feedback_unmatched_);
+  // Last, so that a state written before it existed still reads.
+  const size_t genai = w.BeginBlock();
+  EncodeGenAi(w);
+  w.EndBlock(genai);
 }
 
 absl::Status ModelState::DecodeFrom(util::BinaryReader& r,
@@ -701,6 +961,16 @@ absl::Status ModelState::DecodeFrom(util::BinaryReader& r,
   }
   labels_unmatched_ = labels_unmatched;
   feedback_unmatched_ = feedback_unmatched;
+  // A state from before evaluations and streaming latency ends here.
+  if (r.remaining() == 0) return absl::OkStatus();
+  const std::string_view genai = r.Block("genai");
+  if (!r.ok()) return r.status();
+  util::BinaryReader gr(genai);
+  absl::Status st = DecodeGenAi(gr, indexed_ok, dropped);
+  if (st.ok()) st = gr.Finish();
+  if (!st.ok()) {
+    return absl::DataLossError(absl::StrCat("genai: ", st.message()));
+  }
   return absl::OkStatus();
 }
 
@@ -721,6 +991,9 @@ ModelSnapshot ModelState::Snapshot(SnapshotScope scope) const {
     snap.unmatched_feedback = unmatched_feedback_;
     snap.error_reasons = error_reasons_.names();
     snap.safety_categories = safety_categories_.names();
+    snap.evaluators = evaluators_.names();
+    snap.evaluation_labels = evaluation_labels_.names();
+    snap.evaluations = evaluations_;
     snap.classes = classes_.names();
     for (const config::FeatureConfig& f : model_.features) {
       snap.features.push_back(f.name);

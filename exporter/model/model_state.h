@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -50,7 +51,19 @@ struct VersionStats {
   std::vector<uint64_t> safety_by_category;  // index: safety_categories
   uint64_t labels = 0;
   Histogram label_delay;
+  // Streaming LLM calls: time to the first output token, and per output
+  // token after it.
+  Histogram time_to_first_token;
+  Histogram time_per_output_token;
+  // Evaluation scores, by evaluator (index: ModelSnapshot::evaluators).
+  std::vector<Histogram> evaluation_scores;
 };
+
+// The GenAI semantic conventions' bucket boundaries (seconds) for
+// gen_ai.server.time_to_first_token and gen_ai.server.time_per_output_token
+// (https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-metrics/).
+std::vector<double> TimeToFirstTokenBounds();
+std::vector<double> TimePerOutputTokenBounds();
 
 // A consistent copy of a model's state, taken under its lock.
 struct ModelSnapshot {
@@ -63,6 +76,12 @@ struct ModelSnapshot {
   VersionStats unmatched_feedback;
   std::vector<std::string> error_reasons;
   std::vector<std::string> safety_categories;
+  std::vector<std::string> evaluators;
+  // Label values of evaluations (capped; then "other").
+  std::vector<std::string> evaluation_labels;
+  // [evaluator][0]: evaluations without a label; [evaluator][1 + i]: with
+  // evaluation_labels[i]. Over all versions.
+  std::vector<std::vector<uint64_t>> evaluations;
   std::vector<std::string> classes;
   std::vector<std::string> features;
   // [feature][ingest::TypeErrorReason]: values of the wrong JSON type.
@@ -164,6 +183,23 @@ class ModelState {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::optional<ingest::EventError> ApplyFeedback(
       const ingest::FeedbackEvent& f) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::optional<ingest::EventError> ApplyEvaluation(
+      const ingest::EvaluationEvent& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::optional<ingest::EventError> ApplyLatencyPoint(
+      const ingest::LatencyPointEvent& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The version a new event names (or the default): its index, or the
+  // rejection (reserved, undeclared, over the cap). Never registers.
+  std::optional<ingest::EventError> CheckVersion(
+      const std::string& version_name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The score histogram of `evaluator` in `s`, added when new.
+  Histogram& EvaluationScores(VersionStats& s, int evaluator) const;
+  // Encodes and restores the GenAI part of the state (the evaluators and
+  // their labels and counts, each version's streaming latency and scores).
+  void EncodeGenAi(util::BinaryWriter& w) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status DecodeGenAi(util::BinaryReader& r, bool versions_ok,
+                           std::vector<std::string>& dropped)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   VersionStats NewVersionStats() const;
   VersionStats& Version(int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -187,6 +223,12 @@ class ModelState {
   const std::shared_ptr<const std::vector<double>> latency_bounds_;
   const std::shared_ptr<const std::vector<double>> feedback_bounds_;
   const std::shared_ptr<const std::vector<double>> delay_bounds_;
+  const std::shared_ptr<const std::vector<double>> ttft_bounds_;
+  const std::shared_ptr<const std::vector<double>> tpot_bounds_;
+  // By evaluator index: declared evaluators' buckets, then the default
+  // buckets for every learned one.
+  std::vector<std::shared_ptr<const std::vector<double>>> evaluator_bounds_;
+  std::shared_ptr<const std::vector<double>> default_evaluator_bounds_;
 
   mutable absl::Mutex mu_;
   // Names seen in traffic, each capped (see docs/metrics.md, "Labels").
@@ -194,6 +236,22 @@ class ModelState {
   BoundedInterner classes_ ABSL_GUARDED_BY(mu_);
   BoundedInterner error_reasons_ ABSL_GUARDED_BY(mu_);
   BoundedInterner safety_categories_ ABSL_GUARDED_BY(mu_);
+  BoundedInterner evaluators_ ABSL_GUARDED_BY(mu_);
+  BoundedInterner evaluation_labels_ ABSL_GUARDED_BY(mu_);
+  // See ModelSnapshot::evaluations.
+  std::vector<std::vector<uint64_t>> evaluations_ ABSL_GUARDED_BY(mu_);
+  // The last point of each cumulative OTLP latency stream, to count the
+  // difference the next one adds; at most limits.max_metric_streams, of
+  // which those not seen for kMetricStreamTtl make room for new ones.
+  struct CumulativePoint {
+    absl::Time last_seen;  // the model clock's
+    uint64_t start_time_unix_nano = 0;
+    std::vector<double> bounds;
+    std::vector<uint64_t> counts;
+    double sum = 0;
+  };
+  // Key: the metric, then the stream's identity.
+  std::map<std::string, CumulativePoint> metric_streams_ ABSL_GUARDED_BY(mu_);
   std::vector<VersionStats> per_version_ ABSL_GUARDED_BY(mu_);
   VersionStats unmatched_feedback_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const ModelReference> reference_ ABSL_GUARDED_BY(mu_);
@@ -218,6 +276,7 @@ class ModelState {
   bool snapshot_expires_joins_ ABSL_GUARDED_BY(mu_) = true;
   const int max_classes_;
   const int max_categories_;
+  const int max_metric_streams_;
   std::vector<std::array<uint64_t, ingest::kNumTypeErrorReasons>>
       feature_type_errors_ ABSL_GUARDED_BY(mu_);
   uint64_t labels_unmatched_ ABSL_GUARDED_BY(mu_) = 0;

@@ -20,7 +20,8 @@ class ModelStateTest : public ::testing::Test {
     std::vector<config::ConfigError> errors;
     config_ = *config::ParseConfig(R"(
 server: {latency_buckets_seconds: [0.1, 1]}
-limits: {max_error_reasons: 2, max_join_entries: 3, max_classes: 3}
+limits: {max_error_reasons: 2, max_join_entries: 3, max_classes: 3,
+         max_evaluators: 2, max_evaluation_labels: 2}
 models:
   - name: llm
     task: generation
@@ -31,6 +32,7 @@ models:
   - name: clf
     versions: [v1, v2]
     classes: [a, b]
+    evaluators: [{name: judge, buckets: [1, 2, 3]}]
   - name: auto
 )",
                                    "t", errors);
@@ -201,6 +203,152 @@ TEST_F(ModelStateTest, JoinTableIsBounded) {
   ModelSnapshot s = Snap(0);
   EXPECT_EQ(s.join_pending, 3);
   EXPECT_EQ(s.join_evicted, 7u);
+}
+
+TEST_F(ModelStateTest, StreamingLatencyFromTimeToFirstToken) {
+  ApplyResult r = Post(ingest::EventKind::kPrediction, R"(
+{"model":"llm","latency_ms":2000,"ttft_ms":250,"tokens":{"completion":8}}
+{"model":"llm","latency_ms":1000,"ttft_ms":1000,"tokens":{"completion":1}}
+{"model":"llm","ttft_ms":30}
+{"model":"llm","latency_ms":500}
+)");
+  EXPECT_EQ(r.accepted, 4);
+  const ModelSnapshot s = Snap(0);
+  const VersionStats& v = s.per_version[0];
+  // Three calls streamed; bounds 0.001 ... 10 (the conventions').
+  EXPECT_EQ(v.time_to_first_token.count(), 3u);
+  EXPECT_DOUBLE_EQ(v.time_to_first_token.sum(), 1.28);
+  // Only the first has tokens after the first: (2 - 0.25) / 7 = 0.25 s.
+  EXPECT_EQ(v.time_per_output_token.count(), 1u);
+  EXPECT_EQ(v.time_per_output_token.sum(), 0.25);
+  EXPECT_EQ(v.time_per_output_token.counts()[7], 1u);  // le 0.3
+  EXPECT_EQ(v.time_to_first_token.counts()[4], 1u);    // le 0.04: 0.03
+  EXPECT_EQ(v.time_to_first_token.counts()[8], 1u);    // le 0.25: 0.25
+  EXPECT_EQ(v.time_to_first_token.counts()[11], 1u);   // le 1: 1
+}
+
+TEST_F(ModelStateTest, EvaluationsTakeTheVersionOfTheEvaluatedCall) {
+  Post(ingest::EventKind::kPrediction, R"(
+{"model":"auto","version":"a","id":"c1"}
+{"model":"auto","version":"b","id":"c2"}
+)");
+  ApplyResult r = Post(ingest::EventKind::kEvaluation, R"(
+{"model":"auto","evaluator":"relevance","id":"c1","score":0.9,"label":"good"}
+{"model":"auto","evaluator":"relevance","id":"c2","score":0.3,"label":"bad"}
+{"model":"auto","evaluator":"relevance","id":"nope","score":0.5}
+{"model":"auto","evaluator":"relevance","version":"b","label":"meh"}
+{"model":"auto","evaluator":"toxicity","score":0.05}
+{"model":"auto","evaluator":"third","score":1}
+)");
+  EXPECT_EQ(r.accepted, 5);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].index, 5);
+  EXPECT_EQ(r.errors[0].reason, ingest::RejectReason::kInvalidField);
+  EXPECT_EQ(r.errors[0].message,
+            "evaluator: more than limits.max_evaluators (2) evaluators");
+  const ModelSnapshot s = Snap(2);
+  EXPECT_THAT(s.versions, ElementsAre("a", "b", "default"));
+  EXPECT_THAT(s.evaluators, ElementsAre("relevance", "toxicity"));
+  // Two labels, then "other" (limits.max_evaluation_labels: 2).
+  EXPECT_THAT(s.evaluation_labels, ElementsAre("good", "bad", "other"));
+  ASSERT_EQ(s.evaluations.size(), 2u);
+  // [no label, good, bad, other]
+  EXPECT_THAT(s.evaluations[0], ElementsAre(1, 1, 1, 1));
+  EXPECT_THAT(s.evaluations[1], ElementsAre(1));
+  const auto scores = [&](int version, int evaluator) {
+    const VersionStats& v = s.per_version[static_cast<size_t>(version)];
+    return static_cast<int>(v.evaluation_scores.size()) > evaluator
+               ? v.evaluation_scores[static_cast<size_t>(evaluator)].count()
+               : 0u;
+  };
+  EXPECT_EQ(scores(0, 0), 1u);  // c1 -> a
+  EXPECT_DOUBLE_EQ(s.per_version[0].evaluation_scores[0].sum(), 0.9);
+  EXPECT_EQ(scores(1, 0), 1u);  // c2 -> b; the "meh" one has no score
+  EXPECT_EQ(scores(2, 0), 1u);  // unjoined -> the default version
+  EXPECT_EQ(scores(2, 1), 1u);
+  // Default buckets 0.1 ... 1.0: 0.05 is in the first.
+  EXPECT_EQ(s.per_version[2].evaluation_scores[1].counts()[0], 1u);
+}
+
+TEST_F(ModelStateTest, DeclaredEvaluatorsHaveTheirBucketsAndNoOthers) {
+  ApplyResult r = Post(ingest::EventKind::kEvaluation, R"(
+{"model":"clf","evaluator":"judge","score":2.5}
+{"model":"clf","evaluator":"other-judge","score":2}
+{"model":"clf","evaluator":"judge","version":"v9","score":1}
+)");
+  EXPECT_EQ(r.accepted, 1);
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_EQ(r.errors[0].message,
+            "evaluator: \"other-judge\" is not declared for this model");
+  // A label-only evaluation of a new version (the default, first seen
+  // here) gives it its windows too: the snapshot reads them.
+  Post(ingest::EventKind::kEvaluation,
+       R"({"model":"auto","evaluator":"x","label":"fine"})");
+  EXPECT_THAT(Snap(2).versions, ElementsAre("default"));
+  EXPECT_EQ(r.errors[1].reason, ingest::RejectReason::kUnknownVersion);
+  const ModelSnapshot s = Snap(1);
+  EXPECT_THAT(s.evaluators, ElementsAre("judge"));
+  const Histogram& h = s.per_version[0].evaluation_scores[0];
+  EXPECT_THAT(h.counts(), ElementsAre(0, 0, 1, 0));  // buckets 1, 2, 3, +Inf
+}
+
+// The state codec keeps evaluations and streaming latency, and still reads
+// a state written before they existed (without the trailing block).
+TEST_F(ModelStateTest, CodecKeepsEvaluationsAndReadsOlderStates) {
+  Post(ingest::EventKind::kPrediction, R"(
+{"model":"llm","id":"x","latency_ms":900,"ttft_ms":100,"tokens":{"completion":5}}
+)");
+  Post(ingest::EventKind::kEvaluation, R"(
+{"model":"llm","evaluator":"relevance","id":"x","score":0.7,"label":"ok"}
+{"model":"llm","evaluator":"human","label":"ok"}
+)");
+  ModelState& original = *registry_->models()[0];
+  util::BinaryWriter w;
+  original.EncodeTo(w);
+  const std::string bytes = w.Release();
+
+  ModelRegistry other(config_, &clock_);
+  ModelState& restored = *other.models()[0];
+  util::BinaryReader r(bytes);
+  std::vector<std::string> dropped;
+  ASSERT_TRUE(restored.DecodeFrom(r, dropped).ok());
+  EXPECT_TRUE(dropped.empty());
+  const ModelSnapshot a = original.Snapshot();
+  const ModelSnapshot b = restored.Snapshot();
+  EXPECT_EQ(b.evaluators, a.evaluators);
+  EXPECT_EQ(b.evaluation_labels, a.evaluation_labels);
+  EXPECT_EQ(b.evaluations, a.evaluations);
+  EXPECT_THAT(b.evaluations[0], ElementsAre(0, 1));
+  ASSERT_EQ(b.per_version[0].evaluation_scores.size(), 1u);
+  EXPECT_EQ(b.per_version[0].evaluation_scores[0].counts(),
+            a.per_version[0].evaluation_scores[0].counts());
+  EXPECT_EQ(b.per_version[0].time_to_first_token.counts(),
+            a.per_version[0].time_to_first_token.counts());
+  EXPECT_DOUBLE_EQ(b.per_version[0].time_per_output_token.sum(), 0.2);
+
+  // The older format: the same bytes without the trailing block (a fixed64
+  // length, then the block). Exactly one cut decodes, to the same counts
+  // without the GenAI part.
+  int decoded = 0;
+  for (size_t at = 0; at + 8 <= bytes.size(); ++at) {
+    uint64_t length = 0;
+    for (int i = 7; i >= 0; --i) {
+      length = length << 8 | static_cast<unsigned char>(bytes[at + i]);
+    }
+    if (length != bytes.size() - at - 8) continue;
+    ModelRegistry fresh(config_, &clock_);
+    ModelState& old = *fresh.models()[0];
+    util::BinaryReader rd(std::string_view(bytes).substr(0, at));
+    std::vector<std::string> d;
+    if (!old.DecodeFrom(rd, d).ok()) continue;
+    ++decoded;
+    const ModelSnapshot o = old.Snapshot();
+    EXPECT_EQ(o.per_version[0].predictions, 1u);
+    EXPECT_DOUBLE_EQ(o.per_version[0].latency.sum(), 0.9);
+    EXPECT_TRUE(o.evaluators.empty());
+    EXPECT_EQ(o.per_version[0].time_to_first_token.count(), 0u);
+  }
+  EXPECT_EQ(decoded, 1);
 }
 
 }  // namespace

@@ -2,8 +2,9 @@
 // the exporter's input, not its output: an ingest record is the request
 // body as it was accepted, with the times it was decoded and applied, so
 // replay runs the very same decode-and-apply code as serving did and
-// reaches the very same state. A reference record is a reference CSV that
-// PUT installed.
+// reaches the very same state. An OTLP record is the same for an OTLP/HTTP
+// export request (its body after any gzip). A reference record is a
+// reference CSV that PUT installed.
 //
 // Example:
 //   LogRecord r;
@@ -23,22 +24,27 @@
 #include "absl/time/time.h"
 #include "exporter/ingest/decoder.h"
 #include "exporter/ingest/event.h"
+#include "exporter/otlp/otlp_request.h"
 
 namespace aiq::state {
 
 struct LogRecord {
-  enum class Type : uint8_t { kIngest = 1, kReference = 2 };
+  enum class Type : uint8_t { kIngest = 1, kReference = 2, kOtlp = 3 };
   Type type = Type::kIngest;
   // The model clock while the record was applied (see docs/state.md).
   absl::Time time;
   // kIngest: what the decoder was given.
   ingest::EventKind kind = ingest::EventKind::kPrediction;
   ingest::BodyFormat format = ingest::BodyFormat::kJson;
-  absl::Time decode_time;       // default timestamp of events without one
-  std::string idempotency_key;  // "" when the request had none
+  // kIngest and kOtlp: the default timestamp of events without one.
+  absl::Time decode_time;
+  std::string idempotency_key;  // kIngest; "" when the request had none
+  // kOtlp: what the OTLP decoder was given.
+  otlp::Signal signal = otlp::Signal::kTraces;
+  otlp::Encoding encoding = otlp::Encoding::kProtobuf;
   // kReference: the model whose reference was replaced.
   std::string model;
-  // kIngest: the request body; kReference: the CSV.
+  // kIngest, kOtlp: the request body; kReference: the CSV.
   std::string body;
   // Where the log holds it: set when it is read back (replay), not encoded.
   uint64_t seq = 0;

@@ -38,6 +38,33 @@ TEST(LogRecordTest, ReferenceRoundTrips) {
   EXPECT_EQ(back->body, r.body);
 }
 
+TEST(LogRecordTest, OtlpRoundTrips) {
+  LogRecord r;
+  r.type = LogRecord::Type::kOtlp;
+  r.time = absl::FromUnixSeconds(9);
+  r.signal = otlp::Signal::kLogs;
+  r.encoding = otlp::Encoding::kJson;
+  r.decode_time = absl::FromUnixNanos(1'700'000'000'000'000'002);
+  r.body = R"({"resourceLogs":[]})";
+  absl::StatusOr<LogRecord> back = DecodeLogRecord(EncodeLogRecord(r));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->type, LogRecord::Type::kOtlp);
+  EXPECT_EQ(back->signal, otlp::Signal::kLogs);
+  EXPECT_EQ(back->encoding, otlp::Encoding::kJson);
+  EXPECT_EQ(back->decode_time, r.decode_time);
+  EXPECT_EQ(back->body, r.body);
+  // An unknown signal is damage, not a guess.
+  std::string bytes = EncodeLogRecord(r);
+  r.signal = otlp::Signal::kMetrics;
+  std::string metrics = EncodeLogRecord(r);
+  ASSERT_EQ(bytes.size(), metrics.size());
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (bytes[i] != metrics[i]) metrics[i] = static_cast<char>(metrics[i] + 2);
+  }
+  EXPECT_EQ(DecodeLogRecord(metrics).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
 TEST(LogRecordTest, HeadThenBodyIsTheWholeEncoding) {
   LogRecord r;
   r.time = absl::FromUnixSeconds(7);
@@ -62,7 +89,7 @@ TEST(LogRecordTest, DamagedBytesAreDataLossNamingTheField) {
   std::string bad_type = bytes;
   bad_type[0] = 9;
   EXPECT_EQ(DecodeLogRecord(bad_type).status().message(),
-            "record type at byte 1: value -5 outside [1, 2]");
+            "record type at byte 1: value -5 outside [1, 3]");
 }
 
 }  // namespace
