@@ -440,8 +440,9 @@ TEST_F(DurableStateTest, IncompatibleFormatIsAnErrorNamingTheFile) {
                   .ok());
   absl::Status st = Start();
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(st.message(), HasSubstr(dir_ + "/FORMAT: state format version "
-                                             "99, this build reads version 3"));
+  EXPECT_THAT(st.message(),
+              HasSubstr(dir_ + "/FORMAT: state format version "
+                               "99, this build reads versions 3 to 4"));
 }
 
 TEST_F(DurableStateTest, LowDiskAnswers503AndAppliesNothing) {

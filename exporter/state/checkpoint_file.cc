@@ -117,11 +117,9 @@ absl::StatusOr<Checkpoint> ParseCheckpoint(const std::string& path,
   c.seq = r.Fixed64("seq");
   const uint64_t length = r.Fixed64("payload length");
   const uint32_t crc = r.Fixed32("payload crc");
-  if (version != kStateFormatVersion) {
+  if (version < kOldestReadableStateFormat || version > kStateFormatVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
-        path, ": state format version ", version, ", this build reads version ",
-        kStateFormatVersion,
-        "; use a matching exporter build or move the directory away"));
+        path, ": ", UnreadableFormatMessage(static_cast<int>(version))));
   }
   if (length != r.remaining()) {
     return absl::DataLossError(absl::StrCat(path, ": payload of ", length,

@@ -106,10 +106,26 @@ TEST_F(CheckpointFileTest, AnotherFormatVersionIsAnErrorNotSkipped) {
   std::vector<std::string> skipped;
   auto c = LoadLatestCheckpoint(dir_, skipped);
   EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(c.status().message(),
-            Path(20) +
-                ": state format version 9, this build reads version 3; use a "
-                "matching exporter build or move the directory away");
+  EXPECT_EQ(
+      c.status().message(),
+      Path(20) +
+          ": state format version 9, this build reads versions 3 to 4; use "
+          "a matching exporter build or move the directory away");
+}
+
+TEST_F(CheckpointFileTest, AVersion3CheckpointReads) {
+  ASSERT_TRUE(WriteCheckpoint(dir_, 20, "twenty").ok());
+  std::string b = *ReadWholeFile(Path(20));
+  ASSERT_EQ(b[8], 4);  // the version's low byte, as written
+  b[8] = 3;            // outside the CRC, which covers the payload
+  ASSERT_TRUE(WriteFileAtomically(Path(20), b).ok());
+  std::vector<std::string> skipped;
+  auto c = LoadLatestCheckpoint(dir_, skipped);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->has_value());
+  EXPECT_EQ((*c)->seq, 20u);
+  EXPECT_EQ((*c)->payload(), "twenty");
+  EXPECT_TRUE(skipped.empty());
 }
 
 TEST_F(CheckpointFileTest, PruneKeepsTheNewest) {

@@ -31,6 +31,15 @@
 #include "rocksdb/write_batch.h"
 
 namespace aiq::state {
+
+std::string UnreadableFormatMessage(int version) {
+  return absl::StrCat("state format version ", version,
+                      ", this build reads versions ",
+                      kOldestReadableStateFormat, " to ", kStateFormatVersion,
+                      "; use a matching exporter build or move the directory "
+                      "away");
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -120,11 +129,15 @@ absl::Status CheckFormat(const std::string& dir) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, ": not an ai-quality-exporter FORMAT file"));
   }
-  if (version != kStateFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": state format version ", version, ", this build reads version ",
-        kStateFormatVersion,
-        "; use a matching exporter build or move the directory away"));
+  if (version < kOldestReadableStateFormat || version > kStateFormatVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": ", UnreadableFormatMessage(version)));
+  }
+  if (version < kStateFormatVersion) {
+    // Everything older versions wrote reads as it is; from now on the
+    // directory may hold what they cannot read.
+    return WriteFileAtomically(path, absl::StrCat(kFormatHeader, "\nformat ",
+                                                  kStateFormatVersion, "\n"));
   }
   return absl::OkStatus();
 }

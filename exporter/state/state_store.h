@@ -36,7 +36,15 @@ namespace aiq::state {
 // The version of everything under the state directory (the FORMAT file,
 // the log records, the checkpoints). A directory written by another
 // version is refused with an error naming it, never silently reset.
-inline constexpr int kStateFormatVersion = 3;
+// Version 4 added OTLP log records and the models' evaluation and
+// streaming-latency state; a version 3 directory is read (it holds
+// neither) and its FORMAT becomes 4 at open, so that an older build then
+// refuses it instead of taking the new records for damage.
+inline constexpr int kStateFormatVersion = 4;
+inline constexpr int kOldestReadableStateFormat = 3;
+
+// "version V, this build reads version(s) ..." for a refusal.
+std::string UnreadableFormatMessage(int version);
 
 // An answer remembered for an Idempotency-Key.
 struct StoredAnswer {

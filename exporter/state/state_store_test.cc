@@ -147,9 +147,23 @@ TEST_F(StateStoreTest, RefusesAnotherFormatVersionNamingTheFile) {
   EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.status().message(),
             options_.dir +
-                "/FORMAT: state format version 1, this build reads version "
-                "3; use a matching exporter build or move the directory "
-                "away");
+                "/FORMAT: state format version 1, this build reads versions "
+                "3 to 4; use a matching exporter build or move the "
+                "directory away");
+}
+
+// Version 3 (before OTLP records) reads as it is; the directory is marked
+// version 4 at open, so a version-3 build refuses it from then on.
+TEST_F(StateStoreTest, AVersion3DirectoryOpensAndBecomesVersion4) {
+  fs::create_directories(options_.dir);
+  const std::string format = (fs::path(options_.dir) / "FORMAT").string();
+  ASSERT_TRUE(WriteFileAtomically(
+                  format, "ai-quality-exporter state directory\nformat 3\n")
+                  .ok());
+  auto s = StateStore::Open(options_);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(*ReadWholeFile(format),
+            "ai-quality-exporter state directory\nformat 4\n");
 }
 
 TEST_F(StateStoreTest, RefusesANonEmptyForeignDirectory) {
