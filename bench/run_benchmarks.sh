@@ -7,6 +7,7 @@
 #   bench/run_benchmarks.sh state      # only durable state off vs on
 #   bench/run_benchmarks.sh stats      # only the stats library vs scipy
 #   bench/run_benchmarks.sh memory     # only memory vs max_exact_samples
+#   bench/run_benchmarks.sh otlp       # only OTLP span ingest vs the JSON API
 #
 # 1. installs what it needs (scripts/setup.sh bench), builds Release in
 #    build-bench/ (AIQ_BENCH_BUILD overrides), compiles bench/macro/loadgen.cc
@@ -24,9 +25,14 @@
 #    (VmHWM), /metrics scrape time with full windows;
 # 3. stats library vs scipy on identical arrays (1k/10k/100k);
 # 4. memory vs window.max_exact_samples;
-# 5. micro: bench/ingest_benchmark and bench/scrape_benchmark (JSON, with
-#    the binary's path made relative to the repository);
-# 6. bench/macro/summarize.py: bench/results/summary.md + PNG plots.
+# 5. otlp: the same chat calls posted on loopback as OTLP/HTTP protobuf
+#    and JSON traces and as JSON API NDJSON (bench/macro/otlp_bodies.cc),
+#    100 and 1000 per request, loadgen with 2 connections, one exporter;
+#    every call must be accepted (checked on /metrics);
+# 6. micro: bench/ingest_benchmark, bench/scrape_benchmark and
+#    bench/otlp_benchmark (JSON, with the binary's path made relative to
+#    the repository);
+# 7. bench/macro/summarize.py: bench/results/summary.md + PNG plots.
 # Every loop is bounded by a request count and a time limit; every server
 # binds 127.0.0.1 and is stopped on exit.
 set -euo pipefail
@@ -74,7 +80,7 @@ source "$ROOT/bench/macro/lib.sh"
 mkdir -p "$OUT"
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C "$BUILD" ai_quality_exporter ingest_benchmark scrape_benchmark \
-  stats_benchmark state_benchmark >/dev/null
+  stats_benchmark state_benchmark otlp_benchmark otlp_bodies >/dev/null
 EXPORTER=$BUILD/ai_quality_exporter
 g++ -O2 -std=c++20 -pthread "$ROOT/bench/macro/loadgen.cc" -o "$WORK/loadgen"
 LOADGEN=$WORK/loadgen
@@ -117,10 +123,10 @@ vm() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }  # kB
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
 # ---------------------------------------------------------------- machine
-# A `state` run alone records its machine beside its own results, so the
+# A `state` or `otlp` run alone records its machine beside its own results, so the
 # full run's machine.txt keeps describing the full run's figures.
 MACHINE_FILE=machine.txt
-[[ $WHAT == state ]] && MACHINE_FILE=state_machine.txt
+[[ $WHAT == state || $WHAT == otlp ]] && MACHINE_FILE=${WHAT}_machine.txt
 {
   echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "git=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -255,6 +261,59 @@ run_macro() {
   stop_server
 }
 
+# OTLP span ingest on loopback, side by side with the JSON API on the same
+# calls (issue target: >= 300k spans/s for protobuf). Rows go to
+# otlp_macro.tsv in macro.tsv's columns.
+run_otlp() {
+  log "otlp: bodies, then one exporter for every encoding (load $(load1))"
+  "$BUILD/bench/otlp_bodies" "$WORK" 100 1000
+  local tsv=$OUT/otlp_macro.tsv port
+  printf 'server\tphase\tevents\treq_per_s\tevents_per_s\tp50_us\tp99_us\tcpu_s_per_million_events\tload1\n' >"$tsv"
+  port=$(free_port)
+  cat >"$WORK/otlp.yaml" <<EOF
+server:
+  listen: "127.0.0.1:$port"
+  threads: 8
+models:
+  - name: chatbot
+    task: generation
+    versions: [gpt-4o]
+    cost_per_1k_prompt_tokens: 0.0025
+    cost_per_1k_completion_tokens: 0.01
+EOF
+  LD_PRELOAD=$NODELAY "$EXPORTER" serve --config "$WORK/otlp.yaml" \
+    >"$WORK/otlp.log" 2>&1 &
+  SERVER_PID=$!
+  wait_http "http://127.0.0.1:$port/-/ready"
+  local n name path type file
+  for n in 100 1000; do
+    for name in otlp_proto otlp_json json_api; do
+      case $name in
+        otlp_proto) path=/v1/traces type=application/x-protobuf file=traces_$n.pb ;;
+        otlp_json) path=/v1/traces type=application/json file=traces_$n.json ;;
+        json_api) path=/api/v1/predictions type=application/x-ndjson file=calls_$n.ndjson ;;
+      esac
+      MACRO=$tsv phase ours "${name}_$n" "$n" "$LOADGEN" --port "$port" \
+        --path "$path" --content-type "$type" --connections 2 \
+        --body-file "$WORK/$file" --events-per-request "$n" \
+        --requests $((4000000 / n)) --max-seconds 8
+    done
+  done
+  # A 200 may still refuse items (partial_success): none may be refused,
+  # and every call must be counted.
+  local scrape rejected counted sent
+  scrape=$(curl -fsS "http://127.0.0.1:$port/metrics")
+  rejected=$(awk '/^aiq_exporter_events_rejected_total/ {s += $2} END {print s + 0}' <<<"$scrape")
+  counted=$(awk '/^aiq_predictions_total/ {s += $2} END {printf "%d", s}' <<<"$scrape")
+  sent=$(awk -F'\t' 'NR > 1 {s += $3} END {printf "%d", s}' "$tsv")
+  stop_server
+  log "otlp: sent $sent calls, counted $counted, rejected $rejected"
+  if [[ $rejected != 0 || $counted != "$sent" ]]; then
+    echo "otlp: $rejected calls refused or $counted counted of $sent sent" >&2
+    return 1
+  fi
+}
+
 # Memory vs window.max_exact_samples: 2 x samples events (>= 200k) posted
 # in 10k batches, then VmHWM / VmRSS.
 run_memory() {
@@ -362,17 +421,23 @@ run_micro() {
   "$BUILD/bench/scrape_benchmark" --benchmark_min_time=0.2 \
     --benchmark_out="$OUT/scrape_benchmark.json" --benchmark_out_format=json \
     >"$OUT/scrape_benchmark.txt"
-  scrub_paths "$OUT/ingest_benchmark.json" "$OUT/scrape_benchmark.json"
+  log "micro: otlp_benchmark (load $(load1))"
+  "$BUILD/bench/otlp_benchmark" --benchmark_min_time=0.5 \
+    --benchmark_out="$OUT/otlp_benchmark.json" --benchmark_out_format=json \
+    >"$OUT/otlp_benchmark.txt"
+  scrub_paths "$OUT/ingest_benchmark.json" "$OUT/scrape_benchmark.json" \
+    "$OUT/otlp_benchmark.json"
 }
 
 case "$WHAT" in
-  all) run_macro; run_stats; run_memory; run_micro; run_state ;;
+  all) run_macro; run_stats; run_memory; run_micro; run_state; run_otlp ;;
   macro) run_macro ;;
   state) run_state ;;
   stats) run_stats ;;
   memory) $PY "$ROOT/bench/macro/gen_bodies.py" "$CUR" "$WORK"; run_memory ;;
   micro) run_micro ;;
-  *) echo "usage: $0 [all|macro|stats|memory|micro|state]" >&2; exit 2 ;;
+  otlp) run_otlp ;;
+  *) echo "usage: $0 [all|macro|stats|memory|micro|state|otlp]" >&2; exit 2 ;;
 esac
 echo "load_at_end=$(cat /proc/loadavg)" >>"$OUT/$MACHINE_FILE"
-[[ $WHAT == state ]] || $PY "$ROOT/bench/macro/summarize.py" "$OUT"
+[[ $WHAT == state || $WHAT == otlp ]] || $PY "$ROOT/bench/macro/summarize.py" "$OUT"

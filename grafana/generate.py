@@ -134,6 +134,17 @@ try:
     REJECTED = alert_threshold("AIQEventsRejected", "aiq_exporter_events_rejected_total", ">")
     EVICTIONS = alert_threshold("AIQLabelJoinEvictions", "aiq_join_evicted_total", ">")
     BACKLOG = alert_threshold("AIQLabelBacklogHigh", "aiq_join_entries", ">")
+    # LLM evaluations and streaming latency (alerts/aiq-llm.yml).
+    EVAL_DROP = alert_threshold("AIQEvaluationScoreDrop",
+                                "model_evaluator:aiq_evaluation_score:drop_vs_baseline", ">")
+    EVAL_MIN_SCORES = alert_threshold(
+        "AIQEvaluationScoreDrop", "model_evaluator:aiq_evaluation_score_count:increase1h", ">=")
+    EVAL_MIN_BASELINE = alert_threshold(
+        "AIQEvaluationScoreDrop",
+        "model_evaluator:aiq_evaluation_score_count:increase7d_offset1d", ">=")
+    # The default TTFT p95 threshold (per-model overrides are drawn as the
+    # resolved series model:aiq_ttft_p95_threshold:seconds).
+    TTFT_DEFAULT = recorded_constant("aiq:ttft_p95_threshold:default", {})
     # Durable state (alerts/aiq-exporter.yml, group aiq-exporter-state-alerts).
     CHECKPOINT_AGE = alert_threshold("AIQStateCheckpointFailing",
                                      "aiq_state_checkpoint_age_seconds", ">")
@@ -181,6 +192,8 @@ M = 'model=~"$model"'
 MV = 'model=~"$model", version=~"$version"'
 MVF = 'model=~"$model", version=~"$version", feature=~"$feature"'
 MF = 'model=~"$model", feature=~"$feature"'
+ME = 'model=~"$model", evaluator=~"$evaluator"'
+MVE = 'model=~"$model", version=~"$version", evaluator=~"$evaluator"'
 RI = "$__rate_interval"
 
 UIDS = {
@@ -539,6 +552,12 @@ def var_version(metric="aiq_predictions_total"):
     return query_var("version", "Version",
                      'label_values(%s{model=~"$model"}, version)' % metric,
                      "Versions of the selected models.")
+
+
+def var_evaluator():
+    return query_var("evaluator", "Evaluator",
+                     'label_values(aiq_evaluations_total{model=~"$model"}, evaluator)',
+                     "Evaluators (LLM judges, human review, heuristics) of the selected models.")
 
 
 def var_feature():
@@ -1624,11 +1643,178 @@ def llm():
                              ('max by (model) (model:aiq_prediction_latency_seconds:p99_rate5m{%s})' % M,
                               "{{model}} p99")),
                      "s", above(LATENCY_P99), links=[to_operations()]), 12, 7)
+
+    L.row("Evaluations")
+    L.add(timeseries("Mean evaluation score (1 h) vs baseline",
+                     "Mean score per model and evaluator over the last hour "
+                     "(model_evaluator:aiq_evaluation_score:avg_rate1h, all versions, "
+                     "evaluations with a score) against its baseline, the mean of the 7 days "
+                     "ending 1 day ago (model_evaluator:aiq_evaluation_score:avg_rate7d_offset1d, "
+                     "dashed), and the alert line %d %% below the baseline (red dashed, "
+                     "AIQEvaluationScoreDrop). Each evaluator has its own scale (0-1, 1-5, ...)."
+                     % round(EVAL_DROP * 100),
+                     targets(('max by (model, evaluator) (model_evaluator:aiq_evaluation_score:avg_rate1h{%s})' % ME,
+                              "{{model}} {{evaluator}}"),
+                             ('max by (model, evaluator) (model_evaluator:aiq_evaluation_score:avg_rate7d_offset1d{%s})' % ME,
+                              "{{model}} {{evaluator}} baseline"),
+                             ('max by (model, evaluator) (model_evaluator:aiq_evaluation_score:avg_rate7d_offset1d{%s}) * (1 - %s)'
+                              % (ME, EVAL_DROP),
+                              "{{model}} {{evaluator}} alert threshold (-%d%%)" % round(EVAL_DROP * 100))),
+                     "short",
+                     overrides=[regex_override(".* baseline$", [("custom.lineStyle", DASHED)]),
+                                regex_override(".* alert threshold .*",
+                                               [("custom.lineStyle", DASHED),
+                                                ("color", {"mode": "fixed", "fixedColor": "red"})])]),
+          12, 8)
+    L.add(timeseries("Evaluation score drop vs baseline",
+                     "Relative drop of the 1 h mean score below the baseline, 1 - mean / "
+                     "baseline (model_evaluator:aiq_evaluation_score:drop_vs_baseline; "
+                     "positive = lower). Dashed line: %d %% (AIQEvaluationScoreDrop, with >= %d "
+                     "scores in the hour and >= %d in the baseline, for 30 m)."
+                     % (round(EVAL_DROP * 100), EVAL_MIN_SCORES, EVAL_MIN_BASELINE),
+                     targets(('max by (model, evaluator) (model_evaluator:aiq_evaluation_score:drop_vs_baseline{%s})' % ME,
+                              "{{model}} {{evaluator}}")),
+                     "percentunit", above(EVAL_DROP)), 6, 8)
+    L.add(stat("Scores (1 h)",
+               "Scores received in the last hour per model and evaluator "
+               "(model_evaluator:aiq_evaluation_score_count:increase1h). "
+               "AIQEvaluationScoreDrop only fires with at least %d in the hour."
+               % EVAL_MIN_SCORES,
+               targets(('sum by (model, evaluator) (model_evaluator:aiq_evaluation_score_count:increase1h{%s})' % ME,
+                        "{{model}} {{evaluator}}")),
+               "short", steps("text", (EVAL_MIN_SCORES, "green")), decimals=0,
+               text_mode="value_and_name"), 6, 8)
+    L.add(stat("Scores in the baseline (7 d)",
+               "Scores in the baseline window, the 7 days ending 1 day ago "
+               "(model_evaluator:aiq_evaluation_score_count:increase7d_offset1d). "
+               "AIQEvaluationScoreDrop needs at least %d; a new model or evaluator has "
+               "no baseline for its first day." % EVAL_MIN_BASELINE,
+               targets(('sum by (model, evaluator) (model_evaluator:aiq_evaluation_score_count:increase7d_offset1d{%s})' % ME,
+                        "{{model}} {{evaluator}}")),
+               "short", steps("text", (EVAL_MIN_BASELINE, "green")), decimals=0,
+               graph="none", text_mode="value_and_name"), 6, 7)
+    L.add(timeseries("Evaluations by evaluator",
+                     "Evaluations received per second per model and evaluator, with or "
+                     "without a score (model_evaluator:aiq_evaluations:rate5m).",
+                     targets(('max by (model, evaluator) (model_evaluator:aiq_evaluations:rate5m{%s})' % ME,
+                              "{{model}} {{evaluator}}")),
+                     "reqps"), 9, 7)
+    L.add(timeseries("Evaluations by label",
+                     "Evaluations per second by their verdict label (aiq_evaluations_total; "
+                     "\"(score only)\" = evaluations without a label; after "
+                     "limits.max_evaluation_labels labels, \"other\").",
+                     targets(('label_replace(sum by (model, evaluator, label) (rate(aiq_evaluations_total{%s}[%s])), '
+                              '"label", "(score only)", "label", "")' % (ME, RI),
+                              "{{model}} {{evaluator}} {{label}}")),
+                     "reqps", stack=True), 9, 7)
+    L.add(timeseries("Evaluation score quantiles (p10 / p50 / p90)",
+                     "Quantiles of the scores per model and evaluator, interpolated in the "
+                     "evaluator's buckets (aiq_evaluation_score; default buckets 0.1 ... 1.0). "
+                     "p10 shows the worst-rated answers.",
+                     targets(*[('histogram_quantile(%s, sum by (model, evaluator, le) '
+                                '(rate(aiq_evaluation_score_bucket{%s}[%s])))' % (q, MVE, RI),
+                                "{{model}} {{evaluator}} p%d" % round(q * 100))
+                               for q in (0.1, 0.5, 0.9)]),
+                     "short"), 8, 8)
+    L.add(timeseries("Mean evaluation score by version",
+                     "Mean score per model, version and evaluator (aiq_evaluation_score "
+                     "_sum / _count over the panel's rate interval): a worse new version "
+                     "shows here before it moves the all-versions mean.",
+                     targets(('sum by (model, version, evaluator) (rate(aiq_evaluation_score_sum{%s}[%s])) / '
+                              '(sum by (model, version, evaluator) (rate(aiq_evaluation_score_count{%s}[%s])) > 0)'
+                              % (MVE, RI, MVE, RI),
+                              "{{model}} {{version}} {{evaluator}}")),
+                     "short"), 8, 8)
+    L.add(heatmap("Evaluation score heatmap",
+                  "Scores per second per bucket of aiq_evaluation_score, all selected "
+                  "models and evaluators summed: select one evaluator, as each has its own "
+                  "buckets.",
+                  [target('sum by (le) (rate(aiq_evaluation_score_bucket{%s}[%s]))' % (MVE, RI),
+                          "{{le}}", fmt="heatmap")], "short"), 8, 8)
+
+    L.row("Streaming latency")
+    L.add(timeseries("Time to first token p50 / p95 / p99",
+                     "Time to the first output token of streaming calls, quantiles over 5 m "
+                     "per model (model:aiq_time_to_first_token_seconds:p50/p95/p99_rate5m), "
+                     "and the model's p95 threshold (model:aiq_ttft_p95_threshold:seconds, "
+                     "red dashed; default %g s, per-model overrides in "
+                     "prometheus/rules/aiq-llm.yml): AIQTimeToFirstTokenHigh when the p95 is "
+                     "above it for 10 m." % TTFT_DEFAULT,
+                     targets(('max by (model) (model:aiq_time_to_first_token_seconds:p50_rate5m{%s})' % M,
+                              "{{model}} p50"),
+                             ('max by (model) (model:aiq_time_to_first_token_seconds:p95_rate5m{%s})' % M,
+                              "{{model}} p95"),
+                             ('max by (model) (model:aiq_time_to_first_token_seconds:p99_rate5m{%s})' % M,
+                              "{{model}} p99"),
+                             ('max by (model) (model:aiq_ttft_p95_threshold:seconds{%s})' % M,
+                              "{{model}} p95 threshold")),
+                     "s",
+                     overrides=[regex_override(".* p95 threshold$",
+                                               [("custom.lineStyle", DASHED),
+                                                ("color", {"mode": "fixed", "fixedColor": "red"})])]),
+          12, 8)
+    L.add(stat("TTFT p95 / threshold",
+               "Current TTFT p95 (5 m) as a share of the model's threshold "
+               "(model:aiq_time_to_first_token_seconds:p95_rate5m / "
+               "model:aiq_ttft_p95_threshold:seconds). Red from 100 % "
+               "(AIQTimeToFirstTokenHigh, for 10 m).",
+               targets(('max by (model) (model:aiq_time_to_first_token_seconds:p95_rate5m{%s} '
+                        '/ on (job, instance, model) model:aiq_ttft_p95_threshold:seconds{%s})' % (M, M),
+                        "{{model}}")),
+               "percentunit", steps("green", (0.8, "orange"), (1, "red")), decimals=0), 6, 8)
+    L.add(timeseries("Streaming calls",
+                     "Calls per second that reported a time to first token "
+                     "(model:aiq_time_to_first_token_seconds_count:rate5m) and a time per "
+                     "output token (model:aiq_time_per_output_token_seconds_count:rate5m): "
+                     "what the quantiles rest on; at a few calls per 5 m the p95 is close to "
+                     "the slowest call.",
+                     targets(('sum by (model) (model:aiq_time_to_first_token_seconds_count:rate5m{%s})' % M,
+                              "{{model}} TTFT"),
+                             ('sum by (model) (model:aiq_time_per_output_token_seconds_count:rate5m{%s})' % M,
+                              "{{model}} TPOT")),
+                     "reqps"), 6, 8)
+    L.add(timeseries("Time to first token p95 by version",
+                     "TTFT p95 per model and version from the raw histogram "
+                     "(aiq_time_to_first_token_seconds_bucket): a slower new version shows "
+                     "alone.",
+                     targets(('histogram_quantile(0.95, sum by (model, version, le) '
+                              '(rate(aiq_time_to_first_token_seconds_bucket{%s}[%s])))' % (MV, RI),
+                              "{{model}} {{version}}")),
+                     "s"), 8, 8)
+    L.add(heatmap("Time to first token heatmap",
+                  "Distribution of the time to first token (calls per second per bucket, "
+                  "all selected models, 5 m rates from "
+                  "model:aiq_time_to_first_token_seconds_bucket:rate5m).",
+                  [target('sum by (le) (model:aiq_time_to_first_token_seconds_bucket:rate5m{%s})' % M,
+                          "{{le}}", fmt="heatmap")], "s"), 8, 8)
+    L.add(timeseries("Time per output token p50 / p95",
+                     "Time per output token after the first, quantiles over 5 m per model "
+                     "(model:aiq_time_per_output_token_seconds:p50/p95_rate5m); 1 / TPOT is "
+                     "the streaming speed in tokens per second.",
+                     targets(('max by (model) (model:aiq_time_per_output_token_seconds:p50_rate5m{%s})' % M,
+                              "{{model}} p50"),
+                             ('max by (model) (model:aiq_time_per_output_token_seconds:p95_rate5m{%s})' % M,
+                              "{{model}} p95")),
+                     "s"), 8, 8)
+    L.add(timeseries("Time per output token p95 by version",
+                     "TPOT p95 per model and version from the raw histogram "
+                     "(aiq_time_per_output_token_seconds_bucket).",
+                     targets(('histogram_quantile(0.95, sum by (model, version, le) '
+                              '(rate(aiq_time_per_output_token_seconds_bucket{%s}[%s])))' % (MV, RI),
+                              "{{model}} {{version}}")),
+                     "s"), 12, 7)
+    L.add(heatmap("Time per output token heatmap",
+                  "Distribution of the time per output token (calls per second per bucket, "
+                  "all selected models, 5 m rates from "
+                  "model:aiq_time_per_output_token_seconds_bucket:rate5m).",
+                  [target('sum by (le) (model:aiq_time_per_output_token_seconds_bucket:rate5m{%s})' % M,
+                          "{{le}}", fmt="heatmap")], "s"), 12, 7)
     return dashboard(
         "llm",
         "LLM usage: tokens and cost against daily budgets, user feedback, safety "
-        "violations and review sampling.",
-        [var_model("aiq_tokens_total"), var_version("aiq_tokens_total")], L,
+        "violations and review sampling, evaluation scores against their baseline, "
+        "and streaming latency (time to first token, time per output token).",
+        [var_model("aiq_tokens_total"), var_version("aiq_tokens_total"), var_evaluator()], L,
         time_from="now-24h", refresh="1m")
 
 
