@@ -85,7 +85,6 @@ struct HttpServer::Impl {
   std::unique_ptr<asio::thread_pool> query_workers;
   std::vector<std::thread> io_threads;
 
-
   void Accept();
   void OnAccept(const boost::system::error_code& ec, tcp::socket socket);
 };
