@@ -171,8 +171,8 @@ TEST(OtlpDecoderTest, ProtobufValuesAndStatus) {
       .Message(9, b::KeyValue("last", last_wins))
       .Message(9, WireWriter())  // a KeyValue with neither key nor value
       .Message(15, status);
-  absl::StatusOr<TracesRequest> r =
-      DecodeTraces(Encoding::kProtobuf, BareTraces({span}));
+  const std::string body = BareTraces({span});  // the request views into it
+  absl::StatusOr<TracesRequest> r = DecodeTraces(Encoding::kProtobuf, body);
   ASSERT_TRUE(r.ok()) << r.status();
   const Span& s = r->resource_spans[0].spans[0];
   ASSERT_EQ(s.attributes.size(), 5u);
@@ -627,7 +627,7 @@ TEST(OtlpDecoderTest, BadHistogramShapesAreRefused) {
        {0.5, HUGE_VAL},
        "explicit_bounds must be finite and strictly increasing"},
       {{1, 2, 3},
-       {NAN, 1},
+       {std::nan(""), 1},
        "explicit_bounds must be finite and strictly increasing"},
       {{}, {2, 1}, "explicit_bounds must be finite and strictly increasing"},
   };
@@ -662,7 +662,7 @@ TEST(OtlpDecoderTest, BadHistogramShapesAreRefused) {
   EXPECT_THAT(r.status().message(),
               HasSubstr("bucket_counts add up to 2, count is 5"));
   WireWriter nan_sum, h2, m2;
-  nan_sum.Double(5, NAN);
+  nan_sum.Double(5, std::nan(""));
   h2.Message(1, nan_sum);
   m2.Message(9, h2);
   r = DecodeMetrics(Encoding::kProtobuf, BareMetrics({m2}));

@@ -92,7 +92,20 @@ _NO_REGRESSION = "the demo config has no regression model"
 # The Operations "Durable state" row: aiq_state_* are only exported with
 # state.dir set, and the e2e exporter runs without it.
 _NO_STATE_DIR = "only exported with state.dir; the e2e exporter has none"
+# The LLM dashboard's evaluation panels: the simulator sends no evaluations
+# (the OTLP tests cover them, tests/otlp); the baseline ones need a day of
+# history besides.
+_NO_EVALUATIONS = "the simulator sends no evaluations"
 NO_DATA_ALLOWED = {
+    ("aiq-llm", "Mean evaluation score (1 h) vs baseline"): _NO_EVALUATIONS,
+    ("aiq-llm", "Evaluation score drop vs baseline"): _NO_EVALUATIONS,
+    ("aiq-llm", "Scores (1 h)"): _NO_EVALUATIONS,
+    ("aiq-llm", "Scores in the baseline (7 d)"): _NO_EVALUATIONS,
+    ("aiq-llm", "Evaluations by evaluator"): _NO_EVALUATIONS,
+    ("aiq-llm", "Evaluations by label"): _NO_EVALUATIONS,
+    ("aiq-llm", "Evaluation score quantiles (p10 / p50 / p90)"): _NO_EVALUATIONS,
+    ("aiq-llm", "Mean evaluation score by version"): _NO_EVALUATIONS,
+    ("aiq-llm", "Evaluation score heatmap"): _NO_EVALUATIONS,
     ("aiq-model-quality", "MAE vs baseline"): _NO_REGRESSION,
     ("aiq-model-quality", "RMSE vs baseline"): _NO_REGRESSION,
     ("aiq-model-quality", "R² vs baseline"): _NO_REGRESSION,

@@ -135,13 +135,16 @@ class Generator:
         completion = max(5, int(math.exp(rng.gauss(math.log(200), 0.5))))
         # p99 ~2.5 s: inside the assistant's 5 s latency SLO and p99 alert.
         latency = 200 + completion * rng.uniform(2.0, 4.0)  # ms
+        # Streaming: the first token after 10-30 % of the call.
         ev = {"model": ASSISTANT, "id": self.next_id("a"),
               "tokens": {"prompt": prompt, "completion": completion},
-              "latency_ms": round(latency, 1)}
+              "latency_ms": round(latency, 1),
+              "ttft_ms": round(latency * rng.uniform(0.1, 0.3), 1)}
         if rng.random() < a.assistant_error_rate:
             reason = pick(rng, ASSISTANT_ERRORS)
             ev["error"] = reason
             ev["tokens"] = {"prompt": prompt, "completion": 0}
+            del ev["ttft_ms"]
             ev["latency_ms"] = 30000.0 if reason == "timeout" else round(
                 rng.uniform(50, 400), 1)
             return ev, None
