@@ -444,6 +444,29 @@ class Mapping {
   Refusal no_model_;  // why model_ < 0
 };
 
+// Every item of every resource of a request, in body order, each resource
+// resolving its model first.
+template <typename Resource, typename Item, typename MapItem>
+MappedRequest MapResources(
+    const config::Config& config,
+    const absl::flat_hash_map<std::string, int>& services, absl::Time now,
+    Signal signal, const std::vector<Resource>& resources,
+    std::vector<Item> Resource::*items, MapItem map_item) {
+  MappedRequest out;
+  out.signal = signal;
+  Mapping mapping(config, services, now, out);
+  for (size_t r = 0; r < resources.size(); ++r) {
+    const Resource& resource = resources[r];
+    mapping.BeginResource(static_cast<int32_t>(r), resource.resource);
+    const std::vector<Item>& of_resource = resource.*items;
+    for (size_t i = 0; i < of_resource.size(); ++i) {
+      map_item(mapping, static_cast<int32_t>(i), of_resource[i],
+               resource.resource);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string MappedRequest::Describe(const ingest::EventError& e) const {
@@ -478,46 +501,27 @@ GenAiMapper::GenAiMapper(const config::Config& config) : config_(config) {
 
 MappedRequest GenAiMapper::MapTraces(const TracesRequest& request,
                                      absl::Time now) const {
-  MappedRequest out;
-  Mapping mapping(config_, services_, now, out);
-  for (size_t r = 0; r < request.resource_spans.size(); ++r) {
-    const ResourceSpans& rs = request.resource_spans[r];
-    mapping.BeginResource(static_cast<int32_t>(r), rs.resource);
-    for (size_t i = 0; i < rs.spans.size(); ++i) {
-      mapping.MapSpan(static_cast<int32_t>(i), rs.spans[i]);
-    }
-  }
-  return out;
+  return MapResources(config_, services_, now, Signal::kTraces,
+                      request.resource_spans, &ResourceSpans::spans,
+                      [](Mapping& m, int32_t i, const Span& span,
+                         const Attributes&) { m.MapSpan(i, span); });
 }
 
 MappedRequest GenAiMapper::MapLogs(const LogsRequest& request,
                                    absl::Time now) const {
-  MappedRequest out;
-  out.signal = Signal::kLogs;
-  Mapping mapping(config_, services_, now, out);
-  for (size_t r = 0; r < request.resource_logs.size(); ++r) {
-    const ResourceLogs& rl = request.resource_logs[r];
-    mapping.BeginResource(static_cast<int32_t>(r), rl.resource);
-    for (size_t i = 0; i < rl.log_records.size(); ++i) {
-      mapping.MapLog(static_cast<int32_t>(i), rl.log_records[i]);
-    }
-  }
-  return out;
+  return MapResources(config_, services_, now, Signal::kLogs,
+                      request.resource_logs, &ResourceLogs::log_records,
+                      [](Mapping& m, int32_t i, const LogRecord& log,
+                         const Attributes&) { m.MapLog(i, log); });
 }
 
 MappedRequest GenAiMapper::MapMetrics(const MetricsRequest& request,
                                       absl::Time now) const {
-  MappedRequest out;
-  out.signal = Signal::kMetrics;
-  Mapping mapping(config_, services_, now, out);
-  for (size_t r = 0; r < request.resource_metrics.size(); ++r) {
-    const ResourceMetrics& rm = request.resource_metrics[r];
-    mapping.BeginResource(static_cast<int32_t>(r), rm.resource);
-    for (size_t i = 0; i < rm.metrics.size(); ++i) {
-      mapping.MapMetric(static_cast<int32_t>(i), rm.metrics[i], rm.resource);
-    }
-  }
-  return out;
+  return MapResources(
+      config_, services_, now, Signal::kMetrics, request.resource_metrics,
+      &ResourceMetrics::metrics,
+      [](Mapping& m, int32_t i, const Metric& metric,
+         const Attributes& resource) { m.MapMetric(i, metric, resource); });
 }
 
 }  // namespace aiq::otlp

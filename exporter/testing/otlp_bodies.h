@@ -93,16 +93,23 @@ inline WireWriter Scope() {
   return w;
 }
 
+// Export{Trace,Logs,Metrics}ServiceRequest with one resource and one
+// scope: the three share their shape and field numbers (resource_* = 1;
+// in it resource = 1, scope_* = 2; in that scope = 1, the items = 2).
+inline std::string ExportBody(std::string_view service, const Writers& items) {
+  WireWriter scope_items;
+  scope_items.Message(1, Scope());
+  for (const WireWriter& item : items) scope_items.Message(2, item);
+  WireWriter resource_items;
+  resource_items.Message(1, Resource(service)).Message(2, scope_items);
+  WireWriter request;
+  request.Message(1, resource_items);
+  return request.data();
+}
+
 // collector/trace/v1 ExportTraceServiceRequest with one resource.
 inline std::string TracesBody(std::string_view service, const Writers& spans) {
-  WireWriter scope_spans;
-  scope_spans.Message(1, Scope());
-  for (const WireWriter& s : spans) scope_spans.Message(2, s);
-  WireWriter resource_spans;
-  resource_spans.Message(1, Resource(service)).Message(2, scope_spans);
-  WireWriter request;
-  request.Message(1, resource_spans);
-  return request.data();
+  return ExportBody(service, spans);
 }
 
 // logs.proto LogRecord with event_name.
@@ -118,14 +125,7 @@ inline WireWriter LogRecord(std::string_view event_name,
 }
 
 inline std::string LogsBody(std::string_view service, const Writers& records) {
-  WireWriter scope_logs;
-  scope_logs.Message(1, Scope());
-  for (const WireWriter& r : records) scope_logs.Message(2, r);
-  WireWriter resource_logs;
-  resource_logs.Message(1, Resource(service)).Message(2, scope_logs);
-  WireWriter request;
-  request.Message(1, resource_logs);
-  return request.data();
+  return ExportBody(service, records);
 }
 
 // metrics.proto HistogramDataPoint, bucket counts and bounds packed.
@@ -158,14 +158,7 @@ inline WireWriter HistogramMetric(std::string_view name, std::string_view unit,
 
 inline std::string MetricsBody(std::string_view service,
                                const Writers& metrics) {
-  WireWriter scope_metrics;
-  scope_metrics.Message(1, Scope());
-  for (const WireWriter& m : metrics) scope_metrics.Message(2, m);
-  WireWriter resource_metrics;
-  resource_metrics.Message(1, Resource(service)).Message(2, scope_metrics);
-  WireWriter request;
-  request.Message(1, resource_metrics);
-  return request.data();
+  return ExportBody(service, metrics);
 }
 
 // One LLM call of the benchmark and test workload, as ChatSpansBody,
