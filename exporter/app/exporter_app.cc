@@ -278,18 +278,7 @@ absl::Status ExporterApp::ApplyRecord(const state::LogRecord& r) {
 }
 
 absl::Status ExporterApp::LoadReferences() {
-  for (const auto& state : registry_.models()) {
-    const config::ModelConfig& m = state->config();
-    if (m.reference_csv.empty()) continue;
-    absl::StatusOr<std::shared_ptr<const model::ModelReference>> ref =
-        model::LoadReference(m);
-    if (!ref.ok()) {
-      return absl::Status(ref.status().code(),
-                          absl::StrCat("model \"", m.name, "\": reference: ",
-                                       ref.status().message()));
-    }
-    state->SetReference(*std::move(ref));
-  }
+  if (absl::Status st = registry_.LoadReferences(); !st.ok()) return st;
   readiness_.SetMet(kReferencesCondition);
   return absl::OkStatus();
 }

@@ -42,6 +42,10 @@ struct FeatureConfig {
   // Per-feature override of the default drift test and its threshold.
   std::optional<stats::DriftTest> drift_test;
   std::optional<double> drift_threshold;
+  // `drift_threshold: auto` (here or, for features without their own
+  // threshold, on the model): calibrated from the reference when it is
+  // loaded (stats/drift_calibration.h). Never set with drift_threshold.
+  bool drift_threshold_auto = false;
 };
 
 // A slicing attribute (e.g. "region") and the values reported for it; other
@@ -62,6 +66,11 @@ struct WindowConfig {
   int buckets = 12;                   // the window slides one bucket at a time
   int64_t min_samples = 100;          // below this a statistic is absent
   int64_t max_exact_samples = 10000;  // exact KS/Wasserstein up to this
+  // Events are windowed by their own timestamp; one more than this behind
+  // the model's clock (or whose bucket has left the window) is late:
+  // counted, but not windowed. At most `duration`; the loader sets it to
+  // `duration` when the config leaves it out.
+  absl::Duration max_lateness = absl::Hours(1);
 };
 
 // One evaluator of a model's calls (an LLM judge, a human review queue,
@@ -114,6 +123,14 @@ struct ModelConfig {
   // calibrate estimated accuracy (CBPE). Optional.
   std::string reference_confidence_column;
   WindowConfig window;
+  // `drift_threshold: auto` on the model: its features without a threshold
+  // of their own (the loader sets their drift_threshold_auto) and its
+  // prediction drift are calibrated from the reference.
+  bool drift_threshold_auto = false;
+  // Values per calibration chunk for drift_threshold: auto; 0 = the
+  // window's min_samples (at least stats::kMinCalibrationChunk). KS and
+  // Wasserstein use at most window.max_exact_samples (docs/statistics.md).
+  int64_t drift_calibration_chunk = 0;
   // Declared evaluators (their buckets); empty = learned from traffic up to
   // limits.max_evaluators, with the default buckets.
   std::vector<EvaluatorConfig> evaluators;

@@ -14,6 +14,7 @@
 #include "exporter/config/default_config.h"
 #include "exporter/config/feature_list.h"
 #include "exporter/config/yaml_reader.h"
+#include "exporter/stats/drift_calibration.h"
 
 namespace aiq::config {
 
@@ -222,6 +223,17 @@ void ReadWindow(YamlReader& r, const YAML::Node& n, const std::string& path,
   s.Integer("buckets", w.buckets, 1, 1440);
   s.Integer("min_samples", w.min_samples, 1, 100'000'000);
   s.Integer("max_exact_samples", w.max_exact_samples, 10, 10'000'000);
+  if (s.Present("max_lateness")) {
+    s.Duration("max_lateness", w.max_lateness);
+    if (w.max_lateness > w.duration) {
+      s.Error("max_lateness",
+              absl::StrCat("must be at most window.duration (",
+                           absl::FormatDuration(w.duration),
+                           "): an event further behind has left the window"));
+    }
+  } else {
+    w.max_lateness = w.duration;
+  }
 }
 
 void ReadFeature(YamlReader& r, const YAML::Node& n, const std::string& path,
@@ -235,10 +247,29 @@ void ReadFeature(YamlReader& r, const YAML::Node& n, const std::string& path,
   s.String("name", f.name);
   s.Enum("type", stats::kFeatureKindNames, f.type);
   s.OptionalEnum("drift_test", stats::kDriftTestNames, f.drift_test);
-  s.OptionalDouble("drift_threshold", f.drift_threshold, 0, 1e9);
+  ReadDriftThreshold(s, "drift_threshold", f.drift_threshold,
+                     f.drift_threshold_auto);
 }
 
 }  // namespace
+
+void ReadDriftThreshold(YamlSection& s, std::string_view key,
+                        std::optional<double>& value, bool& is_auto) {
+  std::optional<YAML::Node> n = s.Present(key);
+  if (!n) return;
+  if (n->IsScalar() && n->Scalar() == kAutoThreshold) {
+    is_auto = true;
+    return;
+  }
+  double v = 0;
+  if (!n->IsScalar() || !absl::SimpleAtod(n->Scalar(), &v)) {
+    s.reader().Error(
+        *n, s.PathOf(key),
+        absl::StrCat("must be a number (0 - 1e9) or ", kAutoThreshold));
+    return;
+  }
+  s.OptionalDouble(key, value, 0, 1e9);
+}
 
 void ReadFeatureList(YamlReader& r, const YAML::Node& list,
                      const std::string& path, std::vector<FeatureConfig>& out) {
@@ -361,6 +392,23 @@ void ReadModel(YamlReader& r, const YAML::Node& n, const std::string& path,
   if (std::optional<YAML::Node> f = s.Present("features")) {
     ReadFeatureList(r, *f, s.PathOf("features"), m.features);
   }
+  // Only `auto` model-wide: a number means a p-value for some tests and a
+  // distance for others, so it belongs to each feature.
+  if (std::optional<YAML::Node> t = s.Present("drift_threshold")) {
+    if (t->IsScalar() && t->Scalar() == kAutoThreshold) {
+      m.drift_threshold_auto = true;
+      for (FeatureConfig& fc : m.features) {
+        if (!fc.drift_threshold) fc.drift_threshold_auto = true;
+      }
+    } else {
+      s.Error("drift_threshold",
+              absl::StrCat("must be ", kAutoThreshold,
+                           " (a number is set per feature: its meaning "
+                           "depends on the feature's drift test)"));
+    }
+  }
+  s.Integer("drift_calibration_chunk", m.drift_calibration_chunk,
+            stats::kMinCalibrationChunk, 1'000'000);
   if (std::optional<YAML::Node> sg = s.Present("segments")) {
     ReadSegments(r, *sg, s.PathOf("segments"), m.segments);
   }

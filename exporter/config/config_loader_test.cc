@@ -279,6 +279,66 @@ TEST(ConfigLoaderTest, FeatureKindsAndDriftTestsAreParsedOnce) {
                    "numeric, categorical, boolean"}));
 }
 
+TEST(ConfigLoaderTest, DriftThresholdAuto) {
+  std::vector<ConfigError> errors;
+  std::optional<Config> c = ParseConfig(
+      "models:\n"
+      "  - name: a\n"
+      "    features:\n"
+      "      - {name: b, drift_threshold: auto}\n"
+      "      - {name: c, drift_threshold: 0.2}\n"
+      "      - d\n"
+      "  - name: m\n"
+      "    drift_threshold: auto\n"
+      "    drift_calibration_chunk: 500\n"
+      "    features:\n"
+      "      - {name: x, drift_test: ks, drift_threshold: 0.01}\n"
+      "      - y\n",
+      "t.yaml", errors);
+  ASSERT_TRUE(c.has_value()) << errors.front().ToString();
+  const ModelConfig& a = c->models[0];
+  EXPECT_FALSE(a.drift_threshold_auto);
+  EXPECT_EQ(a.drift_calibration_chunk, 0);  // = window.min_samples
+  EXPECT_TRUE(a.features[0].drift_threshold_auto);
+  EXPECT_EQ(a.features[0].drift_threshold, std::nullopt);
+  EXPECT_FALSE(a.features[1].drift_threshold_auto);
+  EXPECT_EQ(a.features[1].drift_threshold, 0.2);
+  EXPECT_FALSE(a.features[2].drift_threshold_auto);
+  // Model-wide auto: every feature without a number of its own.
+  const ModelConfig& m = c->models[1];
+  EXPECT_TRUE(m.drift_threshold_auto);
+  EXPECT_EQ(m.drift_calibration_chunk, 500);
+  EXPECT_FALSE(m.features[0].drift_threshold_auto);
+  EXPECT_EQ(m.features[0].drift_threshold, 0.01);
+  EXPECT_TRUE(m.features[1].drift_threshold_auto);
+
+  std::vector<std::string> e = Errors(
+      "models:\n"
+      "  - name: a\n"
+      "    features:\n"
+      "      - {name: b, drift_threshold: Auto}\n"
+      "      - {name: c, drift_threshold: adaptive}\n"
+      "      - {name: d, drift_threshold: [auto]}\n"
+      "      - {name: f, drift_threshold: -1}\n"
+      "  - name: m\n"
+      "    drift_threshold: 0.05\n"
+      "    drift_calibration_chunk: 5\n");
+  EXPECT_EQ(e, (std::vector<std::string>{
+                   "t.yaml:4: models[0].features[0].drift_threshold: must be "
+                   "a number (0 - 1e9) or auto",
+                   "t.yaml:5: models[0].features[1].drift_threshold: must be "
+                   "a number (0 - 1e9) or auto",
+                   "t.yaml:6: models[0].features[2].drift_threshold: must be "
+                   "a number (0 - 1e9) or auto",
+                   "t.yaml:7: models[0].features[3].drift_threshold: must be "
+                   "between 0 and 1e+09",
+                   "t.yaml:9: models[1].drift_threshold: must be auto (a "
+                   "number is set per feature: its meaning depends on the "
+                   "feature's drift test)",
+                   "t.yaml:10: models[1].drift_calibration_chunk: must be "
+                   "between 10 and 1000000"}));
+}
+
 TEST(ConfigLoaderTest, UnknownKeysListTheSectionsKeys) {
   std::vector<std::string> e =
       Errors("review: {path: r.jsonl, sampel_fraction: 0.1}\n");

@@ -4,19 +4,30 @@
 // Example, given `YamlReader& reader` and `const YAML::Node& node`:
 //   // - age                                   (a numeric feature)
 //   // - {name: plan, type: categorical, drift_test: psi, drift_threshold: 0.2}
+//   // - {name: age, drift_threshold: auto}   (calibrated from the reference)
 //   std::vector<aiq::config::FeatureConfig> features;
 //   aiq::config::ReadFeatureList(reader, node, "models[0].features",
 //                                features);
 #ifndef AIQ_EXPORTER_CONFIG_FEATURE_LIST_H_
 #define AIQ_EXPORTER_CONFIG_FEATURE_LIST_H_
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "exporter/config/config.h"
 #include "exporter/config/yaml_reader.h"
 
 namespace aiq::config {
+
+// `drift_threshold: auto` (and `threshold: auto` in the report config).
+inline constexpr char kAutoThreshold[] = "auto";
+
+// Reads `key` as a threshold: a number in [0, 1e9] into `value`, or `auto`
+// (sets `is_auto`); anything else is an error at the key's path.
+void ReadDriftThreshold(YamlSection& s, std::string_view key,
+                        std::optional<double>& value, bool& is_auto);
 
 // Appends one FeatureConfig per item; bad items are reported (names must be
 // label-safe and distinct) and still appended, so later checks can run.

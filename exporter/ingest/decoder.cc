@@ -465,7 +465,7 @@ class EventParser {
              "unknown field (see docs/api.md for the event schema)");
       }
     }
-    if (!has_timestamp) p.timestamp = now_;
+    if (!has_timestamp) p.timestamp = ReceiveTime();
     if (p.ttft_seconds && p.latency_seconds &&
         *p.ttft_seconds > *p.latency_seconds) {
       Fail(RejectReason::kOutOfRange, "ttft_ms",
@@ -569,7 +569,7 @@ class EventParser {
     }
     if (l.id.empty()) Fail(RejectReason::kMissingField, "id", "required");
     if (!has_label) Fail(RejectReason::kMissingField, "label", "required");
-    if (!has_timestamp) l.timestamp = now_;
+    if (!has_timestamp) l.timestamp = ReceiveTime();
     return l;
   }
 
@@ -613,7 +613,7 @@ class EventParser {
     }
     if (f.id.empty()) Fail(RejectReason::kMissingField, "id", "required");
     if (!has_score) Fail(RejectReason::kMissingField, "score", "required");
-    if (!has_timestamp) f.timestamp = now_;
+    if (!has_timestamp) f.timestamp = ReceiveTime();
     return f;
   }
 
@@ -666,16 +666,26 @@ class EventParser {
       Fail(RejectReason::kMissingField, "score",
            "an evaluation needs a score, a label, or both");
     }
-    if (!has_timestamp) ev.timestamp = now_;
+    if (!has_timestamp) ev.timestamp = ReceiveTime();
     return ev;
   }
 
   const Decoder& d_;
   const config::LimitsConfig& limits_;
+  // The time of an event without a `timestamp`.
+  absl::Time ReceiveTime() const {
+    if (d_.options_.require_timestamp) {
+      Fail(RejectReason::kMissingField, "timestamp",
+           "required: a replayed event has no receive time");
+    }
+    return now_;
+  }
+
   absl::Time now_;
 };
 
-Decoder::Decoder(const config::Config& config) : config_(config) {
+Decoder::Decoder(const config::Config& config, DecoderOptions options)
+    : config_(config), options_(options) {
   for (size_t i = 0; i < config.models.size(); ++i) {
     models_[config.models[i].name] = static_cast<int>(i);
     ModelLookup lookup;

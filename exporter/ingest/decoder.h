@@ -53,9 +53,15 @@ struct DecodeResult {
   int64_t total = 0;                 // events found in the body
 };
 
+struct DecoderOptions {
+  // Rejects an event without a `timestamp` (kMissingField) instead of
+  // stamping it with the receive time: a replay has none.
+  bool require_timestamp = false;
+};
+
 class Decoder {
  public:
-  explicit Decoder(const config::Config& config);
+  explicit Decoder(const config::Config& config, DecoderOptions options = {});
 
   absl::StatusOr<DecodeResult> Decode(EventKind kind, BodyFormat format,
                                       std::string_view body,
@@ -71,6 +77,7 @@ class Decoder {
   friend class EventParser;
 
   const config::Config& config_;
+  const DecoderOptions options_;
   absl::flat_hash_map<std::string, int> models_;
   std::vector<ModelLookup> lookups_;
 };

@@ -138,6 +138,10 @@ inline constexpr MetricDef kLabelsTotal{
 inline constexpr MetricDef kLabelsUnmatchedTotal{
     "aiq_labels_unmatched_total", MetricType::Counter,
     "Labels whose id matched no pending prediction.", "model"};
+inline constexpr MetricDef kLateEventsTotal{
+    "aiq_late_events_total", MetricType::Counter,
+    "Events counted but too late for the window (window.max_lateness).",
+    "model kind"};
 inline constexpr MetricDef kFeedbackUnmatchedTotal{
     "aiq_feedback_unmatched_total", MetricType::Counter,
     "Feedback whose id matched no pending prediction.", "model"};
@@ -205,6 +209,14 @@ inline constexpr MetricDef kReconstructionErrorUpperThreshold{
 inline constexpr MetricDef kReconstructionErrorLowerThreshold{
     "aiq_reconstruction_error_lower_threshold", MetricType::Gauge,
     "Reference chunks' mean - 3 sigma (>= 0).", "model"};
+inline constexpr MetricDef kDriftThreshold{
+    "aiq_drift_threshold", MetricType::Gauge,
+    "The threshold of a feature's decision test: its default, the config's, "
+    "or calibrated from the reference (drift_threshold: auto).",
+    "model feature test"};
+inline constexpr MetricDef kPredictionDriftThreshold{
+    "aiq_prediction_drift_threshold", MetricType::Gauge,
+    "The threshold of the prediction drift test.", "model test"};
 inline constexpr MetricDef kFeatureMissingRatio{
     "aiq_feature_missing_ratio", MetricType::Gauge,
     "Share of the window's predictions without a value for the feature.",
@@ -415,6 +427,7 @@ inline constexpr const MetricDef* kCatalogue[] = {
     &kSafetyViolationsTotal,
     &kLabelsTotal,
     &kLabelsUnmatchedTotal,
+    &kLateEventsTotal,
     &kFeedbackUnmatchedTotal,
     &kLabelDelaySeconds,
     &kJoinPending,
@@ -433,6 +446,8 @@ inline constexpr const MetricDef* kCatalogue[] = {
     &kReconstructionError,
     &kReconstructionErrorUpperThreshold,
     &kReconstructionErrorLowerThreshold,
+    &kDriftThreshold,
+    &kPredictionDriftThreshold,
     &kFeatureMissingRatio,
     &kFeatureNewCategoryRatio,
     &kFeatureOutOfRangeRatio,

@@ -53,6 +53,8 @@ std::vector<prometheus::MetricFamily> DriftFamilies(
   FamilyBuilder recon(kReconstructionError);
   FamilyBuilder recon_upper(kReconstructionErrorUpperThreshold);
   FamilyBuilder recon_lower(kReconstructionErrorLowerThreshold);
+  FamilyBuilder threshold(kDriftThreshold);
+  FamilyBuilder pred_threshold(kPredictionDriftThreshold);
   FamilyBuilder missing(kFeatureMissingRatio);
   FamilyBuilder new_category(kFeatureNewCategoryRatio);
   FamilyBuilder out_of_range(kFeatureOutOfRangeRatio);
@@ -95,6 +97,20 @@ std::vector<prometheus::MetricFamily> DriftFamilies(
       recon_upper.Gauge(model_only, ref.pca()->upper_threshold());
       recon_lower.Gauge(model_only, ref.pca()->lower_threshold());
     }
+    for (const model::FeatureProfile& f : ref.features()) {
+      const stats::DriftTestChoice& c = f.reference.choice();
+      threshold.Gauge({{"model", m.name},
+                       {"feature", f.name},
+                       {"test", std::string(stats::DriftTestName(c.test))}},
+                      c.threshold);
+    }
+    if (const auto& p = ref.prediction()) {
+      const stats::DriftTestChoice& c = p->reference.choice();
+      pred_threshold.Gauge(
+          {{"model", m.name},
+           {"test", std::string(stats::DriftTestName(c.test))}},
+          c.threshold);
+    }
     for (size_t v = 0; v < m.versions.size() && v < m.drift.size(); ++v) {
       if (!m.drift[v]) continue;
       const model::WindowDrift& d = *m.drift[v];
@@ -124,12 +140,13 @@ std::vector<prometheus::MetricFamily> DriftFamilies(
   }
   std::vector<prometheus::MetricFamily> out;
   for (FamilyBuilder* f :
-       {&score,        &p_value,      &drifted,        &ratio,
-        &dataset,      &pred_score,   &pred_p,         &pred_drifted,
-        &recon,        &recon_upper,  &recon_lower,    &missing,
-        &new_category, &out_of_range, &reference_rows, &b_accuracy,
-        &b_precision,  &b_recall,     &b_f1,           &b_mae,
-        &b_rmse,       &b_r2,         &b_mape}) {
+       {&score,          &p_value,     &drifted,      &ratio,
+        &dataset,        &pred_score,  &pred_p,       &pred_drifted,
+        &recon,          &recon_upper, &recon_lower,  &threshold,
+        &pred_threshold, &missing,     &new_category, &out_of_range,
+        &reference_rows, &b_accuracy,  &b_precision,  &b_recall,
+        &b_f1,           &b_mae,       &b_rmse,       &b_r2,
+        &b_mape}) {
     if (!f->empty()) out.push_back(std::move(*f).Build());
   }
   return out;

@@ -34,6 +34,7 @@ std::vector<prometheus::MetricFamily> ModelFamilies(
   FamilyBuilder labels(kLabelsTotal);
   FamilyBuilder unmatched(kLabelsUnmatchedTotal);
   FamilyBuilder feedback_unmatched(kFeedbackUnmatchedTotal);
+  FamilyBuilder late(kLateEventsTotal);
   FamilyBuilder delay(kLabelDelaySeconds);
   FamilyBuilder pending(kJoinPending);
   FamilyBuilder entries(kJoinEntries);
@@ -127,6 +128,13 @@ std::vector<prometheus::MetricFamily> ModelFamilies(
     unmatched.Counter(model_only, static_cast<double>(m.labels_unmatched));
     feedback_unmatched.Counter(model_only,
                                static_cast<double>(m.feedback_unmatched));
+    // Only the windowed kinds, always (0 when none was late).
+    for (ingest::EventKind kind :
+         {ingest::EventKind::kPrediction, ingest::EventKind::kLabel}) {
+      late.Counter(
+          {{"model", m.name}, {"kind", ingest::EventKindName(kind)}},
+          static_cast<double>(m.late_events[static_cast<size_t>(kind)]));
+    }
     pending.Gauge(model_only, static_cast<double>(m.join_pending));
     entries.Gauge(model_only, static_cast<double>(m.join_entries));
     capacity.Gauge(model_only, static_cast<double>(m.join_capacity));
@@ -151,6 +159,7 @@ std::vector<prometheus::MetricFamily> ModelFamilies(
                            &labels,
                            &unmatched,
                            &feedback_unmatched,
+                           &late,
                            &delay,
                            &pending,
                            &entries,

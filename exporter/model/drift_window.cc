@@ -69,9 +69,11 @@ void DriftWindow::ExpireOld(int64_t now_id) {
   }
 }
 
-DriftWindow::Bucket& DriftWindow::CurrentBucket(absl::Time now) {
-  const int64_t id = clock_.BucketOf(now);
-  ExpireOld(id);
+DriftWindow::Bucket* DriftWindow::BucketAt(absl::Time now, absl::Time at) {
+  const int64_t now_id = clock_.BucketOf(now);
+  ExpireOld(now_id);
+  const int64_t id = clock_.BucketOf(at);
+  if (!clock_.IsLive(id, now_id)) return nullptr;
   const int64_t n = static_cast<int64_t>(buckets_.size());
   Bucket& b = buckets_[static_cast<size_t>(((id % n) + n) % n)];
   if (b.id != id) {
@@ -87,7 +89,7 @@ DriftWindow::Bucket& DriftWindow::CurrentBucket(absl::Time now) {
     }
     ++generation_;
   }
-  return b;
+  return &b;
 }
 
 void DriftWindow::Sample(int c, Bucket& b, double value) {
@@ -145,10 +147,13 @@ void DriftWindow::AddToChannel(int c, Bucket& b, const FeatureProfile* profile,
   }
 }
 
-void DriftWindow::Add(absl::Time now, std::span<const DriftInput> features,
+void DriftWindow::Add(absl::Time now, absl::Time at,
+                      std::span<const DriftInput> features,
                       const DriftInput& prediction,
                       std::optional<double> pca_row_error) {
-  Bucket& b = CurrentBucket(now);
+  Bucket* bucket = BucketAt(now, at);
+  if (bucket == nullptr) return;
+  Bucket& b = *bucket;
   ++generation_;
   ++b.predictions;
   const int num_features = static_cast<int>(model_.features.size());

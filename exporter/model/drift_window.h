@@ -139,9 +139,15 @@ class DriftWindow {
               int max_categories, uint64_t seed);
 
   // `features` is parallel to the model's features. `pca_row_error` is the
-  // event's reconstruction error when all PCA inputs were present.
-  void Add(absl::Time now, std::span<const DriftInput> features,
+  // event's reconstruction error when all PCA inputs were present. The
+  // event goes into the bucket of `at`, its time, which must be inside
+  // the window at `now` (see ModelState; else it is not added).
+  void Add(absl::Time now, absl::Time at, std::span<const DriftInput> features,
            const DriftInput& prediction, std::optional<double> pca_row_error);
+  void Add(absl::Time now, std::span<const DriftInput> features,
+           const DriftInput& prediction, std::optional<double> pca_row_error) {
+    Add(now, now, features, prediction, pca_row_error);
+  }
 
   DriftInputs Collect(absl::Time now);
 
@@ -191,7 +197,9 @@ class DriftWindow {
   absl::Status CheckShape(util::BinaryReader& r) const;
   absl::Status DecodeBucket(util::BinaryReader& r, Bucket& b) const;
 
-  Bucket& CurrentBucket(absl::Time now);
+  // The bucket of `at` after expiring those that left the window at `now`;
+  // null when `at`'s has left it too.
+  Bucket* BucketAt(absl::Time now, absl::Time at);
   void ExpireOld(int64_t now_id);
   void ClearBucket(Bucket& b);
   void AddToChannel(int c, Bucket& b, const FeatureProfile* profile,

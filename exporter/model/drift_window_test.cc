@@ -11,6 +11,7 @@
 
 #include "exporter/config/config_loader.h"
 #include "exporter/data/csv.h"
+#include "exporter/stats/drift_calibration.h"
 #include "exporter/stats/ks.h"
 #include "exporter/testing/codec_test_util.h"
 #include "exporter/testing/oracle_data.h"
@@ -605,6 +606,173 @@ TEST(DriftWindowCodecTest, OtherShapeIsFailedPrecondition) {
   EXPECT_EQ(s.message(),
             "drift window: 'x0' has a reference profile in the checkpoint, "
             "none here");
+}
+
+// --- drift_threshold: auto -------------------------------------------------
+
+// A regression model with `features` (a YAML list) and the prediction
+// column p; `model_keys` adds keys to the model (", drift_threshold: auto").
+config::ModelConfig AutoModel(const std::string& features,
+                              const std::string& model_keys) {
+  std::vector<config::ConfigError> errors;
+  std::optional<config::Config> c = config::ParseConfig(
+      "models: [{name: m, task: regression, reference: {csv: r.csv, "
+      "prediction: p}, window: {min_samples: 100}, features: " +
+          features + model_keys + "}]\n",
+      "t", errors);
+  EXPECT_TRUE(c.has_value()) << errors.front().ToString();
+  return c->models[0];
+}
+
+data::Dataset AutoReference(int rows, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  std::discrete_distribution<int> pick({50, 30, 20});
+  std::vector<double> x, w, p;
+  std::vector<std::string> c;
+  for (int i = 0; i < rows; ++i) {
+    x.push_back(normal(rng));
+    w.push_back(normal(rng));
+    p.push_back(normal(rng));
+    c.push_back(std::string(1, static_cast<char>('a' + pick(rng))));
+  }
+  data::Dataset ds("r.csv");
+  ds.AddNumeric("x", x);
+  ds.AddNumeric("w", w);
+  ds.AddCategorical("c", c);
+  ds.AddNumeric("p", p);
+  return ds;
+}
+
+// The profile's threshold is the one stats computes for the same values
+// and chunk (window.min_samples by default; at most max_exact_samples for
+// KS and Wasserstein), and features with a number of their own keep it.
+TEST(DriftThresholdAutoTest, ReferenceCarriesTheCalibratedThresholds) {
+  config::ModelConfig m = AutoModel(
+      "[{name: x, drift_test: ks, drift_threshold: auto}, "
+      "{name: w, drift_test: wasserstein}, {name: c, type: categorical}]",
+      ", drift_threshold: auto");
+  m.window.max_exact_samples = 80;
+  const data::Dataset ds = AutoReference(2000, 1);
+  absl::StatusOr<std::shared_ptr<const ModelReference>> ref =
+      ModelReference::Build(m, ds);
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  const std::vector<FeatureProfile>& f = (*ref)->features();
+  auto expected = [&](const std::string& column, stats::DriftTest test,
+                      int64_t chunk) {
+    stats::DriftTestOverride o;
+    o.test = test;
+    const data::Column& col = *ds.Find(column);
+    stats::FeatureReference r = *stats::FeatureReference::Numeric(
+        std::vector<double>(col.numbers.begin(), col.numbers.end()), o);
+    EXPECT_TRUE(r.CalibrateThreshold(chunk).ok());
+    return r.choice().threshold;
+  };
+  // KS and Wasserstein: chunks of max_exact_samples (80 < min_samples).
+  EXPECT_EQ(f[0].reference.choice().calibration_chunk, 80);
+  EXPECT_EQ(f[0].reference.choice().threshold,
+            expected("x", stats::DriftTest::kKs, 80));
+  EXPECT_EQ(f[1].reference.choice().calibration_chunk, 80);
+  EXPECT_EQ(f[1].reference.choice().threshold,
+            expected("w", stats::DriftTest::kWasserstein, 80));
+  // Jensen-Shannon over categories (2000 rows): chunks of min_samples.
+  EXPECT_EQ(f[2].reference.choice().test, stats::DriftTest::kJensenShannon);
+  EXPECT_EQ(f[2].reference.choice().calibration_chunk, 100);
+  stats::CategoryCounts counts;
+  for (size_t i = 0; i < ds.num_rows(); ++i) {
+    counts.Add(ds.Find("c")->ValueAsString(i));
+  }
+  stats::FeatureReference c = *stats::FeatureReference::Categorical(counts);
+  ASSERT_TRUE(c.CalibrateThreshold(100).ok());
+  EXPECT_EQ(f[2].reference.choice().threshold, c.choice().threshold);
+  // Model-wide auto covers the prediction too (Wasserstein: 2000 rows).
+  ASSERT_TRUE((*ref)->prediction().has_value());
+  EXPECT_EQ((*ref)->prediction()->reference.choice().calibration_chunk, 80);
+  EXPECT_EQ((*ref)->prediction()->reference.choice().threshold,
+            expected("p", stats::DriftTest::kWasserstein, 80));
+
+  // drift_calibration_chunk overrides min_samples; a fixed number stays.
+  m = AutoModel(
+      "[{name: x, drift_threshold: 0.2, drift_test: wasserstein}, "
+      "{name: c, type: categorical, drift_threshold: auto}]",
+      ", drift_calibration_chunk: 250");
+  ref = ModelReference::Build(m, ds);
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  EXPECT_EQ((*ref)->features()[0].reference.choice().threshold, 0.2);
+  EXPECT_EQ((*ref)->features()[0].reference.choice().calibration_chunk, 0);
+  EXPECT_EQ((*ref)->features()[1].reference.choice().calibration_chunk, 250);
+  EXPECT_EQ((*ref)->prediction()->reference.choice().calibration_chunk, 0);
+}
+
+TEST(DriftThresholdAutoTest, TooSmallReferenceNamesModelAndFeature) {
+  const config::ModelConfig m =
+      AutoModel("[x, {name: c, type: categorical, drift_threshold: auto}]", "");
+  absl::StatusOr<std::shared_ptr<const ModelReference>> ref =
+      ModelReference::Build(m, AutoReference(150, 2));
+  EXPECT_EQ(ref.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ref.status().message(),
+            "r.csv: model \"m\" feature \"c\": drift_threshold: auto needs at "
+            "least 200 reference values (two calibration chunks of 100); the "
+            "reference has 150 (use a smaller drift_calibration_chunk, a "
+            "larger reference or a fixed drift_threshold)");
+  // The same reference is fine with the default thresholds.
+  EXPECT_TRUE(
+      ModelReference::Build(AutoModel("[x, {name: c, type: categorical}]", ""),
+                            AutoReference(150, 2))
+          .ok());
+}
+
+// Windows of 100 values streamed through a DriftWindow, each decided by
+// ComputeDrift: with auto, stationary windows are flagged at most at the
+// documented bound (KS at 0.05 flags about 5 %), a shifted window is
+// flagged, and the decision carries the calibrated threshold (what the
+// drift API returns).
+TEST(DriftThresholdAutoTest, StreamingFalseAlarmsStayUnderTheBound) {
+  const config::ModelConfig fixed_model =
+      AutoModel("[{name: x, drift_test: ks}]", "");
+  const config::ModelConfig auto_model =
+      AutoModel("[{name: x, drift_test: ks}]", ", drift_threshold: auto");
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> normal;
+  std::vector<double> x(5000);
+  for (double& v : x) v = normal(rng);
+  data::Dataset ds("r.csv");
+  ds.AddNumeric("x", x);
+  ds.AddNumeric("p", x);
+  const auto fixed_ref = *ModelReference::Build(fixed_model, ds);
+  const auto auto_ref = *ModelReference::Build(auto_model, ds);
+  const double threshold = auto_ref->features()[0].reference.choice().threshold;
+  ASSERT_LT(threshold, 0.05);
+  constexpr int kWindows = 1000;
+  int fixed_flags = 0, auto_flags = 0;
+  for (int i = 0; i <= kWindows; ++i) {
+    const bool shifted = i == kWindows;
+    DriftWindow fw(fixed_model, fixed_ref, 100, 1);
+    DriftWindow aw(auto_model, auto_ref, 100, 1);
+    for (int j = 0; j < 100; ++j) {
+      const DriftInput in = DriftInput::Number(normal(rng) + (shifted ? 1 : 0));
+      fw.Add(kT0, {&in, 1}, DriftInput{}, std::nullopt);
+      aw.Add(kT0, {&in, 1}, DriftInput{}, std::nullopt);
+    }
+    const WindowDrift fd =
+        ComputeDrift(*fixed_ref, fixed_model, fw.Collect(kT0));
+    const WindowDrift ad = ComputeDrift(*auto_ref, auto_model, aw.Collect(kT0));
+    ASSERT_TRUE(fd.features[0].decision && ad.features[0].decision);
+    EXPECT_EQ(ad.features[0].decision->threshold, threshold);
+    EXPECT_EQ(fd.features[0].decision->threshold, 0.05);
+    if (shifted) {
+      EXPECT_TRUE(ad.features[0].decision->detected);
+    } else {
+      fixed_flags += fd.features[0].decision->detected ? 1 : 0;
+      auto_flags += ad.features[0].decision->detected ? 1 : 0;
+    }
+  }
+  const double bound = stats::kCalibratedFalseAlarmBound;
+  const double tol = 3 * std::sqrt(bound * (1 - bound) / kWindows);
+  EXPECT_LE(auto_flags, static_cast<int>((bound + tol) * kWindows));
+  EXPECT_NEAR(fixed_flags, 0.05 * kWindows,
+              3 * std::sqrt(0.05 * 0.95 * kWindows));
+  EXPECT_GT(fixed_flags, static_cast<int>((bound + tol) * kWindows));
 }
 
 }  // namespace

@@ -6,12 +6,45 @@
 #include "absl/strings/str_cat.h"
 #include "exporter/config/config_loader.h"
 #include "exporter/stats/categorical.h"
+#include "exporter/stats/drift_calibration.h"
 
 namespace aiq::model {
 namespace {
 
 stats::DriftTestOverride OverrideOf(const config::FeatureConfig& f) {
   return {f.drift_test, f.drift_threshold};
+}
+
+// `drift_threshold: auto`: chunks of the configured size, else of
+// window.min_samples, the smallest window that gets a decision. Distances
+// fall as windows grow, so a threshold calibrated on the smallest decided
+// window holds for every larger one (p-values do not depend on the size).
+// KS and Wasserstein never see more than max_exact_samples values of a
+// window (beyond, a sample of that size), so their chunks are no larger.
+int64_t CalibrationChunk(const config::ModelConfig& model,
+                         stats::DriftTest test) {
+  int64_t chunk =
+      model.drift_calibration_chunk > 0
+          ? model.drift_calibration_chunk
+          : std::max(model.window.min_samples, stats::kMinCalibrationChunk);
+  if (test == stats::DriftTest::kKs || test == stats::DriftTest::kWasserstein) {
+    chunk = std::min(chunk, model.window.max_exact_samples);
+  }
+  return chunk;
+}
+
+// Errors name the model and the feature, and what to change.
+absl::Status Calibrate(const config::ModelConfig& model,
+                       const data::Dataset& ds, const char* what,
+                       FeatureProfile& p) {
+  const int64_t chunk = CalibrationChunk(model, p.reference.choice().test);
+  absl::Status s = p.reference.CalibrateThreshold(chunk);
+  if (s.ok()) return s;
+  return absl::InvalidArgumentError(absl::StrCat(
+      ds.source(), ": model \"", model.name, "\" ", what, " \"", p.name,
+      "\": ", s.message(),
+      " (use a smaller drift_calibration_chunk, a larger reference or a "
+      "fixed drift_threshold)"));
 }
 
 std::vector<double> PresentNumbers(const data::Column& c) {
@@ -131,6 +164,11 @@ absl::StatusOr<std::shared_ptr<const ModelReference>> ModelReference::Build(
       return absl::InvalidArgumentError(
           absl::StrCat(ds.source(), ": ", p.status().message()));
     }
+    if (f.drift_threshold_auto) {
+      if (absl::Status s = Calibrate(model, ds, "feature", *p); !s.ok()) {
+        return s;
+      }
+    }
     ref->features_.push_back(*std::move(p));
   }
   const data::Column* target = model.reference_target_column.empty()
@@ -156,6 +194,11 @@ absl::StatusOr<std::shared_ptr<const ModelReference>> ModelReference::Build(
     if (!p.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(ds.source(), ": ", p.status().message()));
+    }
+    if (model.drift_threshold_auto) {
+      if (absl::Status s = Calibrate(model, ds, "prediction", *p); !s.ok()) {
+        return s;
+      }
     }
     ref->prediction_ = *std::move(p);
   }

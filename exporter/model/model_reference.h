@@ -4,6 +4,9 @@
 // test), the prediction's profile for prediction drift, baseline quality,
 // the PCA model for multivariate drift, and calibration pairs. Immutable
 // once built and shared by pointer, so replacing a reference is one swap.
+// Features with `drift_threshold: auto` (and the prediction, when the model
+// sets it) get their threshold calibrated from the reference here, so every
+// consumer of the profile (drift windows, the drift API) decides with it.
 //
 // Example, given `const config::ModelConfig& m`, `std::string_view text`
 // (the CSV file's contents) and `const config::LimitsConfig& limits`:
@@ -55,7 +58,9 @@ class ModelReference {
  public:
   // Validates fully: every declared feature must be a column with values of
   // its declared type; configured target/prediction/confidence columns must
-  // exist. Errors name the column.
+  // exist. Errors name the column. `drift_threshold: auto` needs two
+  // calibration chunks of values (docs/statistics.md, "Adaptive
+  // thresholds"); fewer is an error naming the model and the feature.
   static absl::StatusOr<std::shared_ptr<const ModelReference>> Build(
       const config::ModelConfig& model, const data::Dataset& reference);
 

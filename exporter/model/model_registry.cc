@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+#include "exporter/model/model_reference.h"
 #include "exporter/util/parallel_for.h"
 
 namespace aiq::model {
@@ -11,6 +13,22 @@ ModelRegistry::ModelRegistry(const config::Config& config, util::Clock* clock) {
   for (const config::ModelConfig& m : config.models) {
     models_.push_back(std::make_unique<ModelState>(m, config, clock));
   }
+}
+
+absl::Status ModelRegistry::LoadReferences() {
+  for (const auto& state : models_) {
+    const config::ModelConfig& m = state->config();
+    if (m.reference_csv.empty()) continue;
+    absl::StatusOr<std::shared_ptr<const ModelReference>> ref =
+        LoadReference(m);
+    if (!ref.ok()) {
+      return absl::Status(ref.status().code(),
+                          absl::StrCat("model \"", m.name, "\": reference: ",
+                                       ref.status().message()));
+    }
+    state->SetReference(*std::move(ref));
+  }
+  return absl::OkStatus();
 }
 
 void ModelRegistry::ExpireJoins() {

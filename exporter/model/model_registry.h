@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "exporter/config/config.h"
 #include "exporter/ingest/decoder.h"
 #include "exporter/model/model_state.h"
@@ -54,6 +55,10 @@ class ModelRegistry {
   // `decoded.errors` is moved into the result; `decoded.events` is left
   // intact so the caller can act on the accepted ones (see Accepted()).
   ApplyResult Apply(ingest::DecodeResult& decoded);
+
+  // Loads every model's configured reference CSV (model_reference.h) and
+  // sets it; the first error names the model, the file, line and column.
+  absl::Status LoadReferences();
 
   // ModelState::ExpireJoins for every model.
   void ExpireJoins();

@@ -161,7 +161,8 @@ ModelState::ModelState(const config::ModelConfig& model,
                                                 model.label_ttl)),
       max_classes_(config.limits.max_classes),
       max_categories_(config.limits.max_categories_per_feature),
-      max_metric_streams_(config.limits.max_metric_streams) {
+      max_metric_streams_(config.limits.max_metric_streams),
+      window_clock_(model.window.duration, model.window.buckets) {
   for (const config::EvaluatorConfig& e : model.evaluators) {
     evaluator_bounds_.push_back(Bounds(e.buckets));
   }
@@ -215,8 +216,23 @@ std::unique_ptr<DriftWindow> ModelState::NewDriftWindow(int version) const {
                                        seed);
 }
 
-void ModelState::AddToDriftWindow(int version,
-                                  const ingest::PredictionEvent& p) {
+std::optional<absl::Time> ModelState::WindowTime(ingest::EventKind kind,
+                                                 absl::Time event_time,
+                                                 absl::Time now) {
+  // Ahead of the clock (the decoder allows 24 h of skew): the current
+  // bucket, since a future one would recycle a live bucket's slot.
+  if (event_time >= now) return now;
+  if (event_time < now - model_.window.max_lateness ||
+      !window_clock_.IsLive(window_clock_.BucketOf(event_time),
+                            window_clock_.BucketOf(now))) {
+    ++late_events_[static_cast<size_t>(kind)];
+    return std::nullopt;
+  }
+  return event_time;
+}
+
+void ModelState::AddToDriftWindow(int version, const ingest::PredictionEvent& p,
+                                  absl::Time now, absl::Time at) {
   // Scratch reused across events (we hold the lock): no allocation per
   // prediction on the ingest path.
   std::vector<DriftInput>& inputs = drift_inputs_;
@@ -248,8 +264,8 @@ void ModelState::AddToDriftWindow(int version,
       if (e.ok()) pca_error = *e;
     }
   }
-  drift_windows_[static_cast<size_t>(version)]->Add(clock_->Now(), inputs,
-                                                    prediction, pca_error);
+  drift_windows_[static_cast<size_t>(version)]->Add(now, at, inputs, prediction,
+                                                    pca_error);
 }
 
 PredictionSample ModelState::ToSample(const ingest::PredictionEvent& p,
@@ -539,7 +555,10 @@ std::optional<EventError> ModelState::ApplyPrediction(
           static_cast<double>(*p.completion_tokens - 1));
     }
   }
-  AddToDriftWindow(version, p);
+  const absl::Time now = clock_->Now();
+  const std::optional<absl::Time> at =
+      WindowTime(ingest::EventKind::kPrediction, p.timestamp, now);
+  if (at) AddToDriftWindow(version, p, now, *at);
   const int64_t prompt = p.prompt_tokens.value_or(0);
   const int64_t completion = p.completion_tokens.value_or(0);
   // Saturating: a counter never wraps around to a smaller value (each
@@ -566,8 +585,8 @@ std::optional<EventError> ModelState::ApplyPrediction(
   for (const auto& [cls, prob] : p.probabilities) classes_.Intern(cls);
   if (classes_.size() != classes_before) OnClassesChanged();
   PredictionSample sample = ToSample(p, predicted_class);
-  quality_windows_[static_cast<size_t>(version)].AddPrediction(clock_->Now(),
-                                                               sample);
+  if (at)
+    quality_windows_[static_cast<size_t>(version)].AddPrediction(*at, sample);
   if (!p.id.empty()) {
     JoinEntry entry;
     entry.version = version;
@@ -577,7 +596,8 @@ std::optional<EventError> ModelState::ApplyPrediction(
     entry.confidence = p.confidence;
     entry.probabilities = std::move(sample.probabilities);
     entry.segment = std::move(sample.segment);
-    join_->Insert(p.id, entry, clock_->Now());
+    // label_ttl counts from arrival, so a late prediction still joins.
+    join_->Insert(p.id, entry, now);
   }
   return std::nullopt;
 }
@@ -617,9 +637,12 @@ std::optional<EventError> ModelState::ApplyLabel(const ingest::LabelEvent& l) {
   ++s.labels;
   s.label_delay.Observe(
       std::max(0.0, absl::ToDoubleSeconds(l.timestamp - predicted_at)));
-  // Labeled pairs enter the quality window when the label arrives.
-  quality_windows_[static_cast<size_t>(version)].AddLabeled(clock_->Now(),
-                                                            labeled);
+  // Labeled pairs enter the quality window at the label's time (a
+  // prediction's would make every delayed label late); the concept-drift
+  // detectors see late ones too.
+  const absl::Time now = clock_->Now();
+  quality_windows_[static_cast<size_t>(version)].AddLabeled(
+      now, WindowTime(ingest::EventKind::kLabel, l.timestamp, now), labeled);
   return std::nullopt;
 }
 
@@ -859,6 +882,10 @@ void ModelState::EncodeTo(util::BinaryWriter& w) const {
   const size_t genai = w.BeginBlock();
   EncodeGenAi(w);
   w.EndBlock(genai);
+  // After it, for the same reason (and a build that predates it ignores it).
+  const size_t late = w.BeginBlock();
+  for (uint64_t n : late_events_) w.Varint(n);
+  w.EndBlock(late);
 }
 
 absl::Status ModelState::DecodeFrom(util::BinaryReader& r,
@@ -971,6 +998,23 @@ absl::Status ModelState::DecodeFrom(util::BinaryReader& r,
   if (!st.ok()) {
     return absl::DataLossError(absl::StrCat("genai: ", st.message()));
   }
+  // A state from before event time ends here.
+  if (r.remaining() == 0) return absl::OkStatus();
+  const std::string_view late = r.Block("late events");
+  if (!r.ok()) return r.status();
+  util::BinaryReader lr(late);
+  std::array<uint64_t, ingest::kNumEventKinds> late_events{};
+  // Kinds added later read as 0; more kinds than this build knows are kept
+  // up to the ones it has.
+  for (uint64_t& n : late_events) {
+    if (lr.remaining() == 0) break;
+    n = lr.Varint("late events");
+  }
+  if (!lr.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("late events: ", lr.status().message()));
+  }
+  late_events_ = late_events;
   return absl::OkStatus();
 }
 
@@ -1000,6 +1044,7 @@ ModelSnapshot ModelState::Snapshot(SnapshotScope scope) const {
     }
     snap.feature_type_errors = feature_type_errors_;
     snap.labels_unmatched = labels_unmatched_;
+    snap.late_events = late_events_;
     snap.reference = reference_;
     snap.feedback_unmatched = feedback_unmatched_;
     snap.join_evicted = static_cast<uint64_t>(join_->evicted_unlabeled());

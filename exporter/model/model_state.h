@@ -89,6 +89,9 @@ struct ModelSnapshot {
       feature_type_errors;
   uint64_t labels_unmatched = 0;
   uint64_t feedback_unmatched = 0;
+  // Events too late for the window (window.max_lateness), by
+  // ingest::EventKind; only predictions and labels are windowed.
+  std::array<uint64_t, ingest::kNumEventKinds> late_events{};
   uint64_t join_evicted = 0;
   int64_t join_pending = 0;   // waiting for a label
   int64_t join_entries = 0;   // in the table, labeled or not
@@ -205,7 +208,15 @@ class ModelState {
   VersionStats& Version(int index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::unique_ptr<DriftWindow> NewDriftWindow(int version) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void AddToDriftWindow(int version, const ingest::PredictionEvent& p)
+  void AddToDriftWindow(int version, const ingest::PredictionEvent& p,
+                        absl::Time now, absl::Time at)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The time the windows bucket an event of `kind` stamped `event_time` at
+  // (now for one ahead of the clock), or nullopt when it is late: more than
+  // window.max_lateness behind `now`, or its bucket has left the window.
+  // Late events are counted here.
+  std::optional<absl::Time> WindowTime(ingest::EventKind kind,
+                                       absl::Time event_time, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The quality window's view of a prediction (class indices resolved).
   PredictionSample ToSample(const ingest::PredictionEvent& p,
@@ -281,6 +292,9 @@ class ModelState {
       feature_type_errors_ ABSL_GUARDED_BY(mu_);
   uint64_t labels_unmatched_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t feedback_unmatched_ ABSL_GUARDED_BY(mu_) = 0;
+  std::array<uint64_t, ingest::kNumEventKinds> late_events_
+      ABSL_GUARDED_BY(mu_){};
+  const BucketClock window_clock_;
 };
 
 }  // namespace aiq::model

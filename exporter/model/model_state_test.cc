@@ -305,7 +305,7 @@ TEST_F(ModelStateTest, CodecKeepsEvaluationsAndReadsOlderStates) {
   ModelState& original = *registry_->models()[0];
   util::BinaryWriter w;
   original.EncodeTo(w);
-  const std::string bytes = w.Release();
+  std::string bytes = w.Release();
 
   ModelRegistry other(config_, &clock_);
   ModelState& restored = *other.models()[0];
@@ -326,9 +326,19 @@ TEST_F(ModelStateTest, CodecKeepsEvaluationsAndReadsOlderStates) {
             a.per_version[0].time_to_first_token.counts());
   EXPECT_DOUBLE_EQ(b.per_version[0].time_per_output_token.sum(), 0.2);
 
-  // The older format: the same bytes without the trailing block (a fixed64
-  // length, then the block). Exactly one cut decodes, to the same counts
-  // without the GenAI part.
+  // A state from before event time: without the last block (a fixed64
+  // length, then a varint of 0 per event kind).
+  ASSERT_GT(bytes.size(), 8u + ingest::kNumEventKinds);
+  bytes.resize(bytes.size() - 8 - ingest::kNumEventKinds);
+  {
+    ModelRegistry fresh(config_, &clock_);
+    util::BinaryReader rd(bytes);
+    std::vector<std::string> d;
+    ASSERT_TRUE(fresh.models()[0]->DecodeFrom(rd, d).ok());
+    EXPECT_EQ(fresh.models()[0]->Snapshot().evaluators, a.evaluators);
+  }
+  // The older format still: also without the GenAI block. Exactly one cut
+  // decodes, to the same counts without the GenAI part.
   int decoded = 0;
   for (size_t at = 0; at + 8 <= bytes.size(); ++at) {
     uint64_t length = 0;

@@ -199,16 +199,19 @@ void QualityWindow::AddPrediction(absl::Time now, const PredictionSample& p) {
   }
 }
 
-void QualityWindow::AddLabeled(absl::Time now, const LabeledSample& s) {
+void QualityWindow::AddLabeled(absl::Time now, std::optional<absl::Time> at,
+                               const LabeledSample& s) {
   const PredictionSample& p = s.prediction;
   if (task_ == config::Task::kRegression) {
     if (!p.predicted_value.has_value() || !s.true_value.has_value() ||
         !std::isfinite(*p.predicted_value) || !std::isfinite(*s.true_value)) {
       return;
     }
-    Bucket& b = window_.Current(now);
-    ++b.labeled;
-    b.regression.Add(*s.true_value, *p.predicted_value).IgnoreError();
+    if (at) {
+      Bucket& b = window_.Current(*at);
+      ++b.labeled;
+      b.regression.Add(*s.true_value, *p.predicted_value).IgnoreError();
+    }
     UpdateDetectors(now, std::abs(*s.true_value - *p.predicted_value),
                     /*use_ddm=*/false);
     return;
@@ -217,7 +220,13 @@ void QualityWindow::AddLabeled(absl::Time now, const LabeledSample& s) {
   const int predicted = PredictedClass(p);
   const int truth = s.true_class;
   if (predicted < 0 || truth < 0) return;
-  Bucket& b = window_.Current(now);
+  if (at) AddLabeledClass(window_.Current(*at), s, predicted, truth);
+  UpdateDetectors(now, predicted == truth ? 0.0 : 1.0, /*use_ddm=*/true);
+}
+
+void QualityWindow::AddLabeledClass(Bucket& b, const LabeledSample& s,
+                                    int predicted, int truth) {
+  const PredictionSample& p = s.prediction;
   ++b.labeled;
   // Pre-size to every known class, so the matrix grows once per bucket
   // rather than once per new class index seen.
@@ -258,7 +267,6 @@ void QualityWindow::AddLabeled(absl::Time now, const LabeledSample& s) {
       if (correct) ++sc.true_positive;
     }
   }
-  UpdateDetectors(now, correct ? 0.0 : 1.0, /*use_ddm=*/true);
 }
 
 void QualityWindow::UpdateDetectors(absl::Time now, double error,

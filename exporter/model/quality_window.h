@@ -239,12 +239,19 @@ class QualityWindow {
   // Index of the class counted positive for fairness; -1 = none.
   int positive_class() const { return positive_class_; }
 
-  // `now` selects the bucket (the event's time as the caller defines it).
-  void AddPrediction(absl::Time now, const PredictionSample& p);
+  // `at` selects the bucket (the event's time as the caller defines it;
+  // it must be inside the window, see ModelState).
+  void AddPrediction(absl::Time at, const PredictionSample& p);
   // Classification needs a predicted class (or probabilities) and
   // true_class >= 0; regression needs finite predicted_value and
-  // true_value. Other samples are ignored. Also feeds the detectors.
-  void AddLabeled(absl::Time now, const LabeledSample& s);
+  // true_value. Other samples are ignored. The sample goes into the bucket
+  // of `at`, or, when nullopt (a late label), only to the detectors, which
+  // are not windowed; `now` dates their detections.
+  void AddLabeled(absl::Time now, std::optional<absl::Time> at,
+                  const LabeledSample& s);
+  void AddLabeled(absl::Time now, const LabeledSample& s) {
+    AddLabeled(now, now, s);
+  }
 
   QualitySnapshot Snapshot(absl::Time now) const;
 
@@ -300,6 +307,9 @@ class QualityWindow {
   // Slot of attribute a's value in Bucket::segments, or -1.
   int SegmentSlot(size_t a, const PredictionSample& p) const;
   void UpdateDetectors(absl::Time now, double error, bool use_ddm);
+  // A labelled classification sample's share of bucket b.
+  void AddLabeledClass(Bucket& b, const LabeledSample& s, int predicted,
+                       int truth);
   static void EncodeBucket(util::BinaryWriter& w, const Bucket& b);
   absl::Status DecodeBucket(util::BinaryReader& r, Bucket& b) const;
 

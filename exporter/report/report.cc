@@ -164,6 +164,16 @@ stats::DriftTestOverride ToStatsOverride(const FeatureOverride* o) {
   return out;
 }
 
+// NannyML's rule: calibration chunks the size of the data compared, here
+// the current column's values; at most half the reference (two chunks are
+// needed) and kMaxReportCalibrationChunk.
+absl::Status CalibrateForReport(stats::FeatureReference& reference,
+                                int64_t reference_values,
+                                int64_t current_values) {
+  return reference.CalibrateThreshold(std::min(
+      {current_values, reference_values / 2, kMaxReportCalibrationChunk}));
+}
+
 absl::Status FeatureError(const std::string& name, const absl::Status& s) {
   return absl::Status(s.code(),
                       absl::StrCat("feature \"", name, "\": ", s.message()));
@@ -209,6 +219,11 @@ absl::StatusOr<FeatureReport> ComputeFeature(
     absl::StatusOr<stats::FeatureReference> fr =
         stats::FeatureReference::Numeric(rv, ovr);
     if (!fr.ok()) return FeatureError(ref.name, fr.status());
+    if (override_spec != nullptr && override_spec->threshold_auto) {
+      absl::Status s =
+          CalibrateForReport(*fr, f.reference_values, f.current_values);
+      if (!s.ok()) return FeatureError(ref.name, s);
+    }
     rv = {};
     absl::StatusOr<stats::NumericDrift> num =
         stats::CompareNumericSorted(fr->numeric(), cv);
@@ -240,6 +255,11 @@ absl::StatusOr<FeatureReport> ComputeFeature(
   absl::StatusOr<stats::FeatureReference> fr =
       stats::FeatureReference::Categorical(rc, ovr);
   if (!fr.ok()) return FeatureError(ref.name, fr.status());
+  if (override_spec != nullptr && override_spec->threshold_auto) {
+    absl::Status s =
+        CalibrateForReport(*fr, f.reference_values, f.current_values);
+    if (!s.ok()) return FeatureError(ref.name, s);
+  }
   absl::StatusOr<stats::FeatureDrift> d = stats::CompareFeature(*fr, cc);
   if (!d.ok()) return FeatureError(ref.name, d.status());
   f.categorical = d->categorical;
@@ -352,7 +372,7 @@ absl::StatusOr<Report> BuildReport(const data::Dataset& reference,
                        reference.source()));
     }
     if ((name == options.target || name == options.prediction) &&
-        (ovr.test || ovr.threshold)) {
+        (ovr.test || ovr.threshold || ovr.threshold_auto)) {
       return absl::InvalidArgumentError(
           absl::StrCat("feature override: \"", name,
                        "\" is the target or prediction column, not a feature"));

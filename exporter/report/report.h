@@ -43,11 +43,21 @@ namespace aiq::report {
 struct FeatureOverride {
   std::optional<stats::DriftTest> test;
   std::optional<double> threshold;
+  // `threshold: auto`: calibrated from the reference (stats/
+  // drift_calibration.h) with chunks of the current data's size, at most
+  // half the reference and kMaxReportCalibrationChunk values.
+  bool threshold_auto = false;
   // kNumeric: a value that is not a number is an error; kCategorical or
   // kBoolean: read the column as categories even when its values are
   // numbers.
   std::optional<stats::FeatureKind> type;
 };
+
+// The largest calibration chunk `threshold: auto` uses in a report: its
+// cost grows with the chunk (10,000 draws of it), and a threshold
+// calibrated on fewer values than the current data's is conservative for
+// distances (they fall as samples grow) and the same for p-values.
+inline constexpr int64_t kMaxReportCalibrationChunk = 10000;
 
 enum class QualityTask { kAuto, kClassification, kRegression };
 // The values of --task and of the report config's `task`.

@@ -248,6 +248,33 @@ dataset_drift_share: 0.9
   EXPECT_EQ(j["features"]["rooms"]["type"], "categorical");
 }
 
+// threshold: auto end to end: the JSON's threshold is the calibrated one
+// (not the default) and the decision is taken with it.
+TEST(ReportCommandTest, AutoThresholdIsInTheOutput) {
+  ASSERT_TRUE(HaveDatasets());
+  TempDir dir;
+  const std::string cfg = dir.Write("report.yaml", R"(
+features:
+  income: {threshold: auto}
+  plan: {threshold: auto}
+)");
+  Result r = RunCmd(
+      {"--reference", kDriftRef, "--current", kDriftCur, "--config", cfg});
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json j = Json::parse(r.out);
+  for (const char* f : {"income", "plan"}) {
+    SCOPED_TRACE(f);
+    const Json& d = j["features"][f]["drift"];
+    absl::StatusOr<stats::DriftTest> test =
+        stats::ParseDriftTest(d["test"].get<std::string>());
+    ASSERT_TRUE(test.ok());
+    EXPECT_NE(d["threshold"].get<double>(), stats::DefaultThreshold(*test));
+    EXPECT_EQ(d["detected"].get<bool>(),
+              stats::IsDrift(*test, d["score"].get<double>(),
+                             d["threshold"].get<double>()));
+  }
+}
+
 TEST(ReportCommandTest, ModelConfigFeatureListIsAccepted) {
   ASSERT_TRUE(HaveDatasets());
   TempDir dir;
@@ -322,6 +349,38 @@ TEST(ReportConfigTest, ParsesBothForms) {
                   .message(),
               HasSubstr("c.yaml:2: features.a.threshold: must be between 0 "
                         "and 1e+09"));
+}
+
+TEST(ReportConfigTest, ThresholdAuto) {
+  absl::StatusOr<ReportConfig> c = ParseReportConfig(
+      "features:\n  a: {threshold: auto}\n  b: {threshold: 0.2}\n", "c.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->features["a"].threshold_auto);
+  EXPECT_EQ(c->features["a"].threshold, std::nullopt);
+  EXPECT_FALSE(c->features["b"].threshold_auto);
+  // The exporter's list form, and a whole exporter config with the
+  // model-wide setting.
+  c = ParseReportConfig("features: [{name: a, drift_threshold: auto}, b]\n",
+                        "c.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->features["a"].threshold_auto);
+  EXPECT_FALSE(c->features["b"].threshold_auto);
+  c = ParseReportConfig(
+      "models:\n"
+      "  - name: m\n"
+      "    drift_threshold: auto\n"
+      "    features: [a, {name: b, drift_threshold: 0.3}]\n",
+      "e.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->features["a"].threshold_auto);
+  EXPECT_FALSE(c->features["b"].threshold_auto);
+  EXPECT_EQ(c->features["b"].threshold, 0.3);
+  EXPECT_EQ(
+      ParseReportConfig("features:\n  a: {threshold: automatic}\n", "c.yaml")
+          .status()
+          .message(),
+      "c.yaml:2: features.a.threshold: must be a number (0 - 1e9) or "
+      "auto");
 }
 
 TEST(ReportConfigTest, ListsEveryProblemInFileOrder) {

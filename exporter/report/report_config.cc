@@ -21,11 +21,13 @@ FeatureOverride OverrideOf(const config::FeatureConfig& f) {
   FeatureOverride o;
   o.test = f.drift_test;
   o.threshold = f.drift_threshold;
+  o.threshold_auto = f.drift_threshold_auto;
   o.type = f.type;
   return o;
 }
 
-// features: {age: {test: psi, threshold: 0.2, type: numeric}} or the
+// features: {age: {test: psi, threshold: 0.2, type: numeric}} (threshold
+// also `auto`) or the
 // exporter's model-config list [{name, type, drift_test, drift_threshold}].
 void ReadFeatures(YamlReader& r, const YAML::Node& n, const std::string& path,
                   ReportConfig& c) {
@@ -48,7 +50,7 @@ void ReadFeatures(YamlReader& r, const YAML::Node& n, const std::string& path,
     YamlSection s(r, kv.second, fp);
     FeatureOverride& f = c.features[name];
     s.OptionalEnum("test", stats::kDriftTestNames, f.test);
-    s.OptionalDouble("threshold", f.threshold, 0, 1e9);
+    config::ReadDriftThreshold(s, "threshold", f.threshold, f.threshold_auto);
     s.OptionalEnum("type", stats::kFeatureKindNames, f.type);
   }
 }

@@ -4,6 +4,7 @@
 //   # report.yaml
 //   features:
 //     age:   {test: psi, threshold: 0.2}
+//     score: {threshold: auto}   # calibrated from the reference
 //     rooms: {type: categorical}
 //   dataset_drift_share: 0.5
 //   task: classification      # or regression; default: decided from data

@@ -228,6 +228,72 @@ TEST(BuildReportTest, OverridesChangeTestAndThreshold) {
   EXPECT_FALSE(r->features[0].drift->detected);
 }
 
+// threshold: auto in a report: chunks of the current column's size (at
+// most half the reference), the same threshold stats computes, in the
+// JSON; a reference too small for two chunks of ten is an error.
+TEST(BuildReportTest, AutoThresholdIsCalibratedFromTheReference) {
+  std::mt19937_64 rng(4);
+  std::normal_distribution<double> normal;
+  std::vector<double> r(1000), c(300);
+  for (double& v : r) v = normal(rng);
+  for (double& v : c) v = normal(rng);
+  data::Dataset ref = Numeric("x", r, "ref");
+  data::Dataset cur = Numeric("x", c, "cur");
+  ReportOptions opts;
+  opts.features["x"].threshold_auto = true;  // the default test: KS
+  absl::StatusOr<Report> rep = BuildReport(ref, cur, opts);
+  ASSERT_TRUE(rep.ok()) << rep.status();
+  ASSERT_TRUE(rep->features[0].drift);
+  stats::FeatureReference expected = *stats::FeatureReference::Numeric(r);
+  ASSERT_TRUE(expected.CalibrateThreshold(300).ok());
+  EXPECT_EQ(rep->features[0].drift->test, stats::DriftTest::kKs);
+  EXPECT_EQ(rep->features[0].drift->threshold, expected.choice().threshold);
+  EXPECT_LT(rep->features[0].drift->threshold, 0.05);
+  const Json j = Json::parse(RenderJson(*rep));
+  EXPECT_EQ(j["features"]["x"]["drift"]["threshold"].get<double>(),
+            expected.choice().threshold);
+
+  // A current column larger than half the reference: chunks of 500.
+  std::vector<double> big(800);
+  for (double& v : big) v = normal(rng);
+  opts.features["x"].test = stats::DriftTest::kWasserstein;
+  rep = BuildReport(ref, Numeric("x", big, "cur"), opts);
+  ASSERT_TRUE(rep.ok()) << rep.status();
+  stats::DriftTestOverride w;
+  w.test = stats::DriftTest::kWasserstein;
+  expected = *stats::FeatureReference::Numeric(r, w);
+  ASSERT_TRUE(expected.CalibrateThreshold(500).ok());
+  EXPECT_EQ(rep->features[0].drift->threshold, expected.choice().threshold);
+
+  // Categorical features too.
+  data::Dataset cref("ref"), ccur("cur");
+  std::vector<std::string> rv, cv;
+  for (int i = 0; i < 400; ++i) rv.push_back(i % 3 == 0 ? "a" : "b");
+  for (int i = 0; i < 100; ++i) cv.push_back(i % 2 == 0 ? "a" : "b");
+  cref.AddCategorical("c", rv);
+  ccur.AddCategorical("c", cv);
+  ReportOptions copts;
+  copts.features["c"].threshold_auto = true;
+  rep = BuildReport(cref, ccur, copts);
+  ASSERT_TRUE(rep.ok()) << rep.status();
+  stats::CategoryCounts counts;
+  counts.Add("a", 134);
+  counts.Add("b", 266);
+  expected = *stats::FeatureReference::Categorical(counts);
+  ASSERT_TRUE(expected.CalibrateThreshold(100).ok());
+  EXPECT_EQ(rep->features[0].drift->test, stats::DriftTest::kZ);
+  EXPECT_EQ(rep->features[0].drift->threshold, expected.choice().threshold);
+
+  // Too small: 15 reference values cannot hold two chunks of 10.
+  opts.features["x"].test.reset();
+  EXPECT_EQ(BuildReport(Numeric("x", Ramp(15, 0), "ref"),
+                        Numeric("x", Ramp(15, 0), "cur"), opts)
+                .status()
+                .message(),
+            "feature \"x\": drift_threshold: auto: calibration chunks of 7 "
+            "values are too small (at least 10)");
+}
+
 TEST(BuildReportTest, BadOverridesAreErrors) {
   data::Dataset ref("ref"), cur("cur");
   ref.AddCategorical("c", {"a", "b"});

@@ -9,6 +9,8 @@
 //   absl::StatusOr<aiq::stats::FeatureReference> ref =
 //       aiq::stats::FeatureReference::Numeric(ref_values_without_missing,
 //                                             ovr);
+//   // drift_threshold: auto (the reference must hold two chunks):
+//   absl::Status calibrated = ref->CalibrateThreshold(/*chunk=*/100);
 //   absl::StatusOr<aiq::stats::FeatureDrift> d =
 //       aiq::stats::CompareFeature(*ref, cur_values_without_missing);
 //   // d->drift.test, d->drift.score, d->drift.threshold, d->drift.detected
@@ -24,7 +26,9 @@
 //                 0.1)
 // Numeric features with <= 5 unique reference values are tested as
 // categories (value -> NumericCategoryKey). Dataset drift: share of drifted
-// features >= 0.5.
+// features >= 0.5. A fixed threshold false-alarms at a rate that depends on
+// the window's size and the data; `drift_threshold: auto` calibrates it from
+// the reference instead (CalibrateThreshold, drift_calibration.h).
 #ifndef AIQ_EXPORTER_STATS_DRIFT_POLICY_H_
 #define AIQ_EXPORTER_STATS_DRIFT_POLICY_H_
 
@@ -35,6 +39,7 @@
 #include <string_view>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "exporter/stats/categorical.h"
 #include "exporter/stats/feature_kind.h"
@@ -85,6 +90,10 @@ struct DriftTestOverride {
 struct DriftTestChoice {
   DriftTest test = DriftTest::kKs;
   double threshold = 0.05;
+  // > 0: `threshold` was calibrated from the reference (`drift_threshold:
+  // auto`, FeatureReference::CalibrateThreshold) with chunks of this many
+  // values; 0: the test's default or a configured number.
+  int64_t calibration_chunk = 0;
   // Numeric feature tested over categories (<= 5 unique reference values),
   // or any categorical feature.
   bool as_categories = false;
@@ -128,6 +137,14 @@ class FeatureReference {
     return type_ == FeatureKind::kNumeric ? CategoryOrder::kNumeric
                                           : CategoryOrder::kLexicographic;
   }
+
+  // `drift_threshold: auto`: replaces choice().threshold by one calibrated
+  // from this reference with chunks of `chunk` values (drift_calibration.h,
+  // docs/statistics.md "Adaptive thresholds"); sets
+  // choice().calibration_chunk. InvalidArgument, and nothing changed, when
+  // `chunk` is below kMinCalibrationChunk or the reference holds fewer than
+  // two chunks. Deterministic: the same values give the same threshold.
+  absl::Status CalibrateThreshold(int64_t chunk);
 
  private:
   FeatureKind type_ = FeatureKind::kNumeric;
