@@ -8,6 +8,7 @@
 #   bench/run_benchmarks.sh stats      # only the stats library vs scipy
 #   bench/run_benchmarks.sh memory     # only memory vs max_exact_samples
 #   bench/run_benchmarks.sh otlp       # only OTLP span ingest vs the JSON API
+#   bench/run_benchmarks.sh backtest   # only the backtest replay and 7 days end to end
 #
 # 1. installs what it needs (scripts/setup.sh bench), builds Release in
 #    build-bench/ (AIQ_BENCH_BUILD overrides), compiles bench/macro/loadgen.cc
@@ -429,6 +430,28 @@ run_micro() {
     "$OUT/otlp_benchmark.json"
 }
 
+# backtest: replay speed in process (bench/backtest_benchmark.cc), then
+# 7 days x 1 prediction/s of the demo model end to end with the shipped
+# rules (docs/backtest.md), timed.
+run_backtest() {
+  "$BUILD/bench/backtest_benchmark" \
+    --benchmark_out="$OUT/backtest_benchmark.json" --benchmark_out_format=json \
+    >"$OUT/backtest_benchmark.txt"
+  scrub_paths "$OUT/backtest_benchmark.json"
+  local dir="$WORK/backtest"
+  mkdir -p "$dir"
+  /usr/bin/python3 "$ROOT/tools/backtest/churn_log.py" --out "$dir" \
+    --hours 168 --rate 1 --seed 3
+  local start=$SECONDS
+  "$EXPORTER" backtest --predictions "$dir/predictions.ndjson" \
+    --labels "$dir/labels.ndjson" \
+    --rules "$ROOT/prometheus/rules" "$ROOT/alerts" --step 1m \
+    --out "$dir/history.om" --format json >"$OUT/backtest_7d_alerts.json" \
+    2>"$OUT/backtest_7d.log"
+  echo "backtest_7d_seconds=$((SECONDS - start))" >>"$OUT/$MACHINE_FILE"
+  rm -rf "$dir"
+}
+
 case "$WHAT" in
   all) run_macro; run_stats; run_memory; run_micro; run_state; run_otlp ;;
   macro) run_macro ;;
@@ -437,7 +460,8 @@ case "$WHAT" in
   memory) $PY "$ROOT/bench/macro/gen_bodies.py" "$CUR" "$WORK"; run_memory ;;
   micro) run_micro ;;
   otlp) run_otlp ;;
-  *) echo "usage: $0 [all|macro|stats|memory|micro|state|otlp]" >&2; exit 2 ;;
+  backtest) run_backtest ;;
+  *) echo "usage: $0 [all|macro|stats|memory|micro|state|otlp|backtest]" >&2; exit 2 ;;
 esac
 echo "load_at_end=$(cat /proc/loadavg)" >>"$OUT/$MACHINE_FILE"
-[[ $WHAT == state || $WHAT == otlp ]] || $PY "$ROOT/bench/macro/summarize.py" "$OUT"
+[[ $WHAT == state || $WHAT == otlp || $WHAT == backtest ]] || $PY "$ROOT/bench/macro/summarize.py" "$OUT"

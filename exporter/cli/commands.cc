@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "exporter/app/exporter_app.h"
+#include "exporter/backtest/backtest_command.h"
 #include "exporter/config/config_loader.h"
 #include "exporter/http/basic_auth.h"
 #include "exporter/http/server.h"
@@ -40,6 +41,11 @@ Commands:
         Print the embedded demo configuration.
   report --reference REF.csv --current CUR.csv [...]
         Batch drift and quality report (see `report --help`).
+  backtest --config FILE --predictions FILE [--labels FILE] [...]
+        [--rules PATH...] [--step 1m] [--out history.om] [--format text|json]
+        Replay an event log in event-time order, write the metric history
+        (OpenMetrics) and evaluate the alert rules over it with Prometheus
+        (see `backtest --help`, docs/backtest.md).
 
 Options:
   --version   Print the version and exit.
@@ -253,6 +259,7 @@ int Main(const std::vector<std::string>& args, std::ostream& out,
     return kExitOk;
   }
   if (cmd == "report") return report::RunReportCommand(rest, out, err);
+  if (cmd == "backtest") return backtest::BacktestCommand(rest, out, err);
   if (cmd.rfind("-", 0) == 0) return Serve(args, out, err);  // serve flags
   err << "unknown command \"" << cmd << "\"\n" << Usage();
   return kExitUsage;

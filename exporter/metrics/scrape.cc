@@ -21,7 +21,7 @@ void Append(std::vector<prometheus::MetricFamily>& out,
 
 std::vector<prometheus::MetricFamily> Scrape(const ScrapeSources& sources) {
   std::vector<prometheus::MetricFamily> families = sources.self.Collect();
-  Append(families, ProcessFamilies());
+  if (sources.process) Append(families, ProcessFamilies());
   Append(families, ModelFamilies(sources.models));
   Append(families, DriftFamilies(sources.models));
   QualityFamilies quality;

@@ -35,6 +35,9 @@ struct ScrapeSources {
   const std::vector<model::ModelSnapshot>& models;
   const review::ReviewCounts* review = nullptr;  // nullptr: review is off
   const StateCounts* state = nullptr;            // nullptr: no state.dir
+  // The process_* families (false in a replay, where they would describe
+  // the replaying process).
+  bool process = true;
 };
 
 std::vector<prometheus::MetricFamily> Scrape(const ScrapeSources& sources);
