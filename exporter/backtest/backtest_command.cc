@@ -77,6 +77,8 @@ std::optional<std::string> ParseFlags(const std::vector<std::string>& args,
       f.inputs.emplace_back(*v, ingest::EventKind::kLabel);
     } else if (flag == "--feedback") {
       f.inputs.emplace_back(*v, ingest::EventKind::kFeedback);
+    } else if (flag == "--evaluations") {
+      f.inputs.emplace_back(*v, ingest::EventKind::kEvaluation);
     } else if (flag == "--step") {
       if (!config::YamlReader::ParseDuration(*v, f.step) ||
           f.step <= absl::ZeroDuration() ||
@@ -110,7 +112,8 @@ std::optional<std::string> ParseFlags(const std::vector<std::string>& args,
     }
   }
   if (f.inputs.empty()) {
-    return "give at least one of --predictions, --labels, --feedback";
+    return "give at least one of --predictions, --labels, --feedback, "
+           "--evaluations";
   }
   if (f.start && f.end && *f.end < *f.start) return "--end is before --start";
   if (f.work_dir.empty()) f.work_dir = f.out + ".tsdb";
@@ -122,6 +125,7 @@ std::optional<std::string> ParseFlags(const std::vector<std::string>& args,
 const char* BacktestUsage() {
   return R"(Usage: ai_quality_exporter backtest [--config FILE]
          --predictions FILE [--labels FILE] [--feedback FILE]
+         [--evaluations FILE]
          [--rules PATH...] [--step 1m] [--start RFC3339] [--end RFC3339]
          [--out history.om] [--work-dir DIR] [--format text|json]
          [--job NAME] [--instance HOST:PORT]
@@ -131,7 +135,8 @@ with its timestamp) in event-time order through the exporter's models,
 writes the metrics a scrape would have seen at every step to --out
 (OpenMetrics with timestamps), and, with --rules (rule files or
 directories), evaluates them over that history with Prometheus and prints
-when each alert fired. --predictions, --labels and --feedback may repeat.
+when each alert fired. --predictions, --labels, --feedback and
+--evaluations (POST /api/v1/evaluations' schema) may repeat.
 The TSDB (history and recorded series) is kept in --work-dir (default
 <out>.tsdb). See docs/backtest.md.
 )";

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace aiq::backtest {
@@ -55,6 +57,61 @@ TEST(BacktestCommandTest, UsageErrorsExitWithTwoAndSayWhy) {
     EXPECT_THAT(err.str(), HasSubstr(message));
     EXPECT_EQ(out.str(), "");
   }
+}
+
+std::string WriteTemp(const std::string& name, std::string_view data) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path, std::ios::binary) << data;
+  return path;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Without --rules: the history only, every input kind read.
+TEST(BacktestCommandTest, WritesTheHistoryOfEveryInputKind) {
+  const std::string config = WriteTemp("bt_cmd.yaml", R"(
+models:
+  - {name: llm, task: generation, evaluators: [{name: judge, buckets: [0.5, 1]}]}
+)");
+  const std::string p = WriteTemp(
+      "bt_cmd_p.ndjson",
+      R"({"model":"llm","id":"a","timestamp":1700000030,"latency_ms":10})"
+      "\n");
+  const std::string f =
+      WriteTemp("bt_cmd_f.ndjson",
+                R"({"model":"llm","id":"a","timestamp":1700000050,"score":4})"
+                "\n");
+  const std::string e = WriteTemp(
+      "bt_cmd_e.ndjson",
+      R"({"model":"llm","evaluator":"judge","id":"a","timestamp":1700000070,"score":0.9})"
+      "\n");
+  const std::string out = ::testing::TempDir() + "/bt_cmd.om";
+  std::ostringstream o, err;
+  ASSERT_EQ(BacktestCommand({"--config", config, "--predictions", p,
+                             "--feedback", f, "--evaluations", e, "--out", out,
+                             "--format", "json", "--instance", "h:1"},
+                            o, err),
+            0)
+      << err.str();
+  EXPECT_EQ(o.str(), "{\"alerts\":[]}\n");
+  EXPECT_THAT(err.str(), HasSubstr("replayed 3 events (0 bad lines skipped)"));
+  EXPECT_THAT(err.str(), HasSubstr("3 steps from 2023-11-14T22:13:00Z to "
+                                   "2023-11-14T22:15:00Z"));
+  const std::string history = ReadAll(out);
+  const std::string target = R"(job="ai-quality-exporter",instance="h:1")";
+  EXPECT_THAT(history,
+              HasSubstr("aiq_predictions_total{" + target +
+                        R"(,model="llm",version="default"} 1 1700000040)"));
+  EXPECT_THAT(history,
+              HasSubstr("aiq_feedback_score_count{" + target +
+                        R"(,model="llm",version="default"} 1 1700000100)"));
+  EXPECT_THAT(
+      history,
+      HasSubstr("aiq_evaluations_total{" + target +
+                R"(,model="llm",evaluator="judge",label=""} 1 1700000100)"));
 }
 
 }  // namespace
