@@ -1,6 +1,6 @@
-// The events a backtest replays: NDJSON files of predictions, labels and
-// feedback (gzip allowed), in the HTTP API's event schema, each event with
-// its own `timestamp`. Read with the same decoder and validation as
+// The events a backtest replays: NDJSON files of predictions, labels,
+// feedback and evaluations (gzip allowed), in the HTTP API's event schema, each
+// event with its own `timestamp`. Read with the same decoder and validation as
 // `serve`; a bad line is kept as a BadLine naming its file and line, and
 // skipped. The events are then put in event-time order.
 //
@@ -8,9 +8,12 @@
 //   aiq::backtest::EventLog log(config);
 //   absl::Status st = log.Read("predictions.ndjson.gz",
 //                              aiq::ingest::EventKind::kPrediction);
-//   if (st.ok()) st = log.Read("labels.ndjson",
-//   aiq::ingest::EventKind::kLabel); log.SortByTime();
-//   // log.events(): in time order; log.bad_lines(): "file:line: message"
+//   if (st.ok()) {
+//     st = log.Read("labels.ndjson", aiq::ingest::EventKind::kLabel);
+//   }
+//   log.SortByTime();
+//   // log.at(k) for k < log.size(): in time order;
+//   // log.bad_lines(): "file:line: message"
 #ifndef AIQ_EXPORTER_BACKTEST_EVENT_LOG_H_
 #define AIQ_EXPORTER_BACKTEST_EVENT_LOG_H_
 
