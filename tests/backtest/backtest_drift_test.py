@@ -66,7 +66,7 @@ def main():
             capture_output=True, text=True, timeout=600)
         sys.stderr.write(run.stderr)
         check(run.returncode == 0, f"backtest exits 0 (got {run.returncode})")
-        check(f"predictions.ndjson.gz:3: timestamp: required" in run.stderr,
+        check("predictions.ndjson.gz:3: timestamp: required" in run.stderr,
               "the bad line is reported with its file and line")
         check("(1 bad lines skipped)" in run.stderr, "and counted")
 
