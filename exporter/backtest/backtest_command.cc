@@ -4,12 +4,14 @@
 #include <fstream>
 #include <optional>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "exporter/backtest/event_log.h"
+#include "exporter/backtest/event_stream.h"
 #include "exporter/backtest/replay.h"
 #include "exporter/config/config_loader.h"
 #include "exporter/config/yaml_reader.h"
@@ -205,58 +207,84 @@ int BacktestCommand(const std::vector<std::string>& args, std::ostream& out,
     err << config.status().message() << "\n";
     return kExitUsage;
   }
-  const auto started = std::chrono::steady_clock::now();
   const auto seconds_since = [](std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
         .count();
   };
 
-  EventLog log(*config);
-  for (const auto& [path, kind] : flags.inputs) {
-    if (absl::Status st = log.Read(path, kind); !st.ok()) {
-      err << "backtest: " << st.message() << "\n";
-      return kExitUsage;
-    }
-  }
-  log.SortByTime();
-  const int64_t events = static_cast<int64_t>(log.size());
-  err << "backtest: read " << events << " events from " << flags.inputs.size()
-      << (flags.inputs.size() == 1 ? " file" : " files") << " in "
-      << absl::StrFormat("%.1f", seconds_since(started)) << " s\n";
-
-  Replay replay(*config);
-  if (absl::Status st = replay.LoadReferences(); !st.ok()) {
-    err << "backtest: " << st.message() << "\n";
-    return kExitUsage;
-  }
-  std::ofstream history(flags.out, std::ios::binary | std::ios::trunc);
-  if (!history) {
-    err << "backtest: --out " << flags.out << ": cannot open for writing\n";
-    return kExitFailure;
-  }
   ReplayOptions options;
   options.step = flags.step;
   options.start = flags.start;
   options.end = flags.end;
   options.target_labels = {{"job", flags.job}, {"instance", flags.instance}};
   options.progress = [&err](int64_t done, int64_t all) {
-    err << "backtest: replayed " << done << "/" << all << " steps\n";
+    err << "backtest: replayed " << done;
+    if (all >= 0) err << "/" << all;
+    err << " steps\n";
   };
+  // Replays `events` into a new history file.
+  const auto replay_into = [&](EventSource& events)
+      -> std::pair<int, absl::StatusOr<ReplaySummary>> {
+    Replay replay(*config);
+    if (absl::Status st = replay.LoadReferences(); !st.ok()) {
+      return {kExitUsage, st};
+    }
+    std::ofstream history(flags.out, std::ios::binary | std::ios::trunc);
+    if (!history) {
+      return {kExitFailure,
+              absl::FailedPreconditionError(absl::StrCat(
+                  "--out ", flags.out, ": cannot open for writing"))};
+    }
+    absl::StatusOr<ReplaySummary> summary =
+        replay.Run(events, options, history);
+    history.close();
+    if (summary.ok() && !history) {
+      return {kExitFailure, absl::DataLossError(absl::StrCat(
+                                "--out ", flags.out, ": write failed"))};
+    }
+    // (The code matters only when it failed.)
+    const int code =
+        summary.status().code() == absl::StatusCode::kInvalidArgument
+            ? kExitUsage
+            : kExitFailure;
+    return {code, std::move(summary)};
+  };
+
+  // Logs are usually written in time order: streamed, in bounded memory.
   const auto replay_started = std::chrono::steady_clock::now();
-  absl::StatusOr<ReplaySummary> summary = replay.Run(log, options, history);
-  history.close();
+  EventStream stream(*config);
+  for (const auto& [path, kind] : flags.inputs) {
+    if (absl::Status st = stream.Add(path, kind); !st.ok()) {
+      err << "backtest: " << st.message() << "\n";
+      return kExitUsage;
+    }
+  }
+  EventSource* events = &stream;
+  auto [exit_code, summary] = replay_into(stream);
+  // A file out of time order: all events into memory, sorted, and again.
+  std::optional<EventLog> log;
+  if (!summary.ok() && !stream.status().ok()) {
+    err << "backtest: " << stream.status().message()
+        << "; reading every event into memory to sort them\n";
+    log.emplace(*config);
+    for (const auto& [path, kind] : flags.inputs) {
+      if (absl::Status st = log->Read(path, kind); !st.ok()) {
+        err << "backtest: " << st.message() << "\n";
+        return kExitUsage;
+      }
+    }
+    log->SortByTime();
+    err << "backtest: read " << log->size() << " events in "
+        << absl::StrFormat("%.1f", seconds_since(replay_started)) << " s\n";
+    events = &*log;
+    std::tie(exit_code, summary) = replay_into(*log);
+  }
   if (!summary.ok()) {
     err << "backtest: " << summary.status().message() << "\n";
-    return summary.status().code() == absl::StatusCode::kInvalidArgument
-               ? kExitUsage
-               : kExitFailure;
-  }
-  if (!history) {
-    err << "backtest: --out " << flags.out << ": write failed\n";
-    return kExitFailure;
+    return exit_code;
   }
   const double replay_seconds = seconds_since(replay_started);
-  const std::vector<BadLine>& bad = log.bad_lines();
+  const std::vector<BadLine> bad = events->bad_lines();
   for (size_t b = 0; b < bad.size() && b < kMaxListedBadLines; ++b) {
     err << "backtest: skipped " << bad[b].ToString() << "\n";
   }

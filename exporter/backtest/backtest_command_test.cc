@@ -6,11 +6,17 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace aiq::backtest {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(BacktestCommandTest, JsonIsExactlyTheDocumentedShape) {
   std::vector<AlertInterval> alerts = {
@@ -112,6 +118,49 @@ models:
       history,
       HasSubstr("aiq_evaluations_total{" + target +
                 R"(,model="llm",evaluator="judge",label=""} 1 1700000100)"));
+}
+
+// A file out of time order: streamed until found out, then replayed again
+// from memory; the history is the same as of the sorted file.
+TEST(BacktestCommandTest, AFileOutOfTimeOrderIsSortedInMemory) {
+  const std::string config = WriteTemp("bt_order.yaml", R"(
+models:
+  - {name: m, classes: [a, b]}
+)");
+  std::string sorted, unsorted;
+  for (int i = 0; i < 5; ++i) {
+    absl::StrAppend(&sorted, R"({"model":"m","id":"p)", i, R"(","timestamp":)",
+                    1700000000 + 50 * i, R"(,"prediction":"a"})", "\n");
+  }
+  // Lines 1-3 in order, then the fifth event before the fourth.
+  std::vector<std::string> lines = absl::StrSplit(sorted, '\n');
+  unsorted = absl::StrCat(lines[0], "\n", lines[1], "\n", lines[2], "\n",
+                          lines[4], "\n", lines[3], "\n");
+  const std::string s = WriteTemp("bt_order_s.ndjson", sorted);
+  const std::string u = WriteTemp("bt_order_u.ndjson", unsorted);
+  const std::string out_s = ::testing::TempDir() + "/bt_order_s.om";
+  const std::string out_u = ::testing::TempDir() + "/bt_order_u.om";
+  std::ostringstream o, err_s, err_u;
+  ASSERT_EQ(
+      BacktestCommand({"--config", config, "--predictions", s, "--out", out_s},
+                      o, err_s),
+      0)
+      << err_s.str();
+  ASSERT_EQ(
+      BacktestCommand({"--config", config, "--predictions", u, "--out", out_u},
+                      o, err_u),
+      0)
+      << err_u.str();
+  EXPECT_THAT(err_s.str(), Not(HasSubstr("into memory")));
+  EXPECT_THAT(err_u.str(),
+              HasSubstr(u + ":5: timestamp is earlier than line 4's: the "
+                            "file is not in time order; reading every event "
+                            "into memory to sort them"));
+  EXPECT_THAT(err_u.str(), HasSubstr("replayed 5 events (0 bad lines"));
+  const std::string history = ReadAll(out_s);
+  EXPECT_THAT(history,
+              HasSubstr(R"(,model="m",version="default"} 5 1700000220)"));
+  EXPECT_TRUE(ReadAll(out_u) == history);
 }
 
 }  // namespace

@@ -39,28 +39,35 @@ Replay::Replay(const config::Config& config)
 
 absl::Status Replay::LoadReferences() { return registry_.LoadReferences(); }
 
-absl::StatusOr<ReplaySummary> Replay::Run(EventLog& log,
+absl::StatusOr<ReplaySummary> Replay::Run(EventSource& events,
                                           const ReplayOptions& options,
                                           std::ostream& history) {
   const absl::Duration step = options.step;
   if (step <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("the step must be positive");
   }
-  const size_t n = log.size();
-  if (n == 0 && !(options.start && options.end)) {
+  const std::optional<absl::Time> first = events.NextTime();
+  if (!events.status().ok()) return events.status();
+  if (!first && !(options.start && options.end)) {
     return absl::InvalidArgumentError(
         "no events to replay (and no --start and --end)");
   }
-  ReplaySummary summary;
-  summary.start =
-      options.start ? *options.start : FloorTo(log.time_at(0), step);
-  summary.end = options.end ? *options.end : CeilTo(log.time_at(n - 1), step);
-  if (summary.end < summary.start) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the end (", absl::FormatTime(summary.end), ") is before the start (",
-        absl::FormatTime(summary.start), ")"));
+  if (options.start && options.end && *options.end < *options.start) {
+    return absl::InvalidArgumentError("the end is before the start");
   }
-  const int64_t steps = (summary.end - summary.start) / step + 1;
+  ReplaySummary summary;
+  summary.start = options.start ? *options.start : FloorTo(*first, step);
+  // Without --end: the step at or after the last event, known for certain
+  // once the source is exhausted.
+  std::optional<absl::Time> end = options.end;
+  const std::optional<absl::Time> end_hint =
+      end ? end
+          : (events.LastTimeHint()
+                 ? std::optional(CeilTo(*events.LastTimeHint(), step))
+                 : std::nullopt);
+  const int64_t steps_hint = end_hint && *end_hint >= summary.start
+                                 ? (*end_hint - summary.start) / step + 1
+                                 : -1;
   // Within a batch the clock is at its last event: spans no longer than
   // the smallest max_lateness make no replayed event late.
   absl::Duration batch_span = absl::InfiniteDuration();
@@ -80,28 +87,31 @@ absl::StatusOr<ReplaySummary> Replay::Run(EventLog& log,
   const double process_start =
       absl::ToDoubleSeconds(summary.start - absl::UnixEpoch());
   auto last_progress = std::chrono::steady_clock::now();
-  size_t i = 0;
+  absl::Time last_event = first.value_or(summary.start);
+  std::optional<absl::Time> next = first;
   ingest::DecodeResult batch;
-  batch.events.reserve(std::min(kMaxBatch, n));
-  for (int64_t k = 0; k < steps; ++k) {
+  batch.events.reserve(kMaxBatch);
+  for (int64_t k = 0;; ++k) {
     const absl::Time at = summary.start + k * step;
-    while (i < n && log.time_at(i) <= at) {
-      const absl::Time first = log.time_at(i);
-      size_t j = i;
+    if (!end && !next) end = CeilTo(last_event, step);
+    if (end && at > *end) break;
+    while (next && *next <= at) {
+      const absl::Time batch_first = *next;
       std::array<int64_t, ingest::kNumEventKinds> received{};
       // Reused: its capacity stays, so batches do not allocate.
       batch.events.clear();
       batch.errors.clear();
-      while (j < n && j - i < kMaxBatch) {
-        const absl::Time t = log.time_at(j);
-        if (t > at || t - first > batch_span) break;
-        ingest::DecodedEvent& e = log.at(j);
-        ++received[static_cast<size_t>(ingest::KindOf(e.event))];
-        batch.events.push_back(std::move(e));
-        ++j;
+      while (next && *next <= at && *next - batch_first <= batch_span &&
+             batch.events.size() < kMaxBatch) {
+        last_event = *next;
+        batch.events.push_back(events.TakeNext());
+        ++received[static_cast<size_t>(
+            ingest::KindOf(batch.events.back().event))];
+        next = events.NextTime();
       }
+      if (!events.status().ok()) return events.status();
       batch.total = static_cast<int64_t>(batch.events.size());
-      clock_.Set(log.time_at(j - 1));
+      clock_.Set(last_event);
       for (size_t kind = 0; kind < received.size(); ++kind) {
         if (received[kind] > 0) {
           self_.CountReceived(static_cast<ingest::EventKind>(kind),
@@ -111,11 +121,12 @@ absl::StatusOr<ReplaySummary> Replay::Run(EventLog& log,
       const model::ApplyResult applied = registry_.Apply(batch);
       summary.applied += applied.accepted;
       for (const ingest::EventError& e : applied.errors) {
-        self_.CountRejected(log.Reject(e), e.reason);
+        self_.CountRejected(events.Reject(e), e.reason);
         ++summary.rejected;
       }
-      i = j;
     }
+    if (!end && !next) end = CeilTo(last_event, step);
+    if (end && at > *end) break;
     clock_.Set(at);
     const std::vector<model::ModelSnapshot> snapshots = registry_.Snapshot();
     const std::string text =
@@ -135,14 +146,25 @@ absl::StatusOr<ReplaySummary> Replay::Run(EventLog& log,
       if (absl::Status st = flush(); !st.ok()) return st;
     }
     if (options.progress && now - last_progress >= std::chrono::seconds(2)) {
-      options.progress(summary.steps, steps);
+      options.progress(summary.steps, steps_hint);
       last_progress = now;
     }
   }
-  summary.after_end = static_cast<int64_t>(n - i);
+  // Events after --end are counted, not replayed.
+  for (; next; next = events.NextTime()) {
+    events.TakeNext();
+    ++summary.after_end;
+  }
+  if (!events.status().ok()) return events.status();
+  summary.end = *end;
+  if (summary.end < summary.start) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the end (", absl::FormatTime(summary.end), ") is before the start (",
+        absl::FormatTime(summary.start), ")"));
+  }
   out += metrics::OpenMetricsHistory::kEof;
   if (absl::Status st = flush(); !st.ok()) return st;
-  if (options.progress) options.progress(summary.steps, steps);
+  if (options.progress) options.progress(summary.steps, summary.steps);
   return summary;
 }
 

@@ -3,12 +3,13 @@
 // writes what Prometheus would have scraped at every step as an
 // OpenMetrics history (metrics/openmetrics.h). docs/backtest.md.
 //
-// Example, given `const config::Config& config`, a sorted
-// `backtest::EventLog& log` and `std::ostream& history`:
+// Example, given `const config::Config& config`, an
+// `aiq::backtest::EventSource& events` (event_source.h) and
+// `std::ostream& history`:
 //   aiq::backtest::Replay replay(config);
 //   if (absl::Status st = replay.LoadReferences(); !st.ok()) return;
 //   absl::StatusOr<aiq::backtest::ReplaySummary> s =
-//       replay.Run(log, {.step = absl::Minutes(1)}, history);
+//       replay.Run(events, {.step = absl::Minutes(1)}, history);
 //   // s->steps scrapes from s->start to s->end, s->applied events
 #ifndef AIQ_EXPORTER_BACKTEST_REPLAY_H_
 #define AIQ_EXPORTER_BACKTEST_REPLAY_H_
@@ -24,7 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "exporter/backtest/event_log.h"
+#include "exporter/backtest/event_source.h"
 #include "exporter/config/config.h"
 #include "exporter/metrics/self_metrics.h"
 #include "exporter/model/model_registry.h"
@@ -41,7 +42,8 @@ struct ReplayOptions {
   // The labels Prometheus adds to every series (the scrape target's).
   std::vector<std::pair<std::string, std::string>> target_labels = {
       {"job", "ai-quality-exporter"}, {"instance", "exporter:9477"}};
-  // Called now and then with (scrapes written, scrapes in all).
+  // Called now and then with (scrapes written, scrapes in all); the total
+  // is -1 when neither `end` nor the source's last time is known.
   std::function<void(int64_t, int64_t)> progress;
 };
 
@@ -63,10 +65,12 @@ class Replay {
   // Loads every model's configured reference, as `serve` does.
   absl::Status LoadReferences();
 
-  // Replays `log` (sorted by time; its events are moved out) and writes
-  // the history. Error when the
-  // range is empty or inverted, or `history` fails.
-  absl::StatusOr<ReplaySummary> Run(EventLog& log, const ReplayOptions& options,
+  // Replays the events (taken from `events`, in its time order) and
+  // writes the history. InvalidArgument when the range is empty or
+  // inverted; the source's status when it fails (then the history is
+  // incomplete); DataLoss when `history` fails. Once per Replay.
+  absl::StatusOr<ReplaySummary> Run(EventSource& events,
+                                    const ReplayOptions& options,
                                     std::ostream& history);
 
  private:

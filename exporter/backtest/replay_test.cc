@@ -8,6 +8,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "exporter/backtest/event_log.h"
+#include "exporter/backtest/event_stream.h"
 #include "exporter/config/config_loader.h"
 
 namespace aiq::backtest {
@@ -31,29 +33,39 @@ models:
                                    "t", errors);
   }
 
-  // Reads `ndjson` (predictions) and `labels`, replays, returns the history.
+  // Reads `ndjson` (predictions) and `labels` into memory (or streams
+  // them: files in time order only), replays, returns the history.
   std::string Run(std::string_view predictions, std::string_view labels,
-                  ReplayOptions options = {}) {
+                  ReplayOptions options = {}, bool stream = false) {
+    const std::string p = Write("p.ndjson", predictions);
+    const std::string l = Write("l.ndjson", labels);
     EventLog log(config_);
-    Read(log, "p.ndjson", predictions, ingest::EventKind::kPrediction);
-    Read(log, "l.ndjson", labels, ingest::EventKind::kLabel);
-    log.SortByTime();
+    EventStream streamed(config_);
+    EventSource* events = &log;
+    if (stream) {
+      EXPECT_TRUE(streamed.Add(p, ingest::EventKind::kPrediction).ok());
+      EXPECT_TRUE(streamed.Add(l, ingest::EventKind::kLabel).ok());
+      events = &streamed;
+    } else {
+      EXPECT_TRUE(log.Read(p, ingest::EventKind::kPrediction).ok());
+      EXPECT_TRUE(log.Read(l, ingest::EventKind::kLabel).ok());
+      log.SortByTime();
+    }
     Replay replay(config_);
     EXPECT_TRUE(replay.LoadReferences().ok());
     std::ostringstream history;
-    absl::StatusOr<ReplaySummary> s = replay.Run(log, options, history);
+    absl::StatusOr<ReplaySummary> s = replay.Run(*events, options, history);
     EXPECT_TRUE(s.ok()) << s.status();
     if (s.ok()) summary_ = *s;
-    bad_lines_ = log.bad_lines();
+    bad_lines_ = events->bad_lines();
     return history.str();
   }
-  void Read(EventLog& log, std::string_view name, std::string_view data,
-            ingest::EventKind kind) {
+  static std::string Write(std::string_view name, std::string_view data) {
     const std::string path = ::testing::TempDir() + "/" + std::string(name);
     FILE* f = std::fopen(path.c_str(), "wb");
     std::fwrite(data.data(), 1, data.size(), f);
     std::fclose(f);
-    ASSERT_TRUE(log.Read(path, kind).ok());
+    return path;
   }
   static std::string Ts(int64_t offset) {
     return absl::StrCat(" ", kT0 + offset);
@@ -130,6 +142,36 @@ TEST_F(ReplayTest, TheSameEventsInAnyOrderGiveTheSameHistory) {
                            R"(,model="m",version="default"} 300)" + Ts(2100)));
 }
 
+TEST_F(ReplayTest, AStreamedLogGivesTheSameHistoryAsOneSortedInMemory) {
+  std::string predictions, labels;
+  for (int i = 0; i < 300; ++i) {
+    absl::StrAppend(&predictions, R"({"model":"m","id":"p)", i,
+                    R"(","timestamp":)", kT0 + 7 * i, R"(,"prediction":")",
+                    i % 3 ? "a" : "b", R"(","latency_ms":)", i % 50, "}\n");
+    if (i % 2 == 0) {
+      absl::StrAppend(&labels, R"({"model":"m","id":"p)", i,
+                      R"(","timestamp":)", kT0 + 7 * i + 30, R"(,"label":")",
+                      i % 5 ? "a" : "b", "\"}\n");
+    }
+  }
+  // A duplicate label: refused by the model, a bad line either way.
+  absl::StrAppend(&labels, R"({"model":"m","id":"p298","timestamp":)",
+                  kT0 + 7 * 300 + 30, R"(,"label":"a"})", "\n");
+  const std::string in_memory = Run(predictions, labels);
+  const ReplaySummary sorted = summary_;
+  const std::vector<BadLine> sorted_bad = bad_lines_;
+  const std::string streamed = Run(predictions, labels, {}, /*stream=*/true);
+  EXPECT_TRUE(streamed == in_memory);  // (not printed: 700 kB)
+  EXPECT_EQ(summary_.steps, sorted.steps);
+  EXPECT_EQ(summary_.applied, 450);
+  EXPECT_EQ(sorted.applied, 450);
+  EXPECT_EQ(summary_.end, sorted.end);
+  ASSERT_EQ(bad_lines_.size(), 1u);
+  ASSERT_EQ(sorted_bad.size(), 1u);
+  EXPECT_EQ(bad_lines_[0].ToString(), sorted_bad[0].ToString());
+  EXPECT_THAT(bad_lines_[0].ToString(), HasSubstr("l.ndjson:151: id:"));
+}
+
 TEST_F(ReplayTest, StartAndEndBoundTheScrapes) {
   ReplayOptions options;
   options.start = absl::FromUnixSeconds(kT0 + 60);
@@ -146,6 +188,16 @@ TEST_F(ReplayTest, StartAndEndBoundTheScrapes) {
   EXPECT_THAT(h, HasSubstr("aiq_predictions_total{" + Target() +
                            R"(,model="m",version="default"} 1)" + Ts(60)));
   EXPECT_THAT(h, Not(HasSubstr(Ts(0) + "\n")));
+  // The same streamed: the event after --end is counted, not replayed.
+  const std::string streamed =
+      Run(absl::StrCat(R"({"model":"m","timestamp":)", kT0 + 10,
+                       R"(,"prediction":"a"})", "\n",
+                       R"({"model":"m","timestamp":)", kT0 + 200,
+                       R"(,"prediction":"a"})", "\n"),
+          "", options, /*stream=*/true);
+  EXPECT_EQ(streamed, h);
+  EXPECT_EQ(summary_.applied, 1);
+  EXPECT_EQ(summary_.after_end, 1);
 }
 
 }  // namespace

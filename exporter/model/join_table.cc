@@ -41,11 +41,13 @@ JoinEntry JoinEntry::DecodeFrom(util::BinaryReader& r) {
 bool InMemoryJoinTable::Insert(std::string_view id, const JoinEntry& entry,
                                absl::Time now) {
   if (max_entries_ <= 0) return true;  // joining disabled
-  if (entries_.contains(util::ToAbsl(id))) return false;
-  while (static_cast<int64_t>(entries_.size()) >= max_entries_) EvictOldest();
-  auto [it, inserted] = entries_.emplace(std::string(id), entry);
+  // One lookup: inserted first, then the oldest evicted past capacity
+  // (never the new entry, which is last in order_).
+  auto [it, inserted] = entries_.try_emplace(std::string(id), entry);
+  if (!inserted) return false;
   if (it->second.labeled) ++labeled_;
-  order_.emplace_back(std::string(id), now);
+  order_.emplace_back(it->first, now);
+  while (static_cast<int64_t>(entries_.size()) > max_entries_) EvictOldest();
   return true;
 }
 
