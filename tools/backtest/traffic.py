@@ -313,9 +313,19 @@ def write(a):
             files[kind].write(line + "\n")
             counts[kind] += 1
 
-    merged = heapq.merge(*streams, key=lambda x: x[0]) if len(streams) > 1 \
-        else streams[0]
-    for t, kind, payload in merged:
+    # Each stream yields a prediction's label and feedback (timed later)
+    # right after it: merged by the time of the last prediction, which only
+    # grows, so the predictions file is in time order too.
+    def by_prediction_time(stream):
+        last = -math.inf
+        for t, kind, payload in stream:
+            if kind == "prediction":
+                last = t
+            yield last, t, kind, payload
+
+    merged = heapq.merge(*(by_prediction_time(s) for s in streams),
+                         key=lambda x: x[0])
+    for _, t, kind, payload in merged:
         if kind == "prediction":
             files[kind].write(payload + "\n")
             counts[kind] += 1
