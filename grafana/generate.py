@@ -114,7 +114,7 @@ try:
     RECORDING_RULES = load_rules(os.path.join(ROOT, "prometheus", "rules"), "record")
 
     ERROR_RATE = alert_threshold("AIQHighErrorRate",
-                                 "model:aiq_prediction_errors:ratio_rate5m", ">")
+                                 "model:aiq_slo_availability:error_ratio_rate1h", ">")
     LATENCY_P99 = alert_threshold("AIQHighLatencyP99",
                                   "model:aiq_prediction_latency_seconds:p99_rate5m", ">")
     FEEDBACK_MIN = alert_threshold("AIQLowFeedbackScore",
@@ -796,14 +796,21 @@ def operations():
                               "{{model}} {{version}}")),
                      "reqps", links=[to_quality()]), 9, 8)
     L.add(timeseries("Error rate",
-                     "Failed / all predictions over 5 m per model "
-                     "(model:aiq_prediction_errors:ratio_rate5m; 0 for a model that never "
-                     "failed). Dashed line: the 1 % alert threshold (AIQHighErrorRate, 10 m).",
+                     "Failed / all predictions over 5 m, 30 m and 1 h per model "
+                     "(model:aiq_prediction_errors:ratio_rate5m, "
+                     "model:aiq_slo_availability:error_ratio_rate{30m,1h}; 0 for a model "
+                     "that never failed). Dashed line: the 1 % alert threshold "
+                     "(AIQHighErrorRate: over 1 h and 30 m, for 15 m).",
                      targets(('max by (model) (model:aiq_prediction_errors:ratio_rate5m{%s})' % M,
-                              "{{model}}")),
+                              "{{model}} 5m"),
+                             ('max by (model) (model:aiq_slo_availability:error_ratio_rate30m{%s})' % M,
+                              "{{model}} 30m"),
+                             ('max by (model) (model:aiq_slo_availability:error_ratio_rate1h{%s})' % M,
+                              "{{model}} 1h")),
                      "percentunit", above(ERROR_RATE)), 9, 8)
     L.add(stat("Error rate now",
-               "Current 5 m error ratio per model; red above 1 % (AIQHighErrorRate).",
+               "Current 5 m error ratio per model; red above 1 % (AIQHighErrorRate's "
+               "threshold, which it applies over 1 h and 30 m).",
                targets(('max by (model) (model:aiq_prediction_errors:ratio_rate5m{%s})' % M,
                         "{{model}}")),
                "percentunit", above(ERROR_RATE), decimals=2), 6, 8)
@@ -831,7 +838,8 @@ def operations():
     L.add(timeseries("Latency p50 / p95 / p99",
                      "Prediction latency quantiles over 5 m per model, from the recording "
                      "rules model:aiq_prediction_latency_seconds:p{50,95,99}_rate5m. Dashed "
-                     "line: the 5 s p99 alert threshold (AIQHighLatencyP99). A quantile in "
+                     "line: the 5 s p99 alert threshold (AIQHighLatencyP99: p99 over 1 h and "
+                     "5 m, for 10 m). A quantile in "
                      "the +Inf bucket shows the highest finite bucket bound.",
                      targets(('max by (model) (model:aiq_prediction_latency_seconds:p50_rate5m{%s})' % M,
                               "{{model}} p50"),
@@ -1409,8 +1417,9 @@ def quality():
     L.row("Concept drift")
     L.add(timeseries("Concept drift detections",
                      "Drift detections on the error stream per detector (increase of "
-                     "aiq_concept_drift_detections_total: adwin, ddm, page_hinkley). Any "
-                     "detection fires AIQConceptDrift.",
+                     "aiq_concept_drift_detections_total: adwin, ddm, page_hinkley). A "
+                     "detection fires AIQConceptDrift when ADWIN also detected in the "
+                     "hour and the window's quality is more than 5 % below baseline.",
                      targets(('sum by (model, version, detector) (increase(aiq_concept_drift_detections_total{%s}[%s]))' % (MV, RI),
                               "{{model}} {{version}} {{detector}}")),
                      "short", above(ANY), bars=True, threshold_style="off"), 12, 7)
