@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <variant>
 
+#include "absl/strings/str_cat.h"
 #include "exporter/config/config_loader.h"
 #include "exporter/util/gzip.h"
 
@@ -22,7 +23,12 @@ config::Config TestConfig() {
 }
 
 std::string WriteTemp(std::string_view name, std::string_view data) {
-  const std::string path = ::testing::TempDir() + "/" + std::string(name);
+  // Per test: ctest runs the tests of this binary concurrently.
+  const ::testing::TestInfo* test =
+      ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "/", test->test_suite_name(), ".",
+                   test->name(), ".", std::string(name));
   FILE* f = std::fopen(path.c_str(), "wb");
   EXPECT_NE(f, nullptr);
   std::fwrite(data.data(), 1, data.size(), f);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "exporter/backtest/event_log.h"
 #include "exporter/backtest/event_stream.h"
@@ -61,7 +62,12 @@ models:
     return history.str();
   }
   static std::string Write(std::string_view name, std::string_view data) {
-    const std::string path = ::testing::TempDir() + "/" + std::string(name);
+    // Per test: ctest runs the tests of this binary concurrently.
+    const ::testing::TestInfo* test =
+        ::testing::UnitTest::GetInstance()->current_test_info();
+    const std::string path =
+        absl::StrCat(::testing::TempDir(), "/", test->test_suite_name(), ".",
+                     test->name(), ".", std::string(name));
     FILE* f = std::fopen(path.c_str(), "wb");
     std::fwrite(data.data(), 1, data.size(), f);
     std::fclose(f);
