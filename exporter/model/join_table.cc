@@ -1,7 +1,9 @@
 #include "exporter/model/join_table.h"
 
 #include <algorithm>
+#include <utility>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "exporter/util/absl_compat.h"
 
@@ -38,56 +40,86 @@ JoinEntry JoinEntry::DecodeFrom(util::BinaryReader& r) {
   return e;
 }
 
-bool InMemoryJoinTable::Insert(std::string_view id, const JoinEntry& entry,
+InMemoryJoinTable::InMemoryJoinTable(int64_t max_entries, absl::Duration ttl)
+    : max_entries_(max_entries),
+      ttl_(ttl),
+      ring_(std::make_unique<Ring>()),
+      index_(0, SlotHash{}, SlotEq{ring_.get()}) {}
+
+uint32_t InMemoryJoinTable::SlotHash::Of(std::string_view id) {
+  // absl::Hash mixes every bit into the low ones, which the index uses.
+  return static_cast<uint32_t>(
+      absl::Hash<absl::string_view>()(util::ToAbsl(id)));
+}
+
+InMemoryJoinTable::Node* InMemoryJoinTable::FindNode(std::string_view id) {
+  auto it = index_.find(id);
+  if (it == index_.end()) return nullptr;
+  return const_cast<Node*>(&ring_->At(it->seq));
+}
+
+bool InMemoryJoinTable::Insert(std::string_view id, JoinEntry entry,
                                absl::Time now) {
   if (max_entries_ <= 0) return true;  // joining disabled
-  // One lookup: inserted first, then the oldest evicted past capacity
-  // (never the new entry, which is last in order_).
-  auto [it, inserted] = entries_.try_emplace(std::string(id), entry);
-  if (!inserted) return false;
-  if (it->second.labeled) ++labeled_;
-  order_.emplace_back(it->first, now);
-  while (static_cast<int64_t>(entries_.size()) > max_entries_) EvictOldest();
+  if (index_.contains(id)) return false;
+  Append(std::string(id), now, std::move(entry));
   return true;
 }
 
+void InMemoryJoinTable::Append(std::string id, absl::Time received,
+                               JoinEntry entry) {
+  const uint32_t hash = SlotHash::Of(id);
+  const auto seq =
+      static_cast<uint32_t>(ring_->first_seq + ring_->nodes.size());
+  if (entry.labeled) ++labeled_;
+  ring_->nodes.push_back(Node{std::move(id), received, std::move(entry)});
+  index_.insert(Slot{hash, seq});
+  // The new entry is last, so never the one evicted.
+  while (size() > max_entries_) EvictOldest();
+}
+
 const JoinEntry* InMemoryJoinTable::Find(std::string_view id) {
-  auto it = entries_.find(util::ToAbsl(id));
-  return it == entries_.end() ? nullptr : &it->second;
+  const Node* node = FindNode(id);
+  return node == nullptr ? nullptr : &node->entry;
 }
 
 void InMemoryJoinTable::MarkLabeled(std::string_view id) {
-  auto it = entries_.find(util::ToAbsl(id));
-  if (it == entries_.end() || it->second.labeled) return;
-  it->second.labeled = true;
+  Node* node = FindNode(id);
+  if (node == nullptr || node->entry.labeled) return;
+  node->entry.labeled = true;
   ++labeled_;
 }
 
 void InMemoryJoinTable::Expire(absl::Time now) {
   const absl::Time cutoff = now - ttl_;
-  while (!order_.empty() && order_.front().second < cutoff) EvictOldest();
+  while (!ring_->nodes.empty() && ring_->nodes.front().received < cutoff) {
+    EvictOldest();
+  }
 }
 
 void InMemoryJoinTable::EvictOldest() {
-  auto it = entries_.find(order_.front().first);
-  if (it->second.labeled) {
+  const Node& oldest = ring_->nodes.front();
+  if (oldest.entry.labeled) {
     --labeled_;
   } else {
     ++evicted_unlabeled_;
   }
-  entries_.erase(it);
-  order_.pop_front();
+  // Found by its slot, so the lookup compares sequence numbers, not ids.
+  index_.erase(
+      Slot{SlotHash::Of(oldest.id), static_cast<uint32_t>(ring_->first_seq)});
+  ring_->nodes.pop_front();
+  ++ring_->first_seq;
 }
 
 void InMemoryJoinTable::EncodeTo(util::BinaryWriter& w) const {
-  w.Reserve(order_.size() * 32);  // ids and a few bytes of fields each
+  w.Reserve(ring_->nodes.size() * 32);  // ids and a few bytes of fields each
   w.U8(static_cast<uint8_t>(JoinTableEncoding::kInMemory));
   w.Signed(evicted_unlabeled_);
-  w.Varint(order_.size());
-  for (const auto& [id, received] : order_) {
-    w.String(id);
-    w.Time(received);
-    entries_.find(id)->second.EncodeTo(w);
+  w.Varint(ring_->nodes.size());
+  for (const Node& node : ring_->nodes) {
+    w.String(node.id);
+    w.Time(node.received);
+    node.entry.EncodeTo(w);
   }
 }
 
@@ -102,7 +134,7 @@ absl::Status InMemoryJoinTable::DecodeFrom(util::BinaryReader& r) {
   const int64_t evicted = r.Signed("join evicted");
   // An entry takes at least 12 bytes (id length, times, flags).
   const size_t n = r.Count("join entries", 12);
-  t.entries_.reserve(std::min<size_t>(
+  t.index_.reserve(std::min<size_t>(
       n, max_entries_ > 0 ? static_cast<size_t>(max_entries_) : 0));
   for (size_t i = 0; i < n && r.ok(); ++i) {
     std::string id = r.String("join id");
@@ -110,16 +142,11 @@ absl::Status InMemoryJoinTable::DecodeFrom(util::BinaryReader& r) {
     JoinEntry e = JoinEntry::DecodeFrom(r);
     if (!r.ok()) break;
     if (max_entries_ <= 0) continue;
-    while (static_cast<int64_t>(t.entries_.size()) >= max_entries_) {
-      t.EvictOldest();
-    }
-    const bool labeled = e.labeled;
-    if (!t.entries_.try_emplace(id, std::move(e)).second) {
+    if (t.index_.contains(std::string_view(id))) {
       r.Fail("join id", "duplicate id in the encoded table");
       break;
     }
-    if (labeled) ++t.labeled_;
-    t.order_.emplace_back(std::move(id), received);
+    t.Append(std::move(id), received, std::move(e));
   }
   if (!r.ok()) return r.status();
   t.evicted_unlabeled_ += evicted;

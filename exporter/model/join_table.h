@@ -22,13 +22,14 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "exporter/util/binary_codec.h"
@@ -57,8 +58,7 @@ class JoinTable {
   virtual ~JoinTable() = default;
 
   // False when `id` is already present (nothing changes).
-  virtual bool Insert(std::string_view id, const JoinEntry& entry,
-                      absl::Time now) = 0;
+  virtual bool Insert(std::string_view id, JoinEntry entry, absl::Time now) = 0;
   // The entry for `id`, or nullptr. Valid until the next non-const call.
   virtual const JoinEntry* Find(std::string_view id) = 0;
   // Marks the entry for `id` labeled; nothing when absent.
@@ -94,17 +94,15 @@ class JoinTable {
 
 class InMemoryJoinTable final : public JoinTable {
  public:
-  InMemoryJoinTable(int64_t max_entries, absl::Duration ttl)
-      : max_entries_(max_entries), ttl_(ttl) {}
+  InMemoryJoinTable(int64_t max_entries, absl::Duration ttl);
 
-  bool Insert(std::string_view id, const JoinEntry& entry,
-              absl::Time now) override;
+  bool Insert(std::string_view id, JoinEntry entry, absl::Time now) override;
   const JoinEntry* Find(std::string_view id) override;
   void MarkLabeled(std::string_view id) override;
   void Expire(absl::Time now) override;
 
   int64_t size() const override {
-    return static_cast<int64_t>(entries_.size());
+    return static_cast<int64_t>(ring_->nodes.size());
   }
   int64_t capacity() const override { return max_entries_; }
   int64_t unlabeled() const override { return size() - labeled_; }
@@ -117,14 +115,62 @@ class InMemoryJoinTable final : public JoinTable {
   absl::Status DecodeFrom(util::BinaryReader& r) override;
 
  private:
+  struct Node {
+    std::string id;
+    absl::Time received;
+    JoinEntry entry;
+  };
+  // The entries in insertion order: they leave only from the front, so the
+  // entry with sequence number s is nodes[s - first_seq].
+  struct Ring {
+    std::deque<Node> nodes;
+    uint64_t first_seq = 0;
+    const Node& At(uint32_t seq) const {
+      // Modulo 2^32: the ring never holds 2^32 entries.
+      return nodes[static_cast<uint32_t>(seq - first_seq)];
+    }
+  };
+  // One index slot: 8 bytes where a map from id to entry would take 150,
+  // so the index of a full table stays in cache (a 100,000-entry table's
+  // is 1 MB). `hash` is the id's (its low 32 bits) so rehashing reads no
+  // node; `seq` is the entry's sequence number modulo 2^32.
+  struct Slot {
+    uint32_t hash;
+    uint32_t seq;
+  };
+  // Hash and equality over slots and, for lookups, ids: an id matches the
+  // slot whose node holds it. They read the ring through a pointer, which
+  // a move of the table keeps valid (the ring is on the heap).
+  struct SlotHash {
+    using is_transparent = void;
+    static uint32_t Of(std::string_view id);
+    size_t operator()(const Slot& s) const { return s.hash; }
+    size_t operator()(std::string_view id) const { return Of(id); }
+  };
+  struct SlotEq {
+    using is_transparent = void;
+    const Ring* ring;
+    bool operator()(const Slot& a, const Slot& b) const {
+      return a.seq == b.seq;
+    }
+    bool operator()(const Slot& a, std::string_view id) const {
+      return ring->At(a.seq).id == id;
+    }
+    bool operator()(std::string_view id, const Slot& a) const {
+      return (*this)(a, id);
+    }
+  };
+  using Index = absl::flat_hash_set<Slot, SlotHash, SlotEq>;
+
+  Node* FindNode(std::string_view id);
+  // Appends `id` (absent from the index) and evicts past capacity.
+  void Append(std::string id, absl::Time received, JoinEntry entry);
   void EvictOldest();
 
   int64_t max_entries_;
   absl::Duration ttl_;
-  absl::flat_hash_map<std::string, JoinEntry> entries_;
-  // Insertion order with receive time: entries leave only from the front,
-  // so this and entries_ always hold the same ids.
-  std::deque<std::pair<std::string, absl::Time>> order_;
+  std::unique_ptr<Ring> ring_;
+  Index index_;  // holds exactly the ids in ring_
   int64_t evicted_unlabeled_ = 0;
   int64_t labeled_ = 0;  // entries with labeled == true
 };

@@ -597,7 +597,7 @@ std::optional<EventError> ModelState::ApplyPrediction(
     entry.probabilities = std::move(sample.probabilities);
     entry.segment = std::move(sample.segment);
     // label_ttl counts from arrival, so a late prediction still joins.
-    join_->Insert(p.id, entry, now);
+    join_->Insert(p.id, std::move(entry), now);
   }
   return std::nullopt;
 }

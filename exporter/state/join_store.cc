@@ -6,7 +6,9 @@
 #include <deque>
 #include <filesystem>
 #include <optional>
+#include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -186,7 +188,7 @@ class DiskJoinTable final : public model::JoinTable {
     tables.erase(std::remove(tables.begin(), tables.end(), this), tables.end());
   }
 
-  bool Insert(std::string_view id, const model::JoinEntry& entry,
+  bool Insert(std::string_view id, model::JoinEntry entry,
               absl::Time now) override;
   const model::JoinEntry* Find(std::string_view id) override;
   void MarkLabeled(std::string_view id) override;
@@ -452,7 +454,7 @@ const model::JoinEntry* DiskJoinTable::Find(std::string_view id) {
   return s->found ? &s->entry : nullptr;
 }
 
-bool DiskJoinTable::Insert(std::string_view id, const model::JoinEntry& entry,
+bool DiskJoinTable::Insert(std::string_view id, model::JoinEntry entry,
                            absl::Time now) {
   if (max_entries_ <= 0) return true;  // joining disabled
   if (Lookup(id)->found) return false;
@@ -461,12 +463,13 @@ bool DiskJoinTable::Insert(std::string_view id, const model::JoinEntry& entry,
   s.found = true;
   s.order = back_;
   s.received = now;
-  s.entry = entry;
+  const bool labeled = entry.labeled;
+  s.entry = std::move(entry);
   s.entry.labeled = false;  // the bit says
   Put(id, s);
   if (size() == 0) oldest_received_ = now;
   labeled_bits_.Extend(back_);
-  if (entry.labeled) {
+  if (labeled) {
     labeled_bits_.Set(back_);
     ++labeled_;
     s.entry.labeled = true;
