@@ -50,7 +50,7 @@ std::optional<absl::Time> EventLog::NextTime() {
   return time_at(next_);
 }
 
-ingest::DecodedEvent EventLog::TakeNext() { return std::move(at(next_++)); }
+ingest::DecodedEvent& EventLog::TakeNext() { return at(next_++); }
 
 std::optional<absl::Time> EventLog::LastTimeHint() const {
   if (order_.empty()) return std::nullopt;

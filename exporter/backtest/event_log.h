@@ -53,7 +53,9 @@ class EventLog : public EventSource {
   // EventSource: from the first event in time order (call SortByTime
   // first) to the last.
   std::optional<absl::Time> NextTime() override;
-  ingest::DecodedEvent TakeNext() override;
+  ingest::DecodedEvent& TakeNext() override;
+  // The log keeps every event until it is destroyed.
+  void Release() override {}
   std::optional<absl::Time> LastTimeHint() const override;
   ingest::EventKind Reject(const ingest::EventError& error) override;
   absl::Status status() const override { return absl::OkStatus(); }

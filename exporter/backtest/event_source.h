@@ -9,7 +9,9 @@
 //
 // Example, given an `aiq::backtest::EventSource& events`:
 //   while (std::optional<absl::Time> t = events.NextTime()) {
-//     aiq::ingest::DecodedEvent e = events.TakeNext();  // at *t
+//     aiq::ingest::DecodedEvent& e = events.TakeNext();  // at *t
+//     // ... apply e (a batch of them) ...
+//     events.Release();  // e no longer needed
 //   }
 //   if (!events.status().ok()) {
 //     // the events could not all be delivered in time order
@@ -52,9 +54,13 @@ class EventSource {
   // source failed (status()). Ties keep the order the events were given
   // in: files in the order added, then lines.
   virtual std::optional<absl::Time> NextTime() = 0;
-  // Moves the next event out; only after NextTime() gave its time. Its
-  // `index` identifies its line (Reject).
-  virtual ingest::DecodedEvent TakeNext() = 0;
+  // The next event; only after NextTime() gave its time. Its `index`
+  // identifies its line (Reject). It stays where it was decoded, valid
+  // with every event taken after it until Release(), so a batch of events
+  // is applied without moving them.
+  virtual ingest::DecodedEvent& TakeNext() = 0;
+  // Says that the events taken so far are no longer needed.
+  virtual void Release() = 0;
   // The last event's time if known before reading to the end (progress).
   virtual std::optional<absl::Time> LastTimeHint() const = 0;
 

@@ -22,6 +22,7 @@ EventStream::EventStream(const config::Config& config)
 // Waits for the decoding still under way (the futures' destructors would,
 // in an unspecified order).
 EventStream::~EventStream() {
+  if (freeing_.valid()) freeing_.wait();
   for (Cursor& c : cursors_) {
     for (std::future<detail::DecodedSlice>& f : c.decoding) {
       if (f.valid()) f.wait();
@@ -58,9 +59,11 @@ void EventStream::ReadAhead(size_t f) {
 bool EventStream::Fill(size_t f) {
   Cursor& c = cursors_[f];
   while (!c.done && c.pos >= c.current.events.size()) {
+    // Its events may be in a batch not yet applied.
+    if (!c.current.events.empty()) retired_.push_back(std::move(c.current));
+    c.current = detail::DecodedSlice();
     if (c.decoding.empty()) {
       c.done = true;
-      c.current = detail::DecodedSlice();
       break;
     }
     c.current = c.decoding.front().get();
@@ -109,10 +112,23 @@ std::optional<absl::Time> EventStream::NextTime() {
   return absl::FromUnixNanos(c.current.times[c.pos]);
 }
 
-ingest::DecodedEvent EventStream::TakeNext() {
+ingest::DecodedEvent& EventStream::TakeNext() {
   Cursor& c = cursors_[static_cast<size_t>(next_file_)];
   next_file_ = -1;
-  return std::move(c.current.events[c.pos++]);
+  return c.current.events[c.pos++];
+}
+
+void EventStream::Release() {
+  if (retired_.empty()) return;
+  // Freeing a slice's events is a few ms of the replay thread's time.
+  if (freeing_.valid()) freeing_.wait();
+  auto free = [slices = std::move(retired_)]() mutable { slices.clear(); };
+  retired_.clear();
+  try {
+    freeing_ = std::async(std::launch::async, std::move(free));
+  } catch (const std::system_error&) {  // no thread: free them here
+    free();
+  }
 }
 
 ingest::EventKind EventStream::Reject(const ingest::EventError& error) {

@@ -11,7 +11,8 @@
 //   absl::Status st = events.Add("predictions.ndjson.gz",
 //                                aiq::ingest::EventKind::kPrediction);
 //   while (st.ok() && events.NextTime()) {
-//     aiq::ingest::DecodedEvent e = events.TakeNext();
+//     aiq::ingest::DecodedEvent& e = events.TakeNext();
+//     events.Release();  // after using e
 //   }
 //   if (st.ok()) st = events.status();  // FailedPrecondition: not sorted
 #ifndef AIQ_EXPORTER_BACKTEST_EVENT_STREAM_H_
@@ -43,7 +44,10 @@ class EventStream : public EventSource {
   absl::Status Add(const std::string& path, ingest::EventKind kind);
 
   std::optional<absl::Time> NextTime() override;
-  ingest::DecodedEvent TakeNext() override;
+  ingest::DecodedEvent& TakeNext() override;
+  // Frees the slices whose events were all taken, on another thread (the
+  // one that allocated them is a decoding thread).
+  void Release() override;
   // The latest of the files' last lines.
   std::optional<absl::Time> LastTimeHint() const override { return last_; }
   ingest::EventKind Reject(const ingest::EventError& error) override;
@@ -72,6 +76,10 @@ class EventStream : public EventSource {
   std::deque<Cursor> cursors_;  // by file; a deque: futures do not copy
   std::optional<absl::Time> last_;
   int next_file_ = -1;  // the file of the event NextTime gave, or -1
+  // Slices passed by the merge whose events may still be in use (until
+  // Release), and the freeing of the ones released before.
+  std::vector<detail::DecodedSlice> retired_;
+  std::future<void> freeing_;
   absl::Status status_;
 };
 

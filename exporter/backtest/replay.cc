@@ -89,8 +89,9 @@ absl::StatusOr<ReplaySummary> Replay::Run(EventSource& events,
   auto last_progress = std::chrono::steady_clock::now();
   absl::Time last_event = first.value_or(summary.start);
   std::optional<absl::Time> next = first;
-  ingest::DecodeResult batch;
-  batch.events.reserve(kMaxBatch);
+  // Reused: its capacity stays, so batches do not allocate.
+  std::vector<ingest::DecodedEvent*> batch;
+  batch.reserve(kMaxBatch);
   for (int64_t k = 0;; ++k) {
     const absl::Time at = summary.start + k * step;
     if (!end && !next) end = CeilTo(last_event, step);
@@ -98,19 +99,15 @@ absl::StatusOr<ReplaySummary> Replay::Run(EventSource& events,
     while (next && *next <= at) {
       const absl::Time batch_first = *next;
       std::array<int64_t, ingest::kNumEventKinds> received{};
-      // Reused: its capacity stays, so batches do not allocate.
-      batch.events.clear();
-      batch.errors.clear();
+      batch.clear();
       while (next && *next <= at && *next - batch_first <= batch_span &&
-             batch.events.size() < kMaxBatch) {
+             batch.size() < kMaxBatch) {
         last_event = *next;
-        batch.events.push_back(events.TakeNext());
-        ++received[static_cast<size_t>(
-            ingest::KindOf(batch.events.back().event))];
+        batch.push_back(&events.TakeNext());
+        ++received[static_cast<size_t>(ingest::KindOf(batch.back()->event))];
         next = events.NextTime();
       }
       if (!events.status().ok()) return events.status();
-      batch.total = static_cast<int64_t>(batch.events.size());
       clock_.Set(last_event);
       for (size_t kind = 0; kind < received.size(); ++kind) {
         if (received[kind] > 0) {
@@ -124,6 +121,7 @@ absl::StatusOr<ReplaySummary> Replay::Run(EventSource& events,
         self_.CountRejected(events.Reject(e), e.reason);
         ++summary.rejected;
       }
+      events.Release();
     }
     if (!end && !next) end = CeilTo(last_event, step);
     if (end && at > *end) break;
@@ -153,6 +151,7 @@ absl::StatusOr<ReplaySummary> Replay::Run(EventSource& events,
   // Events after --end are counted, not replayed.
   for (; next; next = events.NextTime()) {
     events.TakeNext();
+    events.Release();
     ++summary.after_end;
   }
   if (!events.status().ok()) return events.status();

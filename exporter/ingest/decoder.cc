@@ -727,11 +727,10 @@ absl::StatusOr<DecodeResult> Decoder::Decode(EventKind kind, BodyFormat format,
   DecodeResult out;
   EventParser ep(*this, now);
   simdjson::dom::parser& parser = ThreadParser();
-  // One padded copy of the body; NDJSON lines are parsed in place from it.
-  simdjson::padded_string padded(body);
   const int64_t max_events = config_.limits.max_events_per_request;
 
   if (format == BodyFormat::kJson) {
+    simdjson::padded_string padded(body);
     element doc;
     if (auto err = parser.parse(padded).get(doc); err) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -752,9 +751,13 @@ absl::StatusOr<DecodeResult> Decoder::Decode(EventKind kind, BodyFormat format,
     return out;
   }
 
-  // NDJSON: every non-empty line is one event; index = its ordinal.
-  const char* data = padded.data();
-  const size_t size = padded.size();
+  // NDJSON: every non-empty line is one event; index = its ordinal. Lines
+  // are parsed where they are, without copying the body: the lines after
+  // one are the readable bytes simdjson needs past its end (its padding),
+  // and only the last lines, within SIMDJSON_PADDING of the body's end, are
+  // copied into the parser's own padded buffer.
+  const char* data = body.data();
+  const size_t size = body.size();
   // Room for every line at once: growing by doubling would copy the events
   // and touch fresh pages several times per request.
   out.events.reserve(std::min<size_t>(
@@ -782,10 +785,10 @@ absl::StatusOr<DecodeResult> Decoder::Decode(EventKind kind, BodyFormat format,
     }
     const int64_t index = out.total++;
     element doc;
-    // The padded copy keeps SIMDJSON_PADDING readable bytes after any line.
+    const bool padded = e + simdjson::SIMDJSON_PADDING <= size;
     auto err = parser
                    .parse(reinterpret_cast<const uint8_t*>(data + b), e - b,
-                          /*realloc_if_needed=*/false)
+                          /*realloc_if_needed=*/!padded)
                    .get(doc);
     if (err) {
       out.errors.push_back({index, RejectReason::kInvalidJson,

@@ -392,6 +392,32 @@ TEST_F(DecoderTest, NdjsonLinesStandAlone) {
   EXPECT_THAT(r.errors[0].message, HasSubstr("line 3: not valid JSON"));
 }
 
+// Lines are parsed in place (the bytes after one are its padding), the
+// last ones from a padded copy: a line never runs into the next one, and
+// nothing past the body's end is read as JSON.
+TEST_F(DecoderTest, NdjsonLinesParsedInPlaceStopAtTheirEnd) {
+  const std::string line1 = R"({"model":"clf","id":"1","score":5)";  // no }
+  const std::string line2 = R"({"model":"clf","id":"2","score":4})";
+  const std::string line3 = R"({"model":"clf","id":"3","score":3})";
+  const std::string body =
+      absl::StrCat(line1, "\n", line2, "\n", line2, "\n", line3, "\n", line3);
+  // More than SIMDJSON_PADDING after the first lines, less after the last.
+  ASSERT_GT(body.size(), line1.size() + 64 + 1);
+  const std::string buffer = body + R"(,"score":1}} not json [[[)";
+  DecodeResult r = Decode(EventKind::kFeedback,
+                          std::string_view(buffer).substr(0, body.size()),
+                          BodyFormat::kNdjson);
+  EXPECT_EQ(r.total, 5);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].index, 0);
+  EXPECT_THAT(r.errors[0].message, HasSubstr("line 1: not valid JSON"));
+  ASSERT_EQ(r.events.size(), 4u);
+  EXPECT_EQ(std::get<FeedbackEvent>(r.events[0].event).id, "2");
+  EXPECT_EQ(std::get<FeedbackEvent>(r.events[1].event).score, 4);
+  EXPECT_EQ(std::get<FeedbackEvent>(r.events[3].event).id, "3");
+  EXPECT_EQ(std::get<FeedbackEvent>(r.events[3].event).score, 3);
+}
+
 TEST_F(DecoderTest, BodyLevelFailures) {
   Decoder d(config_);
   EXPECT_FALSE(

@@ -25,6 +25,15 @@ int BoundedInterner::Add(std::string_view name) {
 }
 
 int BoundedInterner::Find(std::string_view name) const {
+  // A handful of names (a model's versions and classes, typically) are
+  // found sooner by comparing them than by hashing: this runs several
+  // times per event.
+  if (names_.size() <= kLinearScanMax) {
+    for (size_t i = 0; i < names_.size(); ++i) {
+      if (names_[i] == name) return static_cast<int>(i);
+    }
+    return kRejected;
+  }
   auto it = index_.find(util::ToAbsl(name));
   return it == index_.end() ? kRejected : it->second;
 }

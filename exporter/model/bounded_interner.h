@@ -71,6 +71,9 @@ class BoundedInterner {
  private:
   int Add(std::string_view name);
 
+  // Up to this many names, Find scans names_ instead of hashing.
+  static constexpr size_t kLinearScanMax = 8;
+
   int num_declared_;  // names_[0, num_declared_) came from the constructor
   bool learns_;
   int cap_;

@@ -23,6 +23,25 @@ TEST(BoundedInternerTest, LearnsUpToCapThenRejects) {
   EXPECT_EQ(v.size(), 2);
 }
 
+// Find compares a few names directly and hashes many: the same answers on
+// both sides of the switch, including prefixes and names that differ only
+// in their last byte.
+TEST(BoundedInternerTest, FindIsTheSameForFewAndManyNames) {
+  BoundedInterner b({}, /*cap=*/40, BoundedInterner::Overflow::kReject);
+  for (int i = 0; i < 30; ++i) {
+    const std::string name = "class-" + std::to_string(i);
+    ASSERT_EQ(b.Intern(name), i);
+    for (int j = 0; j <= i; ++j) {
+      EXPECT_EQ(b.Find("class-" + std::to_string(j)), j) << i;
+    }
+    EXPECT_EQ(b.Find("class-"), BoundedInterner::kRejected) << i;
+    EXPECT_EQ(b.Find("class-" + std::to_string(i + 1)),
+              BoundedInterner::kRejected)
+        << i;
+    EXPECT_EQ(b.Find(""), BoundedInterner::kRejected) << i;
+  }
+}
+
 TEST(BoundedInternerTest, FoldsIntoOtherPastTheCap) {
   BoundedInterner r({}, 2, Overflow::kFoldIntoOther);
   r.Intern("x");

@@ -47,22 +47,41 @@ void ModelRegistry::WarmJoins(const ingest::DecodeResult& decoded) const {
 }
 
 ApplyResult ModelRegistry::Apply(ingest::DecodeResult& decoded) {
+  std::vector<ingest::DecodedEvent*> events;
+  events.reserve(decoded.events.size());
+  for (ingest::DecodedEvent& e : decoded.events) events.push_back(&e);
   ApplyResult result;
   result.errors = std::move(decoded.errors);
+  ApplyEvents(events, result);
+  return result;
+}
+
+ApplyResult ModelRegistry::Apply(
+    std::span<ingest::DecodedEvent* const> events) {
+  ApplyResult result;
+  ApplyEvents(events, result);
+  return result;
+}
+
+void ModelRegistry::ApplyEvents(std::span<ingest::DecodedEvent* const> events,
+                                ApplyResult& result) {
   const size_t decode_errors = result.errors.size();
-  // Group by model, keeping body order within each model, so each model's
-  // lock is taken once per request.
-  std::vector<std::vector<ingest::DecodedEvent*>> by_model(models_.size());
-  for (ingest::DecodedEvent& e : decoded.events) {
-    by_model[ModelOf(e.event)].push_back(&e);
-  }
-  for (size_t m = 0; m < models_.size(); ++m) {
-    if (!by_model[m].empty()) models_[m]->Apply(by_model[m], result.errors);
+  if (models_.size() == 1) {
+    models_[0]->Apply(events, result.errors);
+  } else {
+    // Group by model, keeping body order within each model, so each
+    // model's lock is taken once per request.
+    std::vector<std::vector<ingest::DecodedEvent*>> by_model(models_.size());
+    for (ingest::DecodedEvent* e : events) {
+      by_model[ModelOf(e->event)].push_back(e);
+    }
+    for (size_t m = 0; m < models_.size(); ++m) {
+      if (!by_model[m].empty()) models_[m]->Apply(by_model[m], result.errors);
+    }
   }
   const int64_t applied_errors =
       static_cast<int64_t>(result.errors.size() - decode_errors);
-  result.accepted =
-      static_cast<int64_t>(decoded.events.size()) - applied_errors;
+  result.accepted = static_cast<int64_t>(events.size()) - applied_errors;
   if (applied_errors > 0 || models_.size() > 1) {
     std::stable_sort(
         result.errors.begin(), result.errors.end(),
@@ -70,7 +89,6 @@ ApplyResult ModelRegistry::Apply(ingest::DecodeResult& decoded) {
           return a.index < b.index;
         });
   }
-  return result;
 }
 
 ModelState* ModelRegistry::Find(std::string_view name) {

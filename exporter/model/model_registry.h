@@ -17,6 +17,7 @@
 #define AIQ_EXPORTER_MODEL_MODEL_REGISTRY_H_
 
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -55,6 +56,9 @@ class ModelRegistry {
   // `decoded.errors` is moved into the result; `decoded.events` is left
   // intact so the caller can act on the accepted ones (see Accepted()).
   ApplyResult Apply(ingest::DecodeResult& decoded);
+  // Applies events decoded elsewhere (a backtest's, left where they were
+  // decoded); the errors are the models' rejections, by event index.
+  ApplyResult Apply(std::span<ingest::DecodedEvent* const> events);
 
   // Loads every model's configured reference CSV (model_reference.h) and
   // sets it; the first error names the model, the file, line and column.
@@ -74,6 +78,11 @@ class ModelRegistry {
       ModelState::SnapshotScope scope = ModelState::SnapshotScope::kFull) const;
 
  private:
+  // Applies `events` model by model, appending rejections to
+  // result.errors (which may hold the decoder's already).
+  void ApplyEvents(std::span<ingest::DecodedEvent* const> events,
+                   ApplyResult& result);
+
   std::vector<std::unique_ptr<ModelState>> models_;  // index = config index
 };
 

@@ -51,19 +51,34 @@ absl::StatusOr<RowMajorMap> CheckMatrix(MatrixView m, std::string_view what) {
 struct PcaDriftModel::Impl {
   // ||z - z^|| with z^ = (z - c) V V^T + c, i.e. the norm of the part of
   // (z - c) orthogonal to the kept components.
-  // Without heap allocations for the usual few features: this runs once
-  // per prediction.
+  // Plain loops, without heap allocations for the usual few features: this
+  // runs once per prediction, and at these sizes Eigen's matrix-vector
+  // products spend more time choosing a kernel than multiplying.
   double RowError(const Eigen::Ref<const Eigen::RowVectorXd>& row) const {
     const Eigen::Index d = mean.size();
-    absl::InlinedVector<double, 16> zc_values(static_cast<size_t>(d));
-    absl::InlinedVector<double, 16> coefficients(
-        static_cast<size_t>(components.cols()));
-    Eigen::Map<Eigen::VectorXd> zc(zc_values.data(), d);
-    Eigen::Map<Eigen::VectorXd> c(coefficients.data(), components.cols());
-    zc = (row.transpose() - mean).cwiseQuotient(scale) - center;
-    c.noalias() = components.transpose() * zc;
-    zc.noalias() -= components * c;  // the part orthogonal to the axes
-    return zc.norm();
+    const Eigen::Index k = components.cols();
+    absl::InlinedVector<double, 16> zc(static_cast<size_t>(d));
+    absl::InlinedVector<double, 16> c(static_cast<size_t>(k), 0.0);
+    for (Eigen::Index i = 0; i < d; ++i) {
+      zc[static_cast<size_t>(i)] = (row(i) - mean(i)) / scale(i) - center(i);
+    }
+    for (Eigen::Index j = 0; j < k; ++j) {
+      double dot = 0;
+      for (Eigen::Index i = 0; i < d; ++i) {
+        dot += components(i, j) * zc[static_cast<size_t>(i)];
+      }
+      c[static_cast<size_t>(j)] = dot;
+    }
+    double squared = 0;  // of the part orthogonal to the axes
+    for (Eigen::Index i = 0; i < d; ++i) {
+      double projected = 0;
+      for (Eigen::Index j = 0; j < k; ++j) {
+        projected += components(i, j) * c[static_cast<size_t>(j)];
+      }
+      const double orthogonal = zc[static_cast<size_t>(i)] - projected;
+      squared += orthogonal * orthogonal;
+    }
+    return std::sqrt(squared);
   }
 
   Eigen::VectorXd mean;
