@@ -126,7 +126,9 @@ void EventStream::Release() {
   retired_.clear();
   try {
     freeing_ = std::async(std::launch::async, std::move(free));
-  } catch (const std::system_error&) {  // no thread: free them here
+  } catch (const std::system_error&) {
+    // No thread: the slices went with the failed call's state, or are
+    // freed here if the call had not taken them yet.
     free();
   }
 }

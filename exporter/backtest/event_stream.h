@@ -45,8 +45,8 @@ class EventStream : public EventSource {
 
   std::optional<absl::Time> NextTime() override;
   ingest::DecodedEvent& TakeNext() override;
-  // Frees the slices whose events were all taken, on another thread (the
-  // one that allocated them is a decoding thread).
+  // Frees the slices whose events were all taken, on a thread of its own
+  // rather than the replay's.
   void Release() override;
   // The latest of the files' last lines.
   std::optional<absl::Time> LastTimeHint() const override { return last_; }

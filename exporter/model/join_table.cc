@@ -54,25 +54,24 @@ uint32_t InMemoryJoinTable::SlotHash::Of(std::string_view id) {
 
 InMemoryJoinTable::Node* InMemoryJoinTable::FindNode(std::string_view id) {
   auto it = index_.find(id);
-  if (it == index_.end()) return nullptr;
-  return const_cast<Node*>(&ring_->At(it->seq));
+  return it == index_.end() ? nullptr : &ring_->At(it->seq);
 }
 
 bool InMemoryJoinTable::Insert(std::string_view id, JoinEntry entry,
                                absl::Time now) {
   if (max_entries_ <= 0) return true;  // joining disabled
-  if (index_.contains(id)) return false;
-  Append(std::string(id), now, std::move(entry));
+  const uint32_t hash = SlotHash::Of(id);
+  if (index_.find(id, hash) != index_.end()) return false;
+  Append(std::string(id), hash, now, std::move(entry));
   return true;
 }
 
-void InMemoryJoinTable::Append(std::string id, absl::Time received,
-                               JoinEntry entry) {
-  const uint32_t hash = SlotHash::Of(id);
+void InMemoryJoinTable::Append(std::string id, uint32_t hash,
+                               absl::Time received, JoinEntry entry) {
   const auto seq =
       static_cast<uint32_t>(ring_->first_seq + ring_->nodes.size());
   if (entry.labeled) ++labeled_;
-  ring_->nodes.push_back(Node{std::move(id), received, std::move(entry)});
+  ring_->nodes.push_back(Node{std::move(id), hash, received, std::move(entry)});
   index_.insert(Slot{hash, seq});
   // The new entry is last, so never the one evicted.
   while (size() > max_entries_) EvictOldest();
@@ -105,8 +104,7 @@ void InMemoryJoinTable::EvictOldest() {
     ++evicted_unlabeled_;
   }
   // Found by its slot, so the lookup compares sequence numbers, not ids.
-  index_.erase(
-      Slot{SlotHash::Of(oldest.id), static_cast<uint32_t>(ring_->first_seq)});
+  index_.erase(Slot{oldest.hash, static_cast<uint32_t>(ring_->first_seq)});
   ring_->nodes.pop_front();
   ++ring_->first_seq;
 }
@@ -142,11 +140,12 @@ absl::Status InMemoryJoinTable::DecodeFrom(util::BinaryReader& r) {
     JoinEntry e = JoinEntry::DecodeFrom(r);
     if (!r.ok()) break;
     if (max_entries_ <= 0) continue;
-    if (t.index_.contains(std::string_view(id))) {
+    const uint32_t hash = SlotHash::Of(id);
+    if (t.index_.find(std::string_view(id), hash) != t.index_.end()) {
       r.Fail("join id", "duplicate id in the encoded table");
       break;
     }
-    t.Append(std::move(id), received, std::move(e));
+    t.Append(std::move(id), hash, received, std::move(e));
   }
   if (!r.ok()) return r.status();
   t.evicted_unlabeled_ += evicted;

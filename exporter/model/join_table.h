@@ -117,6 +117,7 @@ class InMemoryJoinTable final : public JoinTable {
  private:
   struct Node {
     std::string id;
+    uint32_t hash;  // SlotHash::Of(id), kept for the eviction
     absl::Time received;
     JoinEntry entry;
   };
@@ -125,8 +126,11 @@ class InMemoryJoinTable final : public JoinTable {
   struct Ring {
     std::deque<Node> nodes;
     uint64_t first_seq = 0;
+    // Modulo 2^32: the ring never holds 2^32 entries.
     const Node& At(uint32_t seq) const {
-      // Modulo 2^32: the ring never holds 2^32 entries.
+      return nodes[static_cast<uint32_t>(seq - first_seq)];
+    }
+    Node& At(uint32_t seq) {
       return nodes[static_cast<uint32_t>(seq - first_seq)];
     }
   };
@@ -163,8 +167,10 @@ class InMemoryJoinTable final : public JoinTable {
   using Index = absl::flat_hash_set<Slot, SlotHash, SlotEq>;
 
   Node* FindNode(std::string_view id);
-  // Appends `id` (absent from the index) and evicts past capacity.
-  void Append(std::string id, absl::Time received, JoinEntry entry);
+  // Appends `id` (absent from the index; `hash` is SlotHash::Of(id)) and
+  // evicts past capacity.
+  void Append(std::string id, uint32_t hash, absl::Time received,
+              JoinEntry entry);
   void EvictOldest();
 
   int64_t max_entries_;

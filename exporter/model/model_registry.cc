@@ -66,18 +66,14 @@ ApplyResult ModelRegistry::Apply(
 void ModelRegistry::ApplyEvents(std::span<ingest::DecodedEvent* const> events,
                                 ApplyResult& result) {
   const size_t decode_errors = result.errors.size();
-  if (models_.size() == 1) {
-    models_[0]->Apply(events, result.errors);
-  } else {
-    // Group by model, keeping body order within each model, so each
-    // model's lock is taken once per request.
-    std::vector<std::vector<ingest::DecodedEvent*>> by_model(models_.size());
-    for (ingest::DecodedEvent* e : events) {
-      by_model[ModelOf(e->event)].push_back(e);
-    }
-    for (size_t m = 0; m < models_.size(); ++m) {
-      if (!by_model[m].empty()) models_[m]->Apply(by_model[m], result.errors);
-    }
+  // Group by model, keeping body order within each model, so each model's
+  // lock is taken once per request.
+  std::vector<std::vector<ingest::DecodedEvent*>> by_model(models_.size());
+  for (ingest::DecodedEvent* e : events) {
+    by_model[ModelOf(e->event)].push_back(e);
+  }
+  for (size_t m = 0; m < models_.size(); ++m) {
+    if (!by_model[m].empty()) models_[m]->Apply(by_model[m], result.errors);
   }
   const int64_t applied_errors =
       static_cast<int64_t>(result.errors.size() - decode_errors);
